@@ -3,7 +3,12 @@
  * environment. A service already given in the environment (e.g. KINESALITE_ENDPOINT) is not started.
  * Plain JavaScript: jest loads global hooks outside its ESM transform.
  */
-import { startDynalite, startKinesalite, startKinesisLocal, startS3rver } from '../../libs/local-aws/src/index.js';
+import {
+  startDynalite,
+  startKinesalite,
+  startKinesisLocal,
+  startS3rver,
+} from '../../libs/local-aws/src/index.js';
 
 /** @type {Array<[string, () => Promise<import('../../libs/local-aws/src/index.js').LocalService>]>} */
 const services = [

@@ -15,7 +15,8 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 function requireEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suites through jest (test/support/global-setup.ts)`);
+  if (!value)
+    throw new Error(`${name} is not set: run the suites through jest (test/support/global-setup.ts)`);
   return value;
 }
 
@@ -52,7 +53,8 @@ export function s3Client(): S3Client {
 }
 
 export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const databaseUrl = (): string => process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const databaseUrl = (): string =>
+  process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A name no other test (in this run or a parallel one) uses: streams, tables, key prefixes. */
 export function uniqueName(prefix: string): string {

@@ -30,7 +30,9 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
   return new KinesisClient({
     ...options.clientConfig,
     region: resolveRegion(options.region),
-    ...(endpoint ? { endpoint, requestHandler: options.clientConfig?.requestHandler ?? new NodeHttpHandler() } : {}),
+    ...(endpoint
+      ? { endpoint, requestHandler: options.clientConfig?.requestHandler ?? new NodeHttpHandler() }
+      : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
 }

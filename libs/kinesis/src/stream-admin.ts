@@ -28,14 +28,18 @@ export interface StreamDescription {
 export function resolveShardCount(shardCount?: number, env: NodeJS.ProcessEnv = process.env): number {
   const value = shardCount ?? (env.AWS_KINESIS_SHARDS ? Number(env.AWS_KINESIS_SHARDS) : 2);
   if (!Number.isInteger(value) || value < 1) {
-    throw new RangeError(`shard count must be a positive integer, got ${String(shardCount ?? env.AWS_KINESIS_SHARDS)}`);
+    throw new RangeError(
+      `shard count must be a positive integer, got ${String(shardCount ?? env.AWS_KINESIS_SHARDS)}`,
+    );
   }
   return value;
 }
 
 async function describe(client: KinesisClient, streamName: string) {
   try {
-    const { StreamDescriptionSummary: s } = await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const { StreamDescriptionSummary: s } = await client.send(
+      new DescribeStreamSummaryCommand({ StreamName: streamName }),
+    );
     return s;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
@@ -57,7 +61,12 @@ export async function ensureStream(
   let summary = await describe(client, streamName);
   if (!summary) {
     try {
-      await client.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: resolveShardCount(options.shardCount) }));
+      await client.send(
+        new CreateStreamCommand({
+          StreamName: streamName,
+          ShardCount: resolveShardCount(options.shardCount),
+        }),
+      );
       created = true;
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;

@@ -39,7 +39,13 @@ function closeServer(server) {
 /** @param {Record<string, unknown>} [options] @returns {Promise<LocalService>} */
 export async function startKinesalite(options = {}) {
   const { default: kinesalite } = await import('kinesalite');
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000, ...options });
+  const server = kinesalite({
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 1000,
+    ...options,
+  });
   await listen(server);
   return { name: 'kinesalite', endpoint: endpointOf(server), stop: () => closeServer(server) };
 }
@@ -87,7 +93,8 @@ async function waitForHttp(url, child, timeoutMs) {
       await fetch(url, { method: 'POST', signal: AbortSignal.timeout(1_000) });
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`kinesis-local did not answer at ${url} within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`kinesis-local did not answer at ${url} within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -1,0 +1,189 @@
+import { EventEmitter } from 'node:events';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { BackoffOptions } from '../backoff.js';
+import { MemoryCheckpointStore, withRetries } from '../checkpoint/index.js';
+import { defaultLogger, type Logger } from '../logger.js';
+import type { CheckpointStore, RecordProcessorFactory, StartPosition } from '../types.js';
+import { isShardEnd } from '../types.js';
+import { listShards, type ShardInfo } from './shard-lister.js';
+import { ShardReader, type ShardReaderOutcome } from './shard-reader.js';
+
+export interface ConsumerOptions {
+  client: KinesisClient;
+  streamName: string;
+  /** One processor per shard, KCL-style. */
+  processorFactory: RecordProcessorFactory;
+  /** Default: an in-memory store (progress is lost on restart). Wrapped with retries. */
+  checkpointStore?: CheckpointStore;
+  /** Where a shard without a checkpoint starts. Default TRIM_HORIZON: nothing written before start is missed. */
+  startPosition?: StartPosition;
+  /** Minimum time between two GetRecords calls on one shard, ms. Default 200 (5 calls/s is the shard's limit). */
+  pollIntervalMs?: number;
+  /** GetRecords Limit. Default 10,000 (the service maximum). */
+  maxRecordsPerCall?: number;
+  /** How often shards are listed again to find new ones, ms. Default 10 s; a shard end triggers a listing at once. */
+  shardSyncIntervalMs?: number;
+  /** Backoff after a throttled or failed GetRecords. */
+  throttleBackoff?: BackoffOptions;
+  /** Call processRecords with an empty list when a poll returns nothing (keeps millisBehindLatest flowing). */
+  callProcessRecordsEvenForEmptyRecordList?: boolean;
+  /** Retries of the checkpoint store before its failure is surfaced. Default 3. */
+  checkpointAttempts?: number;
+  logger?: Logger;
+}
+
+export interface ConsumerEvents {
+  shardStarted: [shardId: string];
+  shardEnded: [shardId: string, finished: boolean];
+  throttled: [shardId: string];
+  error: [error: unknown, shardId?: string];
+}
+
+/**
+ * Reads every shard of a stream: one poll loop per shard, children of a split or merge only after all their
+ * parents are finished (checkpointed at SHARD_END). Works whether or not the endpoint returns ChildShards:
+ * shard ends trigger a ListShards, and parents are known from the listing.
+ */
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  private readonly store: CheckpointStore;
+  private readonly logger: Logger;
+  private readonly shards = new Map<string, ShardInfo>();
+  private readonly finished = new Set<string>();
+  private readonly readers = new Map<string, { reader: ShardReader; done: Promise<void> }>();
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
+  private running = false;
+
+  constructor(private readonly options: ConsumerOptions) {
+    super();
+    this.logger = options.logger ?? defaultLogger;
+    this.store = withRetries(options.checkpointStore ?? new MemoryCheckpointStore(), {
+      attempts: options.checkpointAttempts ?? 3,
+      logger: this.logger,
+    });
+  }
+
+  get streamName(): string {
+    return this.options.streamName;
+  }
+
+  /** Shards being read now. */
+  activeShardIds(): string[] {
+    return [...this.readers.keys()];
+  }
+
+  /** Lists the shards and starts reading. Rejects when the stream cannot be listed (e.g. it does not exist). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.sync();
+    } catch (error) {
+      this.running = false;
+      throw error;
+    }
+    const interval = this.options.shardSyncIntervalMs ?? 10_000;
+    this.syncTimer = setInterval(() => void this.requestSync(), interval);
+    this.syncTimer.unref();
+  }
+
+  /** Ends every poll loop; each shard's processor gets shutdownRequested. Resolves when all are done. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.syncTimer);
+    for (const { reader } of this.readers.values()) reader.stop();
+    await this.syncing?.catch(() => undefined);
+    await Promise.all([...this.readers.values()].map((r) => r.done));
+  }
+
+  /** Runs a shard sync now, or once more after the one in progress. */
+  requestSync(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = this.sync()
+      .catch((error) => this.reportError(error))
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.syncAgain) {
+          this.syncAgain = false;
+          void this.requestSync();
+        }
+      });
+    return this.syncing;
+  }
+
+  private async sync(): Promise<void> {
+    const listed = await listShards(this.options.client, this.options.streamName);
+    for (const shard of listed) this.shards.set(shard.shardId, shard);
+    const listedIds = new Set(listed.map((s) => s.shardId));
+    const candidates = [...this.shards.values()].filter(
+      (s) => !this.finished.has(s.shardId) && !this.readers.has(s.shardId),
+    );
+    // Finished shards are known from their checkpoints (another run may have ended them).
+    await Promise.all(
+      candidates.map(async (s) => {
+        if (isShardEnd(await this.store.get(this.options.streamName, s.shardId)))
+          this.finished.add(s.shardId);
+      }),
+    );
+    for (const shard of candidates) {
+      if (!this.running) return;
+      if (this.finished.has(shard.shardId) || this.readers.has(shard.shardId)) continue;
+      // A parent that is no longer listed has aged out of the stream: nothing of it is left to read.
+      const blocked = shard.parentShardIds.some((p) => listedIds.has(p) && !this.finished.has(p));
+      if (!blocked) this.startReader(shard.shardId);
+    }
+  }
+
+  private startReader(shardId: string): void {
+    const o = this.options;
+    const reader = new ShardReader({
+      client: o.client,
+      streamName: o.streamName,
+      shardId,
+      processor: o.processorFactory(shardId),
+      store: this.store,
+      startPosition: o.startPosition ?? { type: 'TRIM_HORIZON' },
+      pollIntervalMs: o.pollIntervalMs ?? 200,
+      maxRecordsPerCall: o.maxRecordsPerCall ?? 10_000,
+      throttleBackoff: o.throttleBackoff ?? { baseMs: 200, maxMs: 5_000 },
+      callProcessRecordsEvenForEmptyRecordList: o.callProcessRecordsEvenForEmptyRecordList ?? false,
+      logger: this.logger,
+      onThrottled: (id) => this.emit('throttled', id),
+      onError: (error, id) => this.reportError(error, id),
+    });
+    const done = reader.run().then(
+      (outcome) => this.onReaderDone(shardId, outcome),
+      (error) => {
+        this.readers.delete(shardId);
+        this.reportError(error, shardId); // e.g. the store failed at start: the next sync retries the shard
+      },
+    );
+    this.readers.set(shardId, { reader, done });
+    this.logger.debug('shard started', { shardId });
+    this.emit('shardStarted', shardId);
+  }
+
+  private onReaderDone(shardId: string, outcome: ShardReaderOutcome): void {
+    this.readers.delete(shardId);
+    if (outcome.kind !== 'ended') return;
+    if (outcome.finished) this.finished.add(shardId);
+    // Children announced at the shard's end can start before the next listing shows them.
+    for (const child of outcome.childShards) {
+      if (child.ShardId && !this.shards.has(child.ShardId)) {
+        this.shards.set(child.ShardId, { shardId: child.ShardId, parentShardIds: child.ParentShards ?? [] });
+      }
+    }
+    this.emit('shardEnded', shardId, outcome.finished);
+    void this.requestSync();
+  }
+
+  private reportError(error: unknown, shardId?: string): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error, shardId);
+    else this.logger.error('consumer error', { shardId, error: (error as Error)?.message ?? String(error) });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './consumer.js';
+export { listShards, type ShardInfo } from './shard-lister.js';
+export { comparePositions, toUserRecords } from './records.js';

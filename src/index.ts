@@ -1,0 +1,2 @@
+/** nestjs-kinesis-transport: the package's public API. */
+export * from '../libs/kinesis/src/index.js';
