@@ -10,7 +10,6 @@ declare module 'dynalite' {
   export default dynalite;
 }
 declare module 's3rver' {
-  import type { Server } from 'node:http';
   export default class S3rver {
     constructor(options?: Record<string, unknown>);
     run(): Promise<import('node:net').AddressInfo>;

@@ -131,7 +131,7 @@ export async function startKinesisLocal(env = {}) {
     await waitForHttp(endpoint, child, 30_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`${/** @type {Error} */ (error).message}\n${stderr}`);
+    throw new Error(`${/** @type {Error} */ (error).message}\n${stderr}`, { cause: error });
   }
   return {
     name: 'kinesis-local',

@@ -1,0 +1,17 @@
+/** `npm run bench`: every benchmark of the project, each against local endpoints started here. */
+import { createKinesisClient } from '../libs/kinesis/src/index.js';
+import { startKinesalite } from '../libs/local-aws/src/index.js';
+import { benchCore } from './core.js';
+
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+
+const kinesalite = await startKinesalite();
+const client = createKinesisClient({ endpoint: kinesalite.endpoint, region: 'us-east-1' });
+try {
+  console.log(`node ${process.version}, ${new Date().toISOString()}`);
+  await benchCore(client);
+} finally {
+  client.destroy();
+  await kinesalite.stop();
+}
