@@ -1,4 +1,4 @@
-/** Exponential backoff with full jitter (the AWS architecture blog's recommendation). */
+/** Exponential backoff with "equal jitter": half the ceiling fixed, half random, so a retry never comes at once. */
 export interface BackoffOptions {
   /** First delay ceiling, ms. */
   baseMs?: number;

@@ -55,7 +55,9 @@ describe('ensureStream bounded wait', () => {
       expect(error).toMatchObject({ streamName: 'slow', lastStatus: 'CREATING' });
       expect(error.message).toMatch(/did not become ACTIVE within \d+ ms \(last status: CREATING\)/);
       // A longer wait sees it through (and leaves no emulator timer behind).
-      expect(await ensureStream(client, 'slow', { timeoutMs: 10_000, pollMs: 50 })).toMatchObject({ status: 'ACTIVE' });
+      expect(await ensureStream(client, 'slow', { timeoutMs: 10_000, pollMs: 50 })).toMatchObject({
+        status: 'ACTIVE',
+      });
     } finally {
       client.destroy();
       await slow.stop();

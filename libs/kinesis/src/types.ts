@@ -36,9 +36,7 @@ export interface CheckpointStore {
 
 /** Where a shard with no checkpoint starts. */
 export type StartPosition =
-  | { type: 'TRIM_HORIZON' }
-  | { type: 'LATEST' }
-  | { type: 'AT_TIMESTAMP'; timestamp: Date };
+  { type: 'TRIM_HORIZON' } | { type: 'LATEST' } | { type: 'AT_TIMESTAMP'; timestamp: Date };
 
 export interface Checkpointer {
   /**

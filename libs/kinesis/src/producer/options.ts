@@ -1,0 +1,93 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { Logger } from '../logger.js';
+import { defaultLogger } from '../logger.js';
+import { MAX_RECORD_BYTES } from './validate.js';
+
+/** PutRecords limits (AWS documentation). */
+export const MAX_BATCH_RECORDS = 500;
+export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
+/** The KPL's default aggregate size. */
+export const DEFAULT_AGGREGATE_BYTES = 51_200;
+/** Room for an aggregate's own partition key (256 characters of up to 4 UTF-8 bytes). */
+const MAX_AGGREGATE_BYTES = MAX_RECORD_BYTES - 1024;
+
+export interface ProducerOptions {
+  client: KinesisClient;
+  streamName: string;
+  /** How long a record may wait for others to share its PutRecords call, ms (default 10). */
+  lingerMs?: number;
+  /** Entries per PutRecords call, at most 500 (the default). */
+  maxBatchRecords?: number;
+  /** Bytes (data + partition keys) per PutRecords call, at most 5 MiB (the default). */
+  maxBatchBytes?: number;
+  /** PutRecords calls in flight at once (default 4). */
+  maxInFlight?: number;
+  /** How long a record may keep failing with retryable errors before its put rejects, ms (default 30 s). */
+  retryTimeoutMs?: number;
+  /** Retry delays: full jitter under min(maxMs, baseMs * 2^(attempt-1)) (defaults 100 ms, 5 s). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** Keep per-partition-key order across retries, at a throughput cost (see LaneQueue). Default false. */
+  preserveOrder?: boolean;
+  /** KPL-compatible aggregation of user records bound for the same shard (default off). */
+  aggregation?: boolean | { maxBytes?: number };
+  logger?: Logger;
+}
+
+export interface ResolvedProducerOptions {
+  client: KinesisClient;
+  streamName: string;
+  lingerMs: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+  maxInFlight: number;
+  retryTimeoutMs: number;
+  backoff: { baseMs: number; maxMs: number };
+  preserveOrder: boolean;
+  /** Aggregate size limit, or undefined when aggregation is off. */
+  aggregateBytes: number | undefined;
+  logger: Logger;
+}
+
+function check(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `producer option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Applies the defaults and refuses values Kinesis (or common sense) would not accept. */
+export function resolveProducerOptions(options: ProducerOptions): ResolvedProducerOptions {
+  if (!options?.client) throw new TypeError('producer option client is required');
+  if (typeof options.streamName !== 'string' || !options.streamName) {
+    throw new TypeError('producer option streamName is required');
+  }
+  const aggregation = options.aggregation;
+  const baseMs = check('backoff.baseMs', options.backoff?.baseMs ?? 100, 1);
+  return {
+    client: options.client,
+    streamName: options.streamName,
+    lingerMs: check('lingerMs', options.lingerMs ?? 10, 0),
+    maxBatchRecords: check(
+      'maxBatchRecords',
+      options.maxBatchRecords ?? MAX_BATCH_RECORDS,
+      1,
+      MAX_BATCH_RECORDS,
+    ),
+    maxBatchBytes: check('maxBatchBytes', options.maxBatchBytes ?? MAX_BATCH_BYTES, 1, MAX_BATCH_BYTES),
+    maxInFlight: check('maxInFlight', options.maxInFlight ?? 4, 1),
+    retryTimeoutMs: check('retryTimeoutMs', options.retryTimeoutMs ?? 30_000, 0),
+    backoff: { baseMs, maxMs: check('backoff.maxMs', options.backoff?.maxMs ?? 5_000, baseMs) },
+    preserveOrder: options.preserveOrder ?? false,
+    aggregateBytes: aggregation
+      ? check(
+          'aggregation.maxBytes',
+          (typeof aggregation === 'object' ? aggregation.maxBytes : undefined) ?? DEFAULT_AGGREGATE_BYTES,
+          1,
+          MAX_AGGREGATE_BYTES,
+        )
+      : undefined,
+    logger: options.logger ?? defaultLogger,
+  };
+}
