@@ -4,6 +4,7 @@ import { startKinesalite } from '../libs/local-aws/src/index.js';
 import { benchCore } from './core.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
 const kinesalite = await startKinesalite();
