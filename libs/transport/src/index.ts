@@ -1,0 +1,8 @@
+/** The Nest transporter: KinesisServer, KinesisClient, their context, envelope and errors. */
+export * from './kinesis-server.js';
+export * from './kinesis-client.js';
+export * from './kinesis.context.js';
+export * from './envelope.js';
+export * from './errors.js';
+export * from './options.js';
+export { DedupeWindow } from './dedupe-window.js';

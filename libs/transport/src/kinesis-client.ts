@@ -1,0 +1,233 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { Logger as NestLogger } from '@nestjs/common';
+import {
+  createKinesisClient,
+  ensureStream,
+  Producer,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
+import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
+import { ClientClosedError, RequestTimeoutError } from './errors.js';
+import type { KinesisStatus } from './kinesis-server.js';
+import { coreLoggerFrom } from './nest-logger.js';
+import {
+  DEFAULT_ACT_STREAM,
+  DEFAULT_RES_STREAM,
+  streamShardCounts,
+  type KinesisClientProxyOptions,
+} from './options.js';
+import { ReplyShardReader } from './reply-shard-reader.js';
+
+interface PendingCall {
+  pattern: string;
+  callback: (packet: WritePacket) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
+export function randomReplyHashKey(): string {
+  return BigInt(`0x${randomBytes(16).toString('hex')}`).toString();
+}
+
+/**
+ * Nest's client proxy over Kinesis. Requests go to the act stream carrying `replyTo: { stream, hashKey }`;
+ * this instance reads only the one reply shard that covers its hash key.
+ */
+export class KinesisClient extends ClientProxy<Record<string, (...args: any[]) => void>, KinesisStatus> {
+  protected readonly logger = new NestLogger(KinesisClient.name);
+  private readonly coreLogger: Logger;
+  private readonly emitter = new EventEmitter();
+  private readonly pending = new Map<string, PendingCall>();
+  private connection: Promise<void> | undefined;
+  private awsClient: AwsKinesisClient | undefined;
+  private producer: Producer | undefined;
+  private reader: ReplyShardReader | undefined;
+  private replyHashKey: string | undefined;
+
+  constructor(private readonly options: KinesisClientProxyOptions = {}) {
+    super();
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+    this.coreLogger = options.logger ?? coreLoggerFrom(this.logger);
+  }
+
+  get actStream(): string {
+    return this.options.actStream ?? DEFAULT_ACT_STREAM;
+  }
+
+  get resStream(): string {
+    return this.options.resStream ?? DEFAULT_RES_STREAM;
+  }
+
+  /** The shard this instance reads its replies from (after connect). */
+  get replyShardId(): string | undefined {
+    return this.reader?.currentShardId;
+  }
+
+  connect(): Promise<void> {
+    this.connection ??= this.open().catch((error) => {
+      this.connection = undefined;
+      throw error;
+    });
+    return this.connection;
+  }
+
+  async close(): Promise<void> {
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer);
+      this.pending.delete(id);
+      call.callback({ err: new ClientClosedError(call.pattern), isDisposed: true });
+    }
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.catch(() => undefined);
+    await this.reader?.stop();
+    await this.producer?.close();
+    if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
+    this.reader = this.producer = this.awsClient = undefined;
+    this._status$.next('disconnected');
+  }
+
+  override on(event: string, callback: (...args: any[]) => void): void {
+    this.emitter.on(event, callback);
+  }
+
+  unwrap<T>(): T {
+    if (!this.awsClient) throw new Error('Not initialized. Please call the "connect" method first.');
+    return this.awsClient as T;
+  }
+
+  private async open(): Promise<void> {
+    const o = this.options;
+    const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
+    const shardCounts = streamShardCounts(o.createStreams);
+    if (shardCounts) {
+      await ensureStream(client, this.actStream, { shardCount: shardCounts.act });
+      await ensureStream(client, this.resStream, { shardCount: shardCounts.res });
+    }
+    this.producer = new Producer({
+      client,
+      streamName: this.actStream,
+      lingerMs: o.lingerMs ?? 0,
+      logger: this.coreLogger,
+    });
+    this.replyHashKey = randomReplyHashKey();
+    this.reader = new ReplyShardReader({
+      client,
+      streamName: this.resStream,
+      hashKey: BigInt(this.replyHashKey),
+      pollIntervalMs: o.pollIntervalMs ?? 200,
+      logger: this.coreLogger,
+      onRecords: (records) => this.onReplies(records),
+      onThrottled: () => this._status$.next('throttled'),
+      onError: (error) => this.reportError(error),
+    });
+    try {
+      await this.reader.start(); // before any request goes out: no reply can be missed
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') {
+        throw new Error(`reply stream "${this.resStream}" does not exist (create it, or set createStreams)`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    this._status$.next('connected');
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const id = randomUUID();
+    const pattern = this.normalizePattern(packet.pattern);
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      if (!this.pending.delete(id)) return;
+      callback({ err: new RequestTimeoutError(pattern, timeoutMs, id), isDisposed: true });
+    }, timeoutMs);
+    this.pending.set(id, { pattern, callback, timer });
+    const envelope = this.envelope(id, pattern, packet, {
+      replyTo: { stream: this.resStream, hashKey: this.replyHashKey! },
+      deadline: Date.now() + timeoutMs,
+    });
+    this.put(envelope).catch((err) => {
+      if (!this.pending.delete(id)) return;
+      clearTimeout(timer);
+      callback({ err, isDisposed: true });
+    });
+    return () => {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    };
+  }
+
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const pattern = this.normalizePattern(packet.pattern);
+    await this.put(this.envelope(randomUUID(), pattern, packet, {}));
+    return undefined as T;
+  }
+
+  private envelope(
+    id: string,
+    pattern: string,
+    packet: ReadPacket,
+    extra: Partial<RequestEnvelope>,
+  ): RequestEnvelope {
+    const serialized = this.serializer.serialize({ ...packet, pattern, id }) as ReadPacket;
+    return {
+      v: ENVELOPE_VERSION,
+      id,
+      pattern,
+      data: serialized.data,
+      ...extra,
+      ...(packet.metadata ? { metadata: packet.metadata } : {}),
+    };
+  }
+
+  private async put(envelope: RequestEnvelope): Promise<void> {
+    await this.connect();
+    await this.producer!.put({ data: encodeEnvelope(envelope), partitionKey: this.partitionKey(envelope) });
+  }
+
+  private partitionKey({ id, pattern, data }: RequestEnvelope): string {
+    const by = this.options.partitionBy ?? 'spread';
+    const key =
+      by === 'spread'
+        ? id
+        : by === 'pattern'
+          ? (pattern as string)
+          : by({ pattern: pattern as string, data });
+    // Partition keys are 1-256 characters: a longer one is replaced by its digest (same key, same shard).
+    return key.length >= 1 && key.length <= 256 ? key : createHash('sha256').update(key).digest('hex');
+  }
+
+  private onReplies(records: KinesisRecord[]): void {
+    for (const record of records) {
+      let reply;
+      try {
+        reply = decodeReply(record.data);
+      } catch (error) {
+        this.coreLogger.warn('invalid record on the reply stream ignored', {
+          reason: (error as Error).message,
+        });
+        continue;
+      }
+      const call = this.pending.get(reply.id);
+      if (!call) continue; // another client's reply sharing the shard, a duplicate, or a late one
+      void Promise.resolve(this.deserializer.deserialize(reply)).then((packet: WritePacket) => {
+        if (packet.isDisposed || packet.err) {
+          clearTimeout(call.timer);
+          this.pending.delete(reply.id);
+        }
+        call.callback(packet);
+      });
+    }
+  }
+
+  private reportError(error: unknown): void {
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
+    else this.logger.error(error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,256 @@
+import { EventEmitter } from 'node:events';
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  Server,
+  type CustomTransportStrategy,
+  type ReadPacket,
+  type WritePacket,
+} from '@nestjs/microservices';
+import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
+import type { Observable } from 'rxjs';
+import {
+  Consumer,
+  createKinesisClient,
+  ensureStream,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
+import { DedupeWindow } from './dedupe-window.js';
+import { decodeRequest, InvalidEnvelopeError, type RequestEnvelope } from './envelope.js';
+import { KinesisContext } from './kinesis.context.js';
+import { coreLoggerFrom } from './nest-logger.js';
+import {
+  DEFAULT_ACT_STREAM,
+  DEFAULT_RES_STREAM,
+  streamShardCounts,
+  type KinesisServerOptions,
+} from './options.js';
+import { ReplyWriter } from './reply-writer.js';
+import { ServerShardProcessor } from './server-shard-processor.js';
+
+export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
+
+export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
+
+export type KinesisServerEvents = Record<string, (...args: any[]) => void>;
+
+/** What the server counted since it started listening. */
+export interface KinesisServerStats {
+  handled: number;
+  events: number;
+  invalid: number;
+  expired: number;
+  duplicates: number;
+}
+
+/**
+ * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently), dispatches each
+ * envelope to its @MessagePattern / @EventPattern handler and writes replies to the caller's reply shard.
+ */
+export class KinesisServer
+  extends Server<KinesisServerEvents, KinesisStatus>
+  implements CustomTransportStrategy
+{
+  override readonly transportId = KINESIS_TRANSPORT;
+  readonly stats: KinesisServerStats = { handled: 0, events: 0, invalid: 0, expired: 0, duplicates: 0 };
+  private readonly emitter = new EventEmitter();
+  private readonly coreLogger: Logger;
+  private readonly dedupe: DedupeWindow;
+  private awsClient: AwsKinesisClient | undefined;
+  private consumer: Consumer | undefined;
+  private replies: ReplyWriter | undefined;
+  private graceDeadline = Infinity;
+  private throttled = false;
+
+  constructor(private readonly options: KinesisServerOptions = {}) {
+    super();
+    this.initializeSerializer(options);
+    this.initializeDeserializer(options);
+    this.coreLogger = options.logger ?? coreLoggerFrom(this.logger);
+    this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
+  }
+
+  get actStream(): string {
+    return this.options.actStream ?? DEFAULT_ACT_STREAM;
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.graceDeadline = Date.now() + (this.options.closeGracePeriodMs ?? 10_000);
+    await this.consumer?.stop(); // each shard waits for its handlers (bounded) and checkpoints
+    await this.replies?.close();
+    if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
+    this.consumer = this.replies = this.awsClient = undefined;
+    this._status$.next('disconnected');
+  }
+
+  on<K extends keyof KinesisServerEvents>(event: K, callback: KinesisServerEvents[K]): void {
+    this.emitter.on(event, callback);
+  }
+
+  unwrap<T>(): T {
+    if (!this.awsClient)
+      throw new Error(
+        'Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.',
+      );
+    return this.awsClient as T;
+  }
+
+  private async start(): Promise<void> {
+    const o = this.options;
+    const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
+    const shardCounts = streamShardCounts(o.createStreams);
+    if (shardCounts) {
+      await ensureStream(client, this.actStream, { shardCount: shardCounts.act });
+      await ensureStream(client, o.resStream ?? DEFAULT_RES_STREAM, { shardCount: shardCounts.res });
+    }
+    this.replies = new ReplyWriter(client, o.replyLingerMs ?? 0, this.coreLogger);
+    const consumer = (this.consumer = new Consumer({
+      client,
+      streamName: this.actStream,
+      checkpointStore: o.checkpointStore,
+      startPosition: o.startPosition,
+      pollIntervalMs: o.pollIntervalMs,
+      callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
+      logger: this.coreLogger,
+      processorFactory: (shardId) =>
+        new ServerShardProcessor({
+          shardId,
+          concurrency: o.concurrency ?? 1,
+          handle: (record, id) => this.handleRecord(record, id),
+          graceDeadline: () => this.graceDeadline,
+          onBatch: () => this.onBatch(),
+        }),
+    }));
+    consumer.on('error', (error) => this.reportError(error));
+    consumer.on('throttled', () => {
+      this.throttled = true;
+      this._status$.next('throttled');
+    });
+    try {
+      await consumer.start();
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') {
+        throw new Error(`act stream "${this.actStream}" does not exist (create it, or set createStreams)`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    this._status$.next('connected');
+  }
+
+  private onBatch(): void {
+    if (!this.throttled) return;
+    this.throttled = false;
+    this._status$.next('connected');
+  }
+
+  /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
+  private async handleRecord(record: KinesisRecord, shardId: string): Promise<void> {
+    let envelope: RequestEnvelope;
+    try {
+      envelope = decodeRequest(record.data);
+    } catch (error) {
+      return this.rejectRecord(record, shardId, error as InvalidEnvelopeError);
+    }
+    if (!this.dedupe.firstSeen(envelope.id)) {
+      this.stats.duplicates++;
+      return this.coreLogger.debug('duplicate delivery skipped', { id: envelope.id, shardId });
+    }
+    if (envelope.deadline !== undefined && envelope.deadline < Date.now()) {
+      this.stats.expired++;
+      return this.coreLogger.warn('request past its deadline skipped', {
+        id: envelope.id,
+        pattern: String(envelope.pattern),
+      });
+    }
+    try {
+      await this.dispatch(envelope, record, shardId);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private async dispatch(envelope: RequestEnvelope, record: KinesisRecord, shardId: string): Promise<void> {
+    const packet = (await this.deserializer.deserialize(envelope, { shardId })) as ReadPacket & {
+      id?: string;
+    };
+    const pattern =
+      typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
+    const context = new KinesisContext({
+      shardId,
+      sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber,
+      partitionKey: record.partitionKey,
+      pattern,
+      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+      id: envelope.id,
+      metadata: envelope.metadata ?? {},
+    });
+    const replyTo = envelope.replyTo;
+    if (!replyTo) {
+      this.stats.events++;
+      await this.handleEvent(pattern, packet, context);
+      return;
+    }
+    this.stats.handled++;
+    const respond = (out: WritePacket) =>
+      this.replies!.write(
+        replyTo,
+        envelope.id,
+        this.serializer.serialize({ ...out, id: envelope.id }) as WritePacket,
+      );
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) return respond({ err: NO_MESSAGE_HANDLER, isDisposed: true });
+    // The work is done when the final reply (isDisposed) is stored: that is what the checkpoint waits for.
+    await new Promise<void>((resolve) => {
+      const tracked = async (out: WritePacket) => {
+        try {
+          await respond(out);
+        } finally {
+          if (out.isDisposed) resolve();
+        }
+      };
+      const produce = async (): Promise<Observable<unknown>> =>
+        this.transformToObservable(await handler(packet.data, context)) as Observable<unknown>;
+      const failed = (err: unknown) => tracked({ err, isDisposed: true }).catch((e) => this.reportError(e));
+      const nest12 = (this as any).handleRequest as undefined | ((...args: unknown[]) => unknown);
+      if (nest12) Promise.resolve(nest12.call(this, context, produce, tracked)).catch(failed);
+      else produce().then((stream$) => this.send(stream$, tracked), failed); // Nest 11
+    });
+  }
+
+  private async rejectRecord(
+    record: KinesisRecord,
+    shardId: string,
+    error: InvalidEnvelopeError,
+  ): Promise<void> {
+    this.stats.invalid++;
+    // The reason and the record's position, never the payload: it may hold personal data.
+    this.coreLogger.warn('invalid record on the act stream skipped', {
+      shardId,
+      sequenceNumber: record.sequenceNumber,
+      reason: error.message,
+    });
+    if (error.id && error.replyTo) {
+      await this.replies!.write(error.replyTo, error.id, {
+        err: { status: 'error', message: `invalid request: ${error.message}` },
+        isDisposed: true,
+      }).catch((e) => this.reportError(e));
+    }
+  }
+
+  private reportError(error: unknown): void {
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
+    else this.logger.error(error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,128 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+  type KinesisClient as AwsKinesisClient,
+} from '@aws-sdk/client-kinesis';
+import {
+  backoffDelay,
+  listShards,
+  sleep,
+  toUserRecords,
+  type KinesisRecord,
+  type Logger,
+  type ShardInfo,
+} from '../../kinesis/src/index.js';
+
+export interface ReplyShardReaderOptions {
+  client: AwsKinesisClient;
+  streamName: string;
+  /** The client's reply hash key: the reader follows the one shard whose range covers it. */
+  hashKey: bigint;
+  pollIntervalMs: number;
+  logger: Logger;
+  onRecords(records: KinesisRecord[]): void;
+  onThrottled(): void;
+  onError(error: unknown): void;
+}
+
+const covers = (shard: ShardInfo, key: bigint) =>
+  BigInt(shard.startingHashKey!) <= key && key <= BigInt(shard.endingHashKey!);
+
+/**
+ * Reads only the reply shard that covers the client's hash key: one reader per client instance costs one
+ * GetRecords per poll on one shard, instead of every client reading every shard of the res stream. When
+ * the shard is split or merged, the reader moves on to the child covering the key (from its start).
+ */
+export class ReplyShardReader {
+  private readonly abort = new AbortController();
+  private shardId: string | undefined;
+  private iterator: string | undefined;
+  private lastSequenceNumber: string | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly o: ReplyShardReaderOptions) {}
+
+  get currentShardId(): string | undefined {
+    return this.shardId;
+  }
+
+  /** Resolves once an iterator at LATEST is held: any reply written after this is read. */
+  async start(): Promise<void> {
+    const shards = await listShards(this.o.client, this.o.streamName);
+    const shard = shards.find((s) => !s.endingSequenceNumber && covers(s, this.o.hashKey));
+    if (!shard) throw new Error(`no open shard of "${this.o.streamName}" covers the reply hash key`);
+    this.shardId = shard.shardId;
+    this.iterator = await this.iteratorFor({ ShardIteratorType: 'LATEST' });
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let lastCallAt = 0;
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      await sleep(lastCallAt + this.o.pollIntervalMs - Date.now(), this.abort.signal);
+      if (this.abort.signal.aborted) return;
+      lastCallAt = Date.now();
+      try {
+        this.iterator ??= await this.renewedIterator();
+        const out = await this.o.client.send(new GetRecordsCommand({ ShardIterator: this.iterator }), {
+          abortSignal: this.abort.signal,
+        });
+        failures = 0;
+        const records = toUserRecords(out.Records ?? []);
+        if (records.length > 0) {
+          this.lastSequenceNumber = records.at(-1)!.sequenceNumber;
+          this.o.onRecords(records);
+        }
+        this.iterator = out.NextShardIterator ?? (await this.followChild());
+      } catch (error) {
+        if (this.abort.signal.aborted) return;
+        const name = (error as Error).name;
+        if (name === 'ExpiredIteratorException') {
+          this.iterator = undefined;
+          continue;
+        }
+        if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException')
+          this.o.onThrottled();
+        else this.o.onError(error);
+        await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 2_000 }), this.abort.signal);
+      }
+    }
+  }
+
+  /** The shard ended (split or merge): continue on the child whose range covers the key. */
+  private async followChild(): Promise<string | undefined> {
+    const parent = this.shardId!;
+    const child = (await listShards(this.o.client, this.o.streamName)).find(
+      (s) => s.parentShardIds.includes(parent) && covers(s, this.o.hashKey),
+    );
+    if (!child) throw new Error(`reply shard ${parent} ended and no child covering the key is listed yet`);
+    this.o.logger.info('reply shard ended; following its child', { parent, child: child.shardId });
+    this.shardId = child.shardId;
+    this.lastSequenceNumber = undefined;
+    return this.iteratorFor({ ShardIteratorType: 'TRIM_HORIZON' });
+  }
+
+  private renewedIterator(): Promise<string | undefined> {
+    return this.lastSequenceNumber
+      ? this.iteratorFor({
+          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+          StartingSequenceNumber: this.lastSequenceNumber,
+        })
+      : this.iteratorFor({ ShardIteratorType: 'LATEST' });
+  }
+
+  private async iteratorFor(position: Omit<GetShardIteratorCommandInput, 'StreamName' | 'ShardId'>) {
+    const out = await this.o.client.send(
+      new GetShardIteratorCommand({ StreamName: this.o.streamName, ShardId: this.shardId!, ...position }),
+      { abortSignal: this.abort.signal },
+    );
+    return out.ShardIterator;
+  }
+}

@@ -1,0 +1,58 @@
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { WritePacket } from '@nestjs/microservices';
+import { Producer, RecordTooLargeError, type Logger } from '../../kinesis/src/index.js';
+import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
+
+/**
+ * Writes replies to the caller's reply stream with ExplicitHashKey = the caller's hash key, so every reply
+ * of one client lands in the one shard it reads. One producer per reply stream, created on first use.
+ */
+export class ReplyWriter {
+  private readonly producers = new Map<string, Producer>();
+
+  constructor(
+    private readonly client: AwsKinesisClient,
+    private readonly lingerMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves when the reply is stored. A reply over the record limit is replaced by an error reply. */
+  async write(replyTo: ReplyTo, id: string, packet: WritePacket): Promise<void> {
+    const envelope = { ...packet, v: ENVELOPE_VERSION, id };
+    try {
+      await this.put(replyTo, id, encodeEnvelope(envelope));
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.logger.warn('reply too large for a Kinesis record; sending an error reply instead', {
+        id,
+        size: error.size,
+      });
+      const message = `reply of ${error.size} bytes exceeds the Kinesis record limit of ${error.limit} bytes`;
+      await this.put(
+        replyTo,
+        id,
+        encodeEnvelope({ v: ENVELOPE_VERSION, id, err: { status: 'error', message }, isDisposed: true }),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.producers.values()].map((p) => p.close()));
+    this.producers.clear();
+  }
+
+  private put(replyTo: ReplyTo, id: string, data: Buffer) {
+    let producer = this.producers.get(replyTo.stream);
+    if (!producer) {
+      producer = new Producer({
+        client: this.client,
+        streamName: replyTo.stream,
+        lingerMs: this.lingerMs,
+        logger: this.logger,
+        retryTimeoutMs: 10_000,
+      });
+      this.producers.set(replyTo.stream, producer);
+    }
+    return producer.put({ data, partitionKey: id.slice(0, 256), explicitHashKey: replyTo.hashKey });
+  }
+}

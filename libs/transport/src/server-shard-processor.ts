@@ -1,0 +1,72 @@
+import type {
+  KinesisRecord,
+  ProcessRecordsInput,
+  RecordProcessor,
+  Checkpointer,
+} from '../../kinesis/src/index.js';
+import { InOrderTracker } from './in-order-tracker.js';
+import { Semaphore } from './semaphore.js';
+
+export interface ShardWorkOptions {
+  shardId: string;
+  concurrency: number;
+  /** Handles one record; never rejects (errors are the handler's to report). */
+  handle(record: KinesisRecord, shardId: string): Promise<void>;
+  /** When close() gives up waiting for handlers in flight. */
+  graceDeadline(): number;
+  onBatch?(): void;
+}
+
+/**
+ * The server's RecordProcessor for one shard of the act stream: up to `concurrency` handlers at once, and a
+ * checkpoint that only moves past records whose work is complete with nothing before them pending.
+ */
+export class ServerShardProcessor implements RecordProcessor {
+  private readonly slots: Semaphore;
+  private readonly tracker = new InOrderTracker();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly o: ShardWorkOptions) {
+    this.slots = new Semaphore(o.concurrency);
+  }
+
+  initialize(): void {}
+
+  async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
+    this.o.onBatch?.();
+    for (const record of records) {
+      await this.slots.acquire();
+      const done = this.tracker.start(record);
+      const work = this.o.handle(record, this.o.shardId).finally(() => {
+        done();
+        this.slots.release();
+        this.inFlight.delete(work);
+      });
+      this.inFlight.add(work);
+    }
+    await this.checkpointAdvance(checkpointer);
+  }
+
+  leaseLost(): void {}
+
+  async shardEnded({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
+    await Promise.all(this.inFlight);
+    await checkpointer.checkpoint();
+  }
+
+  async shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
+    const remaining = this.o.graceDeadline() - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.inFlight),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, remaining)))),
+    ]);
+    clearTimeout(timer);
+    await this.checkpointAdvance(checkpointer);
+  }
+
+  private async checkpointAdvance(checkpointer: Checkpointer): Promise<void> {
+    const at = this.tracker.takeAdvance();
+    if (at) await checkpointer.checkpoint(at);
+  }
+}
