@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Logger as NestLogger } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import {
   createKinesisClient,
   ensureStream,
@@ -37,7 +38,7 @@ export function randomReplyHashKey(): string {
  * Nest's client proxy over Kinesis. Requests go to the act stream carrying `replyTo: { stream, hashKey }`;
  * this instance reads only the one reply shard that covers its hash key.
  */
-export class KinesisClient extends ClientProxy<Record<string, (...args: any[]) => void>, KinesisStatus> {
+export class KinesisClient extends ClientProxy {
   protected readonly logger = new NestLogger(KinesisClient.name);
   private readonly coreLogger: Logger;
   private readonly emitter = new EventEmitter();
@@ -61,6 +62,11 @@ export class KinesisClient extends ClientProxy<Record<string, (...args: any[]) =
 
   get resStream(): string {
     return this.options.resStream ?? DEFAULT_RES_STREAM;
+  }
+
+  /** Emits 'connected', 'disconnected' and 'throttled' (typed as Nest's ClientProxy default, so `customClass` fits). */
+  override get status(): Observable<KinesisStatus> {
+    return super.status as Observable<KinesisStatus>;
   }
 
   /** The shard this instance reads its replies from (after connect). */
@@ -216,7 +222,9 @@ export class KinesisClient extends ClientProxy<Record<string, (...args: any[]) =
       }
       const call = this.pending.get(reply.id);
       if (!call) continue; // another client's reply sharing the shard, a duplicate, or a late one
-      void Promise.resolve(this.deserializer.deserialize(reply)).then((packet: WritePacket) => {
+      // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
+      const { v: _version, ...nestPacket } = reply;
+      void Promise.resolve(this.deserializer.deserialize(nestPacket)).then((packet: WritePacket) => {
         if (packet.isDisposed || packet.err) {
           clearTimeout(call.timer);
           this.pending.delete(reply.id);

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { Logger as NestLogger } from '@nestjs/common';
 import {
   Server,
   type CustomTransportStrategy,
@@ -66,7 +67,8 @@ export class KinesisServer
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
-    this.coreLogger = options.logger ?? coreLoggerFrom(this.logger);
+    this.coreLogger =
+      options.logger ?? coreLoggerFrom(new NestLogger(`KinesisServer:${options.appName ?? 'nest-kinesis'}`));
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
   }
 
@@ -125,7 +127,7 @@ export class KinesisServer
         new ServerShardProcessor({
           shardId,
           concurrency: o.concurrency ?? 1,
-          handle: (record, id) => this.handleRecord(record, id),
+          handle: (record, id, handlerDone) => this.handleRecord(record, id, handlerDone),
           graceDeadline: () => this.graceDeadline,
           onBatch: () => this.onBatch(),
         }),
@@ -155,7 +157,7 @@ export class KinesisServer
   }
 
   /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
-  private async handleRecord(record: KinesisRecord, shardId: string): Promise<void> {
+  private async handleRecord(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void> {
     let envelope: RequestEnvelope;
     try {
       envelope = decodeRequest(record.data);
@@ -174,13 +176,18 @@ export class KinesisServer
       });
     }
     try {
-      await this.dispatch(envelope, record, shardId);
+      await this.dispatch(envelope, record, shardId, handlerDone);
     } catch (error) {
       this.reportError(error);
     }
   }
 
-  private async dispatch(envelope: RequestEnvelope, record: KinesisRecord, shardId: string): Promise<void> {
+  private async dispatch(
+    envelope: RequestEnvelope,
+    record: KinesisRecord,
+    shardId: string,
+    handlerDone: () => void,
+  ): Promise<void> {
     const packet = (await this.deserializer.deserialize(envelope, { shardId })) as ReadPacket & {
       id?: string;
     };
@@ -214,6 +221,7 @@ export class KinesisServer
     // The work is done when the final reply (isDisposed) is stored: that is what the checkpoint waits for.
     await new Promise<void>((resolve) => {
       const tracked = async (out: WritePacket) => {
+        if (out.isDisposed) handlerDone(); // the handler is finished; only its last reply is on its way
         try {
           await respond(out);
         } finally {

@@ -24,7 +24,7 @@ export interface KinesisTransportOptions extends KinesisClientOptions {
 }
 
 export interface KinesisServerOptions extends KinesisTransportOptions {
-  /** Checkpoint and dedupe scope: one name per service. Default `nest-kinesis`. */
+  /** The service's name in logs (`KinesisServer:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
   appName?: string;
   checkpointStore?: CheckpointStore;
   /** For shards with no checkpoint. Default TRIM_HORIZON: requests sent before the server started are served. */

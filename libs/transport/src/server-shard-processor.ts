@@ -10,8 +10,12 @@ import { Semaphore } from './semaphore.js';
 export interface ShardWorkOptions {
   shardId: string;
   concurrency: number;
-  /** Handles one record; never rejects (errors are the handler's to report). */
-  handle(record: KinesisRecord, shardId: string): Promise<void>;
+  /**
+   * Handles one record; resolves when its work is complete (for a request: the final reply is stored) and
+   * never rejects. Calls `handlerDone` as soon as the handler itself has finished, which frees its slot:
+   * the next handler need not wait for this reply's round trip to Kinesis.
+   */
+  handle(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void>;
   /** When close() gives up waiting for handlers in flight. */
   graceDeadline(): number;
   onBatch?(): void;
@@ -37,9 +41,15 @@ export class ServerShardProcessor implements RecordProcessor {
     for (const record of records) {
       await this.slots.acquire();
       const done = this.tracker.start(record);
-      const work = this.o.handle(record, this.o.shardId).finally(() => {
-        done();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         this.slots.release();
+      };
+      const work = this.o.handle(record, this.o.shardId, release).finally(() => {
+        done();
+        release();
         this.inFlight.delete(work);
       });
       this.inFlight.add(work);

@@ -1,0 +1,52 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ClientsModule } from '@nestjs/microservices';
+import { KinesisClient, type KinesisClientProxyOptions } from '../../../libs/transport/src/index.js';
+import { CheckoutService, ORDERS } from './checkout.service.js';
+
+/** The caller's configuration keys, as an app would read them from its environment. */
+export interface CheckoutSettings {
+  KINESIS_ENDPOINT?: string;
+  ORDERS_ACT_STREAM: string;
+  ORDERS_RES_STREAM: string;
+  ORDERS_TIMEOUT_MS?: number;
+  /** Shard counts of the streams to create when absent (the example's convenience; off in production). */
+  ORDERS_CREATE_STREAMS?: { act: number; res: number };
+}
+
+/**
+ * The calling application. Its KinesisClient comes from ClientsModule.registerAsync, configured through
+ * ConfigService as in any Nest app; `settings` stand in for the environment (they take precedence over it).
+ */
+@Module({})
+export class CheckoutModule {
+  static forRoot(settings: CheckoutSettings): DynamicModule {
+    return {
+      module: CheckoutModule,
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => settings] }),
+        ClientsModule.registerAsync({
+          clients: [
+            {
+              name: ORDERS,
+              imports: [ConfigModule],
+              inject: [ConfigService],
+              useFactory: (config: ConfigService) => ({
+                customClass: KinesisClient,
+                options: {
+                  endpoint: config.get<string>('KINESIS_ENDPOINT'),
+                  actStream: config.getOrThrow<string>('ORDERS_ACT_STREAM'),
+                  resStream: config.getOrThrow<string>('ORDERS_RES_STREAM'),
+                  // Numbers from the environment arrive as strings.
+                  timeoutMs: Number(config.get('ORDERS_TIMEOUT_MS', 10_000)),
+                  createStreams: config.get<{ act: number; res: number }>('ORDERS_CREATE_STREAMS'),
+                } satisfies KinesisClientProxyOptions,
+              }),
+            },
+          ],
+        }),
+      ],
+      providers: [CheckoutService],
+    };
+  }
+}

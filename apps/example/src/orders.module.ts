@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller.js';
+import { OrdersStore } from './orders.store.js';
+
+/** The microservice's module: started with `strategy: new KinesisServer(...)` (see example.ts). */
+@Module({ controllers: [OrdersController], providers: [OrdersStore] })
+export class OrdersModule {}

@@ -1,0 +1,82 @@
+import type { Checkpointer, KinesisRecord } from '../../kinesis/src/index.js';
+import { ServerShardProcessor } from './server-shard-processor.js';
+
+const record = (n: number): KinesisRecord => ({
+  data: Buffer.from(String(n)),
+  partitionKey: 'k',
+  sequenceNumber: String(1000 + n),
+  subSequenceNumber: 0,
+  aggregated: false,
+  approximateArrivalTimestamp: new Date(),
+});
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('ServerShardProcessor', () => {
+  it('runs up to `concurrency` handlers and checkpoints only the completed prefix', async () => {
+    const gates = new Map<number, ReturnType<typeof deferred>>();
+    let running = 0;
+    let maxRunning = 0;
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 3,
+      graceDeadline: () => Date.now() + 1_000,
+      handle: async (r, _, handlerDone) => {
+        const n = Number(r.data.toString());
+        const gate = deferred();
+        gates.set(n, gate);
+        maxRunning = Math.max(maxRunning, ++running);
+        await gate.promise;
+        running--;
+        handlerDone();
+      },
+    });
+    const checkpoints: string[] = [];
+    const checkpointer: Checkpointer = {
+      checkpoint: async (at) =>
+        void checkpoints.push(typeof at === 'string' ? at : (at?.sequenceNumber ?? 'END')),
+    };
+    const batch = processor.processRecords({
+      records: [1, 2, 3, 4].map(record),
+      millisBehindLatest: 0,
+      checkpointer,
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect([...gates.keys()]).toEqual([1, 2, 3]); // the 4th waits for a slot
+    gates.get(2)!.resolve(); // finishes out of order
+    await new Promise((r) => setTimeout(r, 10));
+    gates.get(4)!.resolve();
+    await batch;
+    expect(checkpoints).toEqual([]); // 1 is still pending: nothing may be checkpointed
+    gates.get(1)!.resolve();
+    await new Promise((r) => setTimeout(r, 10));
+    await processor.processRecords({ records: [], millisBehindLatest: 0, checkpointer });
+    expect(checkpoints).toEqual(['1002']); // 1 and 2 done, 3 pending
+    gates.get(3)!.resolve();
+    await processor.shutdownRequested({ checkpointer });
+    expect(checkpoints).toEqual(['1002', '1004']);
+    expect(maxRunning).toBe(3);
+  });
+
+  it('gives up waiting at the grace deadline and checkpoints what is done', async () => {
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 2,
+      graceDeadline: () => Date.now() + 50,
+      handle: (r) => (r.sequenceNumber === '1001' ? Promise.resolve() : new Promise(() => undefined)),
+    });
+    const checkpoints: string[] = [];
+    const checkpointer: Checkpointer = {
+      checkpoint: async (at) => void checkpoints.push((at as KinesisRecord).sequenceNumber),
+    };
+    await processor.processRecords({ records: [record(1), record(2)], millisBehindLatest: 0, checkpointer });
+    const started = Date.now();
+    await processor.shutdownRequested({ checkpointer });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(checkpoints).toEqual(['1001']);
+  });
+});

@@ -1,0 +1,126 @@
+/** A Nest microservice and client module over Kinesis, for the transporter suites. */
+import 'reflect-metadata';
+import { Controller, Module, type INestApplicationContext, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ClientsModule,
+  Ctx,
+  EventPattern,
+  MessagePattern,
+  Payload,
+  RpcException,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { delay, interval, map, of, take, type Observable } from 'rxjs';
+import {
+  KinesisClient,
+  KinesisContext,
+  KinesisServer,
+  type KinesisClientProxyOptions,
+  type KinesisServerOptions,
+} from '../../libs/transport/src/index.js';
+import { silentLogger } from '../../libs/kinesis/src/index.js';
+
+export const received: { events: unknown[]; calls: Map<string, number> } = { events: [], calls: new Map() };
+
+@Controller()
+export class MathController {
+  @MessagePattern('sum')
+  sum(@Payload() numbers: number[]): number {
+    return numbers.reduce((a, b) => a + b, 0);
+  }
+
+  @MessagePattern({ cmd: 'greet', v: 1 })
+  greet(@Payload() name: string): string {
+    return `hello ${name}`;
+  }
+
+  @MessagePattern('echo')
+  echo(@Payload() data: { n: number; caller: string }) {
+    const key = `${data.caller}:${data.n}`;
+    received.calls.set(key, (received.calls.get(key) ?? 0) + 1);
+    return data;
+  }
+
+  @MessagePattern('fail.rpc')
+  failRpc(): never {
+    throw new RpcException({ code: 'E_NOPE', message: 'not allowed' });
+  }
+
+  @MessagePattern('fail.throw')
+  failThrow(): never {
+    throw new Error('boom');
+  }
+
+  @MessagePattern('stream')
+  stream(@Payload() { count }: { count: number }): Observable<number> {
+    return interval(0).pipe(take(count));
+  }
+
+  @MessagePattern('slow')
+  slow(@Payload() { ms, value }: { ms: number; value: unknown }) {
+    return of(value).pipe(delay(ms));
+  }
+
+  @MessagePattern('ctx')
+  ctx(@Payload() _: unknown, @Ctx() ctx: KinesisContext) {
+    return {
+      shardId: ctx.getShardId(),
+      sequenceNumber: ctx.getSequenceNumber(),
+      partitionKey: ctx.getPartitionKey(),
+      pattern: ctx.getPattern(),
+      arrival: ctx.getArrivalTime().toISOString(),
+      metadata: ctx.getMetadata(),
+    };
+  }
+
+  @MessagePattern('big')
+  big(@Payload() { bytes }: { bytes: number }) {
+    return 'x'.repeat(bytes);
+  }
+
+  @EventPattern('evt')
+  onEvent(@Payload() data: unknown) {
+    received.events.push(data);
+  }
+}
+
+@Module({ controllers: [MathController] })
+export class ServiceModule {}
+
+export interface RunningService {
+  app: INestMicroservice;
+  server: KinesisServer;
+  close(): Promise<void>;
+}
+
+export async function startService(options: KinesisServerOptions): Promise<RunningService> {
+  const server = new KinesisServer({ pollIntervalMs: 20, logger: silentLogger, ...options });
+  const app = await NestFactory.createMicroservice(ServiceModule, { strategy: server, logger: false });
+  await app.listen();
+  return { app, server, close: () => app.close() };
+}
+
+export const CLIENT = 'KINESIS_CLIENT';
+
+/** A client the way a Nest app gets one: ClientsModule.register with customClass. */
+export async function startClient(
+  options: KinesisClientProxyOptions,
+): Promise<{ app: INestApplicationContext; client: ClientProxy }> {
+  @Module({
+    imports: [
+      ClientsModule.register([
+        {
+          name: CLIENT,
+          customClass: KinesisClient,
+          options: { pollIntervalMs: 20, logger: silentLogger, ...options },
+        },
+      ]),
+    ],
+  })
+  class CallerModule {}
+  const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
+  const client = app.get<ClientProxy>(CLIENT);
+  await client.connect();
+  return { app, client };
+}
