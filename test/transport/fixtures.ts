@@ -11,7 +11,7 @@ import {
   RpcException,
   type ClientProxy,
 } from '@nestjs/microservices';
-import { delay, interval, map, of, take, type Observable } from 'rxjs';
+import { delay, interval, of, take, type Observable } from 'rxjs';
 import {
   KinesisClient,
   KinesisContext,
