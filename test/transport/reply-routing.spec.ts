@@ -1,0 +1,112 @@
+/** The client reads one reply shard and follows it through a split and a merge; throttling shows in status. */
+import type { INestApplicationContext } from '@nestjs/common';
+import {
+  MergeShardsCommand,
+  SplitShardCommand,
+  type KinesisClient as AwsKinesisClient,
+} from '@aws-sdk/client-kinesis';
+import { firstValueFrom } from 'rxjs';
+import { ensureStream, listShards } from '../../libs/kinesis/src/index.js';
+import type { KinesisClient } from '../../libs/transport/src/index.js';
+import { injectFaults, serviceError } from '../support/faults.js';
+import {
+  eventually,
+  KINESIS_EMULATORS,
+  kinesisClient,
+  kinesisEndpoint,
+  uniqueName,
+} from '../support/harness.js';
+import { startClient, startService, type RunningService } from './fixtures.js';
+
+describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
+  let admin: AwsKinesisClient;
+  let service: RunningService;
+  const apps: INestApplicationContext[] = [];
+  const actStream = uniqueName('act');
+  const resStream = uniqueName('res');
+  const base = () => ({ endpoint: kinesisEndpoint(emulator), region: 'us-east-1', actStream, resStream });
+
+  beforeAll(async () => {
+    admin = kinesisClient(emulator);
+    await ensureStream(admin, actStream, { shardCount: 1 });
+    await ensureStream(admin, resStream, { shardCount: 1 });
+    service = await startService(base());
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await service?.close();
+    admin.destroy();
+  });
+
+  it('follows its reply shard through a split and a merge', async () => {
+    const { app, client } = await startClient({ ...base(), timeoutMs: 20_000 });
+    apps.push(app);
+    const c = client as KinesisClient;
+    const hashKey = BigInt((c as unknown as { replyHashKey: string }).replyHashKey);
+    const [parent] = await listShards(admin, resStream);
+    expect(c.replyShardId).toBe(parent.shardId);
+    expect(await firstValueFrom(c.send('sum', [1, 2]))).toBe(3);
+
+    const middle = ((BigInt(parent.startingHashKey!) + BigInt(parent.endingHashKey!)) / 2n).toString();
+    await admin.send(
+      new SplitShardCommand({
+        StreamName: resStream,
+        ShardToSplit: parent.shardId,
+        NewStartingHashKey: middle,
+      }),
+    );
+    await ensureStream(admin, resStream);
+    const children = (await listShards(admin, resStream)).filter((s) =>
+      s.parentShardIds.includes(parent.shardId),
+    );
+    const mine = children.find(
+      (s) => BigInt(s.startingHashKey!) <= hashKey && hashKey <= BigInt(s.endingHashKey!),
+    )!;
+    expect(await firstValueFrom(c.send('sum', [2, 3]))).toBe(5);
+    await eventually(() => c.replyShardId === mine.shardId, { message: 'the client on its child shard' });
+
+    const [low, high] = children.sort((a, b) =>
+      BigInt(a.startingHashKey!) < BigInt(b.startingHashKey!) ? -1 : 1,
+    );
+    await admin.send(
+      new MergeShardsCommand({
+        StreamName: resStream,
+        ShardToMerge: low.shardId,
+        AdjacentShardToMerge: high.shardId,
+      }),
+    );
+    await ensureStream(admin, resStream);
+    const merged = (await listShards(admin, resStream)).find((s) => s.parentShardIds.includes(low.shardId))!;
+    expect(await firstValueFrom(c.send('sum', [3, 4]))).toBe(7);
+    await eventually(() => c.replyShardId === merged.shardId, { message: 'the client on the merged shard' });
+    expect(await firstValueFrom(c.send('sum', [4, 5]))).toBe(9);
+  }, 60_000);
+
+  it('reports throttling of its reply shard in status, and keeps working', async () => {
+    const aws = kinesisClient(emulator);
+    let throttles = 2;
+    injectFaults(aws, {
+      GetRecords: async ({ send }) => {
+        if (throttles-- > 0) throw serviceError('ProvisionedThroughputExceededException');
+        return send();
+      },
+    });
+    const { app, client } = await startClient({ ...base(), awsClient: aws, timeoutMs: 20_000 });
+    apps.push(app);
+    const statuses: string[] = [];
+    (client as KinesisClient).status.subscribe((s) => statuses.push(s));
+    await eventually(() => statuses.includes('throttled'), { message: 'a throttled status' });
+    expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
+    await app.close();
+    aws.destroy();
+  });
+
+  it('partitions requests with a function when asked', async () => {
+    const { app, client } = await startClient({
+      ...base(),
+      partitionBy: ({ pattern }) => `tenant-7:${pattern}`,
+    });
+    apps.push(app);
+    expect((await firstValueFrom(client.send('ctx', {}))).partitionKey).toBe('tenant-7:ctx');
+  });
+});
