@@ -1,0 +1,218 @@
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { KinesisRecord } from '../../../kinesis/src/index.js';
+import { injectFaults } from '../../../../test/support/faults.js';
+import { dynamoClient, uniqueName } from '../../../../test/support/harness.js';
+import type { BufferedItem, EmitBatch } from '../interfaces.js';
+import { canonical, DynamoDBEmitter } from './dynamodb-emitter.js';
+
+type Model = { id: string; body?: string };
+
+function item(model: Model, n: number): BufferedItem<Model> {
+  const data = Buffer.from(JSON.stringify(model));
+  const record: KinesisRecord = {
+    data,
+    partitionKey: model.id,
+    sequenceNumber: String(1000 + n),
+    subSequenceNumber: 0,
+    aggregated: false,
+    approximateArrivalTimestamp: new Date(),
+  };
+  return { model, record, bytes: data.length };
+}
+
+function batch(items: BufferedItem<Model>[]): EmitBatch<Model> {
+  return {
+    streamName: 'orders',
+    shardId: 'shardId-000000000000',
+    items,
+    firstSequenceNumber: items[0].record.sequenceNumber,
+    lastSequenceNumber: items[items.length - 1].record.sequenceNumber,
+    toBytes: (model) => Buffer.from(JSON.stringify(model)),
+  };
+}
+
+const models = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => item({ id: `${prefix}-${i}`, body: `b${i}` }, i));
+
+/** Key from the model here; `seq` shows a record-derived attribute travels too. */
+const toItem = ({ model, record }: BufferedItem<Model>): Record<string, AttributeValue> => ({
+  pk: { S: model.id },
+  seq: { N: record.sequenceNumber },
+  ...(model.body === undefined ? {} : { body: { S: model.body } }),
+});
+
+describe('DynamoDBEmitter', () => {
+  let client: DynamoDBClient;
+  const tables: string[] = [];
+
+  beforeAll(() => {
+    client = dynamoClient();
+  });
+  afterAll(async () => {
+    for (const TableName of tables) await client.send(new DeleteTableCommand({ TableName })).catch(() => {});
+    client.destroy();
+  });
+
+  async function newTable(): Promise<string> {
+    const TableName = uniqueName('emit');
+    tables.push(TableName);
+    await client.send(
+      new CreateTableCommand({
+        TableName,
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    return TableName;
+  }
+
+  async function stored(TableName: string): Promise<Map<string, Record<string, AttributeValue>>> {
+    const items = new Map<string, Record<string, AttributeValue>>();
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await client.send(new ScanCommand({ TableName, ExclusiveStartKey, ConsistentRead: true }));
+      for (const i of out.Items ?? []) items.set(i.pk.S!, i);
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  const emitter = (table: string, options: { maxAttempts?: number } = {}) =>
+    new DynamoDBEmitter<Model>({ client, table, toItem, backoff: { baseMs: 5, maxMs: 20 }, ...options });
+
+  it('puts 60 items with 3 BatchWriteItem calls (25 + 25 + 10)', async () => {
+    const table = await newTable();
+    const sizes: number[] = [];
+    const faults = injectFaults(client, {
+      BatchWriteItem: async ({ input, send }) => {
+        sizes.push(input.RequestItems[table].length);
+        return send();
+      },
+    });
+    try {
+      await expect(emitter(table).emit(batch(models('a', 60)))).resolves.toEqual([]);
+    } finally {
+      faults.remove();
+    }
+    expect(sizes).toEqual([25, 25, 10]);
+    const items = await stored(table);
+    expect(items.size).toBe(60);
+    expect(items.get('a-42')).toEqual({ pk: { S: 'a-42' }, seq: { N: '1042' }, body: { S: 'b42' } });
+  });
+
+  it('sends UnprocessedItems again until they are stored', async () => {
+    const table = await newTable();
+    const sent: string[][] = [];
+    const seen = new Set<string>();
+    const faults = injectFaults(client, {
+      // A chunk's first call leaves every third item unprocessed (not sent, reported back); retries go through.
+      BatchWriteItem: async ({ input, send }) => {
+        const requests: WriteRequest[] = input.RequestItems[table];
+        const keys = requests.map((r) => r.PutRequest!.Item!.pk.S!);
+        sent.push(keys);
+        const dropped = requests.filter((_, i) => i % 3 === 0 && !seen.has(keys[i]));
+        keys.forEach((k) => seen.add(k));
+        await send({ RequestItems: { [table]: requests.filter((r) => !dropped.includes(r)) } });
+        return { UnprocessedItems: dropped.length ? { [table]: structuredClone(dropped) } : {} };
+      },
+    });
+    try {
+      await expect(emitter(table).emit(batch(models('u', 30)))).resolves.toEqual([]);
+    } finally {
+      faults.remove();
+    }
+    // Chunk 1 (25): 9 unprocessed, sent again; chunk 2 (5): 2 unprocessed, sent again.
+    expect(sent.map((s) => s.length)).toEqual([25, 9, 5, 2]);
+    expect(sent[1]).toEqual(sent[0].filter((_, i) => i % 3 === 0));
+    expect((await stored(table)).size).toBe(30);
+  });
+
+  it('returns items still unprocessed after maxAttempts as failed; the others are stored', async () => {
+    const table = await newTable();
+    let calls = 0;
+    const faults = injectFaults(client, {
+      BatchWriteItem: async ({ input, send }) => {
+        calls++;
+        const requests: WriteRequest[] = input.RequestItems[table];
+        const stuck = requests.filter((r) => r.PutRequest!.Item!.pk.S!.startsWith('stuck'));
+        const rest = requests.filter((r) => !stuck.includes(r));
+        if (rest.length > 0) await send({ RequestItems: { [table]: rest } });
+        return { UnprocessedItems: stuck.length ? { [table]: stuck } : {} };
+      },
+    });
+    const items = [...models('ok', 10), item({ id: 'stuck-1' }, 10), item({ id: 'stuck-2' }, 11)];
+    let failed;
+    try {
+      failed = await emitter(table, { maxAttempts: 3 }).emit(batch(items));
+    } finally {
+      faults.remove();
+    }
+    expect(calls).toBe(3);
+    expect(failed).toEqual([
+      { item: items[10], error: 'unprocessed after 3 BatchWriteItem attempts' },
+      { item: items[11], error: 'unprocessed after 3 BatchWriteItem attempts' },
+    ]);
+    const keys = [...(await stored(table)).keys()].sort();
+    expect(keys).toEqual(
+      models('ok', 10)
+        .map((i) => i.model.id)
+        .sort(),
+    );
+  });
+
+  it('isolates an item over 400 KB (and one without its key) as failed; the others are stored', async () => {
+    const table = await newTable();
+    const items = models('v', 30);
+    items[3] = item({ id: 'v-big', body: 'x'.repeat(410_000) }, 3);
+    items[27] = item({ id: 'v-nokey' }, 27);
+    const badKey = (i: BufferedItem<Model>) =>
+      i.model.id === 'v-nokey' ? { body: { S: 'no key' } } : toItem(i);
+    const faults = injectFaults(client, {});
+    const failed = await new DynamoDBEmitter<Model>({ client, table, toItem: badKey }).emit(batch(items));
+    faults.remove();
+    expect(failed.map((f) => f.item)).toEqual([items[3], items[27]]);
+    expect(failed[0].error).toMatch(/ValidationException: Item size has exceeded the maximum allowed size/);
+    expect(failed[1].error).toMatch(/ValidationException: .*key/);
+    // Both chunks were refused whole, then put item by item.
+    expect(faults.calls.get('BatchWriteItem')).toBe(2);
+    expect(faults.calls.get('PutItem')).toBe(30);
+    const keys = await stored(table);
+    expect(keys.size).toBe(28);
+    expect(keys.has('v-big')).toBe(false);
+  });
+
+  it('returns a toItem failure as a failed item', async () => {
+    const table = await newTable();
+    const items = models('t', 3);
+    const throwing = (i: BufferedItem<Model>) => {
+      if (i.model.id === 't-1') throw new Error('no good');
+      return toItem(i);
+    };
+    const failed = await new DynamoDBEmitter<Model>({ client, table, toItem: throwing }).emit(batch(items));
+    expect(failed).toEqual([{ item: items[1], error: 'toItem: no good' }]);
+    expect((await stored(table)).size).toBe(2);
+  });
+
+  it('throws (destination unavailable) when the table does not exist', async () => {
+    await expect(emitter(uniqueName('missing')).emit(batch(models('m', 3)))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+  });
+
+  it('matches unprocessed copies by content: key order, binary and set order do not matter', () => {
+    const a = { pk: { S: 'x' }, b: { B: new Uint8Array([1, 2]) }, s: { SS: ['q', 'p'] } };
+    const b = { s: { SS: ['p', 'q'] }, b: { B: Buffer.from([1, 2]) }, pk: { S: 'x' } };
+    expect(canonical(a)).toBe(canonical(b));
+    expect(canonical({ l: { L: [{ S: 'p' }, { S: 'q' }] } })).not.toBe(
+      canonical({ l: { L: [{ S: 'q' }, { S: 'p' }] } }),
+    );
+  });
+});

@@ -1,0 +1,163 @@
+import {
+  BatchWriteItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { backoffDelay, sleep, type BackoffOptions } from '../../../kinesis/src/index.js';
+import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+
+/** BatchWriteItem's limit of requests per call. */
+export const MAX_BATCH_WRITE_ITEMS = 25;
+
+export interface DynamoDBEmitterOptions<T> {
+  /** The caller's client: the emitter never destroys it. */
+  client: DynamoDBClient;
+  table: string;
+  /**
+   * The item to put, key included. A put replaces any item with the same key, so a key derived from the
+   * source record (e.g. `shardId#sequenceNumber#subSequenceNumber`) makes a replayed batch write the same
+   * items again: effectively once. A key from the model (an order id) keeps its last write.
+   */
+  toItem: (item: BufferedItem<T>) => Record<string, AttributeValue>;
+  /** BatchWriteItem calls per chunk of 25 while items come back unprocessed, the first included (default 5). */
+  maxAttempts?: number;
+  /** Delay between those calls: exponential with jitter (defaults 50 ms, 2 s). */
+  backoff?: BackoffOptions;
+}
+
+interface Put<T> {
+  item: BufferedItem<T>;
+  attributes: Record<string, AttributeValue>;
+}
+
+/**
+ * Puts each batch with BatchWriteItem, 25 items a call.
+ *
+ * - UnprocessedItems (throttling, partitions busy) are sent again with backoff, up to `maxAttempts` calls;
+ *   what is still unprocessed then is returned as failed (retried later by the pipeline, then dead-lettered).
+ * - A ValidationException refuses a whole call for one bad item (over 400 KB, a missing or mistyped key,
+ *   duplicate keys in the call): that chunk is put again item by item, so only the bad items fail.
+ * - Anything else (a missing table, access denied, network errors, throttling the SDK's retries did not
+ *   absorb) is thrown: the destination is unavailable and the batch is retried as a whole.
+ */
+export class DynamoDBEmitter<T> implements Emitter<T> {
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffOptions;
+
+  constructor(private readonly options: DynamoDBEmitterOptions<T>) {
+    if (!options.table) throw new TypeError('DynamoDBEmitter: table is required');
+    this.maxAttempts = options.maxAttempts ?? 5;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
+      throw new RangeError(`DynamoDBEmitter: maxAttempts must be an integer >= 1, got ${this.maxAttempts}`);
+    }
+    this.backoff = { baseMs: 50, maxMs: 2_000, ...options.backoff };
+  }
+
+  async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
+    const failed: FailedItem<T>[] = [];
+    const puts: Put<T>[] = [];
+    for (const item of batch.items) {
+      try {
+        puts.push({ item, attributes: this.options.toItem(item) });
+      } catch (error) {
+        failed.push({ item, error: `toItem: ${message(error)}` });
+      }
+    }
+    for (let i = 0; i < puts.length; i += MAX_BATCH_WRITE_ITEMS) {
+      await this.writeChunk(puts.slice(i, i + MAX_BATCH_WRITE_ITEMS), failed);
+    }
+    return failed;
+  }
+
+  /** The client is the caller's. */
+  async shutdown(): Promise<void> {}
+
+  private async writeChunk(chunk: Put<T>[], failed: FailedItem<T>[]): Promise<void> {
+    const { client, table } = this.options;
+    let pending = chunk;
+    for (let attempt = 1; ; attempt++) {
+      let unprocessed: WriteRequest[];
+      try {
+        const output = await client.send(
+          new BatchWriteItemCommand({
+            RequestItems: { [table]: pending.map((p) => ({ PutRequest: { Item: p.attributes } })) },
+          }),
+        );
+        unprocessed = output.UnprocessedItems?.[table] ?? [];
+      } catch (error) {
+        if (errorName(error) !== 'ValidationException') throw error;
+        return this.putOneByOne(pending, failed);
+      }
+      if (unprocessed.length === 0) return;
+      pending = stillPending(pending, unprocessed);
+      if (attempt >= this.maxAttempts) {
+        for (const { item } of pending) {
+          failed.push({ item, error: `unprocessed after ${attempt} BatchWriteItem attempts` });
+        }
+        return;
+      }
+      await sleep(backoffDelay(attempt, this.backoff));
+    }
+  }
+
+  /** Isolates the items a ValidationException is about; any other error still means unavailable. */
+  private async putOneByOne(puts: Put<T>[], failed: FailedItem<T>[]): Promise<void> {
+    for (const { item, attributes } of puts) {
+      try {
+        await this.options.client.send(
+          new PutItemCommand({ TableName: this.options.table, Item: attributes }),
+        );
+      } catch (error) {
+        if (errorName(error) !== 'ValidationException') throw error;
+        failed.push({ item, error: `ValidationException: ${message(error)}` });
+      }
+    }
+  }
+}
+
+/**
+ * Maps UnprocessedItems (copies of what was sent) back to our items by content. If one cannot be matched,
+ * every pending item is sent again: a put repeated with the same content changes nothing.
+ */
+function stillPending<T>(pending: Put<T>[], unprocessed: WriteRequest[]): Put<T>[] {
+  const byContent = new Map<string, Put<T>[]>();
+  for (const put of pending) {
+    const key = canonical(put.attributes);
+    byContent.set(key, [...(byContent.get(key) ?? []), put]);
+  }
+  const matched: Put<T>[] = [];
+  for (const request of unprocessed) {
+    const item = request.PutRequest?.Item;
+    const put = item && byContent.get(canonical(item))?.shift();
+    if (!put) return pending;
+    matched.push(put);
+  }
+  return matched;
+}
+
+/** A stable text for an attribute map: keys sorted, binary as base64, set members sorted. */
+export function canonical(value: unknown, isSet = false): string {
+  if (value instanceof Uint8Array) return `b:${Buffer.from(value).toString('base64')}`;
+  if (Array.isArray(value)) {
+    const members = value.map((v) => canonical(v));
+    return `[${(isSet ? members.sort() : members).join(',')}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v, k === 'SS' || k === 'NS' || k === 'BS')}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: string } | null)?.name;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,115 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import type { EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+import { s3ObjectKey, s3Url } from './s3-keys.js';
+
+const gzip = promisify(gzipCallback);
+const NEWLINE = 0x0a;
+
+export interface S3EmitterOptions {
+  client: S3Client;
+  bucket: string;
+  /** Key prefix; objects go to `<prefix>/<stream>/<shard>/<firstSeq>-<lastSeq>[.gz]`. */
+  prefix: string;
+  /** Gzip the body (node:zlib) and add `.gz` to the key. Default false. */
+  gzip?: boolean;
+  /** Default `application/x-ndjson`, or `application/gzip` with gzip. */
+  contentType?: string;
+}
+
+/** Where one batch was written. */
+export interface S3Object {
+  bucket: string;
+  key: string;
+  /** `s3://bucket/key`, as Redshift COPY and manifests want it. */
+  url: string;
+}
+
+/** The bucket refused or did not answer: the destination is unavailable, the batch is retried whole. */
+export class S3WriteError extends KinesisTransportError {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`could not write s3://${bucket}/${key}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** JSON lines: each model's bytes, newline-terminated (not doubled when toBytes already ends with one). */
+export function jsonLines<T>(batch: EmitBatch<T>): Buffer {
+  const parts: Buffer[] = [];
+  for (const item of batch.items) {
+    const bytes = batch.toBytes(item.model);
+    parts.push(bytes);
+    if (bytes.length === 0 || bytes[bytes.length - 1] !== NEWLINE) parts.push(Buffer.from('\n'));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * One S3 object per batch (the amazon-kinesis-connectors S3Emitter). The key depends only on the stream,
+ * shard and sequence range, so a replay overwrites. The `.gz` suffix follows the `gzip` option, which is
+ * fixed per emitter, so the key stays deterministic; changing the option later changes the keys.
+ * No Content-Encoding header on gzip objects: clients would unzip transparently, and Redshift's
+ * `COPY ... GZIP` wants the stored bytes as they are.
+ */
+export class S3Emitter<T> implements Emitter<T> {
+  constructor(private readonly options: S3EmitterOptions) {
+    if (!options?.client) throw new TypeError('S3Emitter option client is required');
+    if (typeof options.bucket !== 'string' || !options.bucket) {
+      throw new TypeError('S3Emitter option bucket is required');
+    }
+    if (typeof options.prefix !== 'string') throw new TypeError('S3Emitter option prefix must be a string');
+  }
+
+  get bucket(): string {
+    return this.options.bucket;
+  }
+
+  /** Where `batch` goes, without writing it. */
+  locate(batch: EmitBatch<T>): S3Object {
+    const key = s3ObjectKey(
+      this.options.prefix,
+      batch.streamName,
+      batch.shardId,
+      batch.firstSequenceNumber,
+      batch.lastSequenceNumber,
+      this.options.gzip ? '.gz' : '',
+    );
+    return { bucket: this.options.bucket, key, url: s3Url(this.options.bucket, key) };
+  }
+
+  /** Writes the batch's object; throws S3WriteError when S3 fails. Used by the emitters built on this one. */
+  async write(batch: EmitBatch<T>): Promise<S3Object> {
+    const target = this.locate(batch);
+    const lines = jsonLines(batch);
+    const body = this.options.gzip ? await gzip(lines) : lines;
+    const contentType =
+      this.options.contentType ?? (this.options.gzip ? 'application/gzip' : 'application/x-ndjson');
+    try {
+      await this.options.client.send(
+        new PutObjectCommand({
+          Bucket: target.bucket,
+          Key: target.key,
+          Body: body,
+          ContentType: contentType,
+        }),
+      );
+    } catch (error) {
+      throw new S3WriteError(target.bucket, target.key, error);
+    }
+    return target;
+  }
+
+  /** Every item goes in one object or none does: a failure is the destination's, so it throws. */
+  async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
+    if (batch.items.length > 0) await this.write(batch);
+    return [];
+  }
+
+  /** The S3 client is the caller's: nothing to release. */
+  async shutdown(): Promise<void> {}
+}

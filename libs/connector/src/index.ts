@@ -1,0 +1,12 @@
+/** The connector pipeline: Transformer -> Filter -> Buffer -> Emitter, checkpoints only after a successful emit. */
+export * from './interfaces.js';
+export * from './errors.js';
+export * from './identifiers.js';
+export * from './record-buffer.js';
+export * from './transformers.js';
+export * from './pipeline-observer.js';
+export * from './pipeline-processor.js';
+export * from './connector.js';
+export * from './dead-letter/file-sink.js';
+export * from './dead-letter/s3-sink.js';
+export * from './dead-letter/kinesis-sink.js';

@@ -1,0 +1,40 @@
+/** What a pipeline reports as it goes: the companion app turns it into a status line and Prometheus metrics. */
+export interface PipelineObserver {
+  recordsIn?(shardId: string, count: number, millisBehindLatest: number | undefined): void;
+  emitted?(shardId: string, count: number): void;
+  filtered?(shardId: string, count: number): void;
+  deadLettered?(shardId: string, count: number): void;
+  checkpointed?(shardId: string, sequenceNumber: string): void;
+  emitFailed?(shardId: string, error: unknown, attempt: number): void;
+}
+
+/** Counts everything, for status lines and tests. */
+export class PipelineCounters implements PipelineObserver {
+  recordsRead = 0;
+  emittedCount = 0;
+  filteredCount = 0;
+  deadLetteredCount = 0;
+  emitFailures = 0;
+  readonly lagMs = new Map<string, number | undefined>();
+  readonly lastCheckpoint = new Map<string, string>();
+
+  recordsIn(shardId: string, count: number, millisBehindLatest: number | undefined): void {
+    this.recordsRead += count;
+    this.lagMs.set(shardId, millisBehindLatest);
+  }
+  emitted(_: string, count: number): void {
+    this.emittedCount += count;
+  }
+  filtered(_: string, count: number): void {
+    this.filteredCount += count;
+  }
+  deadLettered(_: string, count: number): void {
+    this.deadLetteredCount += count;
+  }
+  checkpointed(shardId: string, sequenceNumber: string): void {
+    this.lastCheckpoint.set(shardId, sequenceNumber);
+  }
+  emitFailed(): void {
+    this.emitFailures++;
+  }
+}
