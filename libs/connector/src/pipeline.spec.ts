@@ -73,7 +73,9 @@ describe.each(KINESIS_EMULATORS)('connector pipeline on %s', (emulator) => {
         maxBytes: options.maxBytes,
       },
       observer: counters,
-      logger: process.env.DEBUG_PIPELINE ? { ...silentLogger, warn: console.warn, error: console.error } : silentLogger,
+      logger: process.env.DEBUG_PIPELINE
+        ? { ...silentLogger, warn: console.warn, error: console.error }
+        : silentLogger,
       consumer: { pollIntervalMs: 20 },
       pipeline: { backoff: { baseMs: 10, maxMs: 50 }, ageCheckIntervalMs: 25 },
     });
@@ -110,11 +112,13 @@ describe.each(KINESIS_EMULATORS)('connector pipeline on %s', (emulator) => {
       maxBytes: 200,
       shards: 1,
     });
-    await putRaw(client, streamName, valid(0, 40));
-    await eventually(() => emitter.stored.length >= 30, { message: 'byte-limited batches' });
-    expect(Math.max(...emitter.batches.map((b) => b.items.reduce((s, i) => s + i.bytes, 0)))).toBeLessThan(
-      200 + 20,
-    );
+    await putRaw(client, streamName, valid(100, 100)); // {"n":1xx}: 9 bytes each, 900 in all
+    await eventually(() => emitter.batches.length >= 4, { message: 'byte-limited batches' });
+    for (const batch of emitter.batches) {
+      const bytes = batch.items.reduce((s, i) => s + i.bytes, 0);
+      expect(bytes).toBeGreaterThanOrEqual(200); // flushed because of the bytes (count and age are far)
+      expect(bytes - batch.items.at(-1)!.bytes).toBeLessThan(200); // at the first record that crossed it
+    }
   });
 
   it('flushes by age with no new record arriving', async () => {
