@@ -1,8 +1,13 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { KinesisTransportError } from '../../../kinesis/src/index.js';
-import type { EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import { s3ObjectKey, s3Url } from './s3-keys.js';
 
 const gzip = promisify(gzipCallback);
@@ -17,6 +22,19 @@ export interface S3EmitterOptions {
   gzip?: boolean;
   /** Default `application/x-ndjson`, or `application/gzip` with gzip. */
   contentType?: string;
+  /**
+   * Delete other objects that start at the same record (default true). A batch replayed after a crash starts
+   * at the same record (the one after the checkpoint) but may end elsewhere (an age flush is timing-bound),
+   * so its key can differ from the first attempt's: without this, the records of both would be in S3 twice.
+   */
+  replaceReplays?: boolean;
+}
+
+/** A batch boundary: the sequence number, with `.sub` for a KPL sub-record (two batches may start in one aggregate). */
+function position(item: BufferedItem<unknown>): string {
+  return item.record.aggregated
+    ? `${item.record.sequenceNumber}.${item.record.subSequenceNumber}`
+    : item.record.sequenceNumber;
 }
 
 /** Where one batch was written. */
@@ -75,8 +93,8 @@ export class S3Emitter<T> implements Emitter<T> {
       this.options.prefix,
       batch.streamName,
       batch.shardId,
-      batch.firstSequenceNumber,
-      batch.lastSequenceNumber,
+      batch.items.length > 0 ? position(batch.items[0]) : batch.firstSequenceNumber,
+      batch.items.length > 0 ? position(batch.items.at(-1)!) : batch.lastSequenceNumber,
       this.options.gzip ? '.gz' : '',
     );
     return { bucket: this.options.bucket, key, url: s3Url(this.options.bucket, key) };
@@ -98,10 +116,27 @@ export class S3Emitter<T> implements Emitter<T> {
           ContentType: contentType,
         }),
       );
+      if (this.options.replaceReplays ?? true) await this.deleteReplays(target.key);
     } catch (error) {
       throw new S3WriteError(target.bucket, target.key, error);
     }
     return target;
+  }
+
+  /** Objects of an earlier attempt at this batch: same directory and first record, another end. */
+  private async deleteReplays(key: string): Promise<void> {
+    const prefix = key.slice(0, key.lastIndexOf('-') + 1);
+    const listed = await this.options.client.send(
+      new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix }),
+    );
+    for (const object of listed.Contents ?? []) {
+      if (object.Key && object.Key !== key) {
+        // One at a time: s3rver's DeleteObjects of several keys in one folder can race.
+        await this.options.client.send(
+          new DeleteObjectCommand({ Bucket: this.options.bucket, Key: object.Key }),
+        );
+      }
+    }
   }
 
   /** Every item goes in one object or none does: a failure is the destination's, so it throws. */

@@ -117,6 +117,39 @@ describe('S3Emitter', () => {
     expect(await keys('replay/')).toEqual([emitter.locate(batch).key]);
   });
 
+  it('replaces an earlier attempt that started at the same record but ended elsewhere', async () => {
+    const emitter = new S3Emitter<object>({ client: s3, bucket, prefix: 'regrown' });
+    const first = batchOf([{ n: 1 }, { n: 2 }, { n: 3 }], 30); // written, then the process died unchecked
+    const replay = batchOf([{ n: 1 }, { n: 2 }], 30); // after the restart an age flush cut it shorter
+    const next = batchOf([{ n: 3 }], 32);
+    await emitter.emit(first);
+    await emitter.emit(replay);
+    await emitter.emit(next);
+    expect((await keys('regrown/')).sort()).toEqual(
+      [emitter.locate(replay).key, emitter.locate(next).key].sort(),
+    );
+    const lines = [
+      ...(await body(emitter.locate(replay).key)).toString().trim().split('\n'),
+      ...(await body(emitter.locate(next).key)).toString().trim().split('\n'),
+    ];
+    expect(lines).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']); // each record once
+  });
+
+  it('puts the sub-sequence number of KPL sub-records in the key', () => {
+    const emitter = new S3Emitter<object>({ client: s3, bucket, prefix: 'agg' });
+    const batch = batchOf([{ n: 1 }, { n: 2 }], 40);
+    batch.items.forEach((item, i) =>
+      Object.assign(item.record, {
+        aggregated: true,
+        sequenceNumber: batch.firstSequenceNumber,
+        subSequenceNumber: 3 + i,
+      }),
+    );
+    expect(emitter.locate(batch).key).toBe(
+      `agg/orders/${SHARD}/${batch.firstSequenceNumber}.3-${batch.firstSequenceNumber}.4`,
+    );
+  });
+
   it('throws when the bucket is missing: the destination is unavailable, no item is failed', async () => {
     const emitter = new S3Emitter<object>({ client: s3, bucket: uniqueName('missing'), prefix: 'raw' });
     await expect(emitter.emit(batchOf([{ n: 1 }]))).rejects.toThrow(S3WriteError);
