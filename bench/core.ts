@@ -26,7 +26,7 @@ const payload = (i: number) => PAYLOADS[i % PAYLOADS.length];
  */
 const MAX_BATCH_BYTES = 1024 * 1024;
 
-async function timed(
+export async function timed(
   fn: () => Promise<number>,
 ): Promise<{ count: number; seconds: number; perSecond: number }> {
   const started = process.hrtime.bigint();
@@ -59,7 +59,7 @@ async function putWithProducer(client: KinesisClient, streamName: string, n: num
   return n;
 }
 
-async function rawDrain(client: KinesisClient, streamName: string, expected: number): Promise<number> {
+export async function rawDrain(client: KinesisClient, streamName: string, expected: number): Promise<number> {
   const shards = await listShards(client, streamName);
   let total = 0;
   await Promise.all(

@@ -10,3 +10,4 @@ export * from './connector.js';
 export * from './dead-letter/file-sink.js';
 export * from './dead-letter/s3-sink.js';
 export * from './dead-letter/kinesis-sink.js';
+export * from './emitters/index.js';

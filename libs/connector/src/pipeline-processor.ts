@@ -1,3 +1,4 @@
+import type { Buffer as Bytes } from 'node:buffer';
 import {
   backoffDelay,
   sleep,
@@ -51,6 +52,8 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private shardId = '';
   private buffer!: Buffer<T>;
   private deadLetters: DeadLetterEntry[] = [];
+  /** toBytes of the buffered models, computed when they were buffered. */
+  private readonly encoded = new Map<T, Bytes>();
   /** The last record fully handled (buffered, filtered or dead-letter pending): the next checkpoint target. */
   private lastRecord: KinesisRecord | undefined;
   private checkpointedRecord: KinesisRecord | undefined;
@@ -90,6 +93,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.lost = true;
     clearInterval(this.timer);
     this.buffer?.clear();
+    this.encoded.clear();
     this.deadLetters = [];
   }
 
@@ -123,7 +127,9 @@ export class PipelineProcessor<T> implements RecordProcessor {
         filtered++;
         continue;
       }
-      this.buffer.add({ model, record, bytes: this.o.transformer.toBytes(model).length });
+      const bytes = this.o.transformer.toBytes(model);
+      this.encoded.set(model, bytes); // the emitter asks again: encode each model once
+      this.buffer.add({ model, record, bytes: bytes.length });
     }
     return filtered;
   }
@@ -158,6 +164,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
       return;
     }
     this.buffer.clear();
+    this.encoded.clear();
     this.deadLetters = [];
     if (target === this.checkpointedRecord) return;
     await checkpointer.checkpoint(target);
@@ -177,7 +184,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
         items: pending,
         firstSequenceNumber: pending[0].record.sequenceNumber,
         lastSequenceNumber: pending.at(-1)!.record.sequenceNumber,
-        toBytes: (model: T) => this.o.transformer.toBytes(model),
+        toBytes: (model: T) => this.encoded.get(model) ?? this.o.transformer.toBytes(model),
       };
       failed = await this.untilStored(() => this.o.emitter.emit(batch), 'emitter');
       if (failed.length === 0) return [];

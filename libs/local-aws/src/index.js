@@ -148,3 +148,34 @@ export async function startKinesisLocal(env = {}) {
       }),
   };
 }
+
+/**
+ * One of kinesalite, dynalite or s3rver in a child process (see serve.js): for benchmarks, so the emulator
+ * does not share the measured process's event loop and core.
+ * @param {'kinesalite' | 'dynalite' | 's3rver'} kind
+ * @returns {Promise<LocalService>}
+ */
+export async function startInChildProcess(kind) {
+  const child = spawn(process.execPath, [join(dirname(new URL(import.meta.url).pathname), 'serve.js'), kind], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const endpoint = await new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`${kind} exited with code ${code}`)));
+    child.stdout?.on('data', (chunk) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]).endpoint);
+    });
+  });
+  return {
+    name: kind,
+    endpoint: /** @type {string} */ (endpoint),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(undefined);
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve(undefined));
+        child.kill('SIGTERM');
+      }),
+  };
+}
