@@ -1,108 +1,151 @@
 /**
- * The demo: a producer and a consumer on one stream, progress printed every second. With no
- * KINESIS_ENDPOINT (and no KINESIS_USE_AWS=true) it starts an embedded Kinesis endpoint (kinesalite) first.
+ * The main job (`npm start`): the example orders microservice answers a caller over Kinesis (act/res), the
+ * caller emits an `order.created` event per answered order onto an events stream, and the companion connector
+ * app drains that stream into S3. With no KINESIS_ENDPOINT (and no KINESIS_USE_AWS=true) it starts an
+ * embedded Kinesis endpoint (kinesalite) and S3 endpoint (s3rver, files under ./.data/s3) first.
  */
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  Consumer,
-  createKinesisClient,
-  ensureStream,
-  MemoryCheckpointStore,
-  Producer,
-  type RecordProcessor,
-} from '../../../libs/kinesis/src/index.js';
+import 'reflect-metadata';
+import type { INestApplication, INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { firstValueFrom } from 'rxjs';
+import { createConnectorApp } from '../../connector/src/main.js';
+import { ConnectorService } from '../../connector/src/connector.service.js';
+import { OrdersModule } from '../../example/src/orders.module.js';
+import { createKinesisClient, ensureStream, silentLogger } from '../../../libs/kinesis/src/index.js';
+import { KinesisClient, KinesisServer } from '../../../libs/transport/src/index.js';
 
 export interface DemoOptions {
   signal: AbortSignal;
   print?: (line: string) => void;
-  streamName?: string;
-  recordsPerSecond?: number;
-  /** Use this endpoint instead of KINESIS_ENDPOINT / an embedded one. */
-  endpoint?: string;
+  /** Orders placed per second (default 20). */
+  ordersPerSecond?: number;
+  /** Where the embedded S3 endpoint keeps its files (default ./.data/s3). */
+  s3Directory?: string;
 }
 
 export interface DemoResult {
-  produced: number;
-  consumed: number;
+  answered: number;
+  events: number;
+  emitted: number;
 }
 
-async function embeddedEndpoint(print: (line: string) => void) {
-  // Development-only dependency, loaded only when no endpoint is configured.
-  const { startKinesalite } = await import('../../../libs/local-aws/src/index.js');
-  const kinesalite = await startKinesalite();
-  print(`embedded Kinesis endpoint (kinesalite) at ${kinesalite.endpoint}`);
-  return kinesalite;
+const STREAMS = { act: 'demo-act', res: 'demo-res', events: 'demo-events' };
+const BUCKET = 'demo-events';
+
+async function embeddedEndpoints(directory: string, print: (line: string) => void) {
+  // Development-only dependencies, loaded only when no endpoint is configured.
+  const { startKinesalite, startS3rver } = await import('../../../libs/local-aws/src/index.js');
+  const [kinesis, s3] = await Promise.all([startKinesalite(), startS3rver(directory)]);
+  print(`embedded Kinesis endpoint (kinesalite) at ${kinesis.endpoint}`);
+  print(`embedded S3 endpoint (s3rver) at ${s3.endpoint}, files under ${directory}`);
+  return { kinesis, s3, stop: () => Promise.all([kinesis.stop(), s3.stop()]) };
 }
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const print = options.print ?? ((line: string) => console.log(line));
-  const configured = options.endpoint ?? process.env.KINESIS_ENDPOINT;
-  // Real AWS only on request: a stray AWS_PROFILE in a shell must not create streams in an account.
+  const configured = process.env.KINESIS_ENDPOINT;
   const useAws = !configured && process.env.KINESIS_USE_AWS === 'true';
-  const embedded = !configured && !useAws ? await embeddedEndpoint(print) : undefined;
-  const endpoint = configured ?? embedded?.endpoint;
+  const embedded =
+    configured || useAws ? undefined : await embeddedEndpoints(options.s3Directory ?? '.data/s3', print);
   if (embedded) {
-    process.env.AWS_ACCESS_KEY_ID ??= 'local';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    // Only local endpoints are used: the emulators take any key, s3rver checks for its fixed pair.
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
   }
-  const client: KinesisClient = createKinesisClient({ endpoint });
-  const streamName = options.streamName ?? process.env.DEMO_STREAM ?? 'demo-events';
-  await ensureStream(client, streamName, { shardCount: 2 });
-  print(
-    `stream "${streamName}" is ACTIVE; producing ${options.recordsPerSecond ?? 200} records/s (Ctrl-C to stop)`,
-  );
+  const endpoint = configured ?? embedded?.kinesis.endpoint;
+  const admin = createKinesisClient({ endpoint });
+  await Promise.all(Object.values(STREAMS).map((s) => ensureStream(admin, s, { shardCount: 2 })));
+  admin.destroy();
+  print(`streams ${Object.values(STREAMS).join(', ')} are ACTIVE`);
 
-  const stats = { produced: 0, consumed: 0, lagMs: new Map<string, number | undefined>() };
-  const processor = (shardId: string): RecordProcessor => ({
-    initialize: () => undefined,
-    processRecords: async ({ records, millisBehindLatest, checkpointer }) => {
-      stats.consumed += records.length;
-      stats.lagMs.set(shardId, millisBehindLatest);
-      await checkpointer.checkpoint();
-    },
-    leaseLost: () => undefined,
-    shardEnded: ({ checkpointer }) => checkpointer.checkpoint(),
-    shutdownRequested: ({ checkpointer }) => checkpointer.checkpoint(),
-  });
-  const consumer = new Consumer({
-    client,
-    streamName,
-    processorFactory: processor,
-    checkpointStore: new MemoryCheckpointStore(),
-  });
-  const producer = new Producer({ client, streamName, aggregation: true });
-  await consumer.start();
+  const transport = { endpoint, actStream: STREAMS.act, resStream: STREAMS.res, logger: silentLogger };
+  let service: INestMicroservice | undefined;
+  let connector: INestApplication | undefined;
+  const orders = new KinesisClient({ ...transport, timeoutMs: 10_000 });
+  const events = new KinesisClient({ ...transport, actStream: STREAMS.events });
+  const stats = { answered: 0, events: 0, failed: 0, latencies: [] as number[] };
+  let emitted = 0;
+  let produce: NodeJS.Timeout | undefined;
+  let report: NodeJS.Timeout | undefined;
+  try {
+    service = await NestFactory.createMicroservice(OrdersModule, {
+      strategy: new KinesisServer({ ...transport, pollIntervalMs: 50 }),
+      logger: ['error', 'warn'],
+    });
+    await service.listen();
+    connector = await createConnectorApp({
+      ...process.env,
+      CONNECTOR_STREAM: STREAMS.events,
+      KINESIS_ENDPOINT: endpoint,
+      EMITTER: 's3',
+      S3_ENDPOINT: process.env.S3_ENDPOINT ?? embedded?.s3.endpoint,
+      S3_BUCKET: process.env.S3_BUCKET ?? BUCKET,
+      S3_PREFIX: 'orders',
+      BUFFER_MAX_AGE_MS: '2000',
+      HTTP_PORT: process.env.HTTP_PORT ?? '0',
+      STATUS_INTERVAL_MS: '0',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
+    await Promise.all([orders.connect(), events.connect()]);
+    const counters = connector.get(ConnectorService).counters;
+    print(`placing ${options.ordersPerSecond ?? 20} orders/s (Ctrl-C to stop)`);
 
-  const perTick = Math.max(1, Math.round((options.recordsPerSecond ?? 200) / 10));
-  const produce = setInterval(() => {
-    for (let i = 0; i < perTick; i++) {
-      const n = stats.produced++;
-      const event = { type: 'page-view', n, at: new Date().toISOString() };
-      producer
-        .put({ data: JSON.stringify(event), partitionKey: `user-${n % 50}` })
-        .catch((e) => print(`put failed: ${e.message}`));
+    let n = 0;
+    produce = setInterval(() => void placeOrder(n++), 1_000 / (options.ordersPerSecond ?? 20));
+    async function placeOrder(id: number) {
+      const started = Date.now();
+      const lines = [{ sku: `sku-${id % 7}`, qty: 1 + (id % 3), price: 250 + (id % 5) * 100 }];
+      try {
+        const total = await firstValueFrom(orders.send<number>('orders.total', lines));
+        stats.answered++;
+        stats.latencies.push(Date.now() - started);
+        await firstValueFrom(events.emit('order.created', { id: `order-${id}`, lines, total }), {
+          defaultValue: undefined,
+        });
+        stats.events++;
+      } catch (error) {
+        stats.failed++;
+        print(`order ${id} failed: ${(error as Error).message}`);
+      }
     }
-  }, 100);
-  const report = setInterval(() => {
-    const lag = [...stats.lagMs].map(([shard, ms]) => `${shard.slice(-4)}:${ms ?? '-'}ms`).join(' ');
-    print(`produced ${stats.produced}  consumed ${stats.consumed}  lag ${lag || '-'}`);
-  }, 1_000);
+    report = setInterval(() => {
+      const sorted = stats.latencies.splice(0).sort((a, b) => a - b);
+      const p50 = sorted.length ? `${sorted[Math.floor(sorted.length / 2)]} ms` : '-';
+      const lag = [...counters.lagMs].map(([shard, ms]) => `${shard.slice(-4)}:${ms ?? '-'}ms`).join(' ');
+      print(
+        `orders answered ${stats.answered} (p50 ${p50}) | events ${stats.events} | connector read ${counters.recordsRead}, ` +
+          `written to S3 ${counters.emittedCount}, dead-lettered ${counters.deadLetteredCount}, lag ${lag || '-'}`,
+      );
+    }, 1_000);
 
-  await new Promise<void>((resolve) => {
-    if (options.signal.aborted) return resolve();
-    options.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  clearInterval(produce);
-  clearInterval(report);
-  print('stopping: flushing the producer, checkpointing the consumer');
-  await producer.close();
-  // Let the consumer catch up with what was just flushed before it stops.
-  const deadline = Date.now() + 5_000;
-  while (stats.consumed < stats.produced && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 100));
-  await consumer.stop();
-  client.destroy();
-  await embedded?.stop();
-  print(`done: produced ${stats.produced}, consumed ${stats.consumed}`);
-  return { produced: stats.produced, consumed: stats.consumed };
+    await new Promise<void>((resolve) => {
+      if (options.signal.aborted) return resolve();
+      options.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    clearInterval(produce);
+    print('stopping: draining calls, flushing the connector to S3, checkpointing');
+    await until(() => stats.answered + stats.failed >= n && stats.events + stats.failed >= stats.answered);
+  } finally {
+    clearInterval(produce);
+    clearInterval(report);
+    await orders.close();
+    await events.close();
+    await service?.close();
+    const counters = connector?.get(ConnectorService).counters;
+    if (counters) {
+      // Let the connector read what was just emitted; its close() then flushes to S3 and checkpoints.
+      await until(() => counters.recordsRead >= stats.events);
+      await connector!.close();
+      emitted = counters.emittedCount;
+      print(`done: ${emitted} events written to S3 (${counters.deadLetteredCount} dead-lettered)`);
+    }
+    await embedded?.stop();
+  }
+  return { answered: stats.answered, events: stats.events, emitted };
+}
+
+/** Waits until `done()` holds, at most `ms`. */
+async function until(done: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
