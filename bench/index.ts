@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark of the project, each against local endpoints started here. */
 import { createKinesisClient } from '../libs/kinesis/src/index.js';
 import { startKinesalite } from '../libs/local-aws/src/index.js';
+import { benchConnector } from './connector.js';
 import { benchCore } from './core.js';
 import { benchTransport } from './transport.js';
 
@@ -12,9 +13,10 @@ const kinesalite = await startKinesalite();
 const client = createKinesisClient({ endpoint: kinesalite.endpoint, region: 'us-east-1' });
 try {
   console.log(`node ${process.version}, ${new Date().toISOString()}`);
-  // await benchCore(client);
+  await benchCore(client);
   await benchTransport(client, kinesalite.endpoint);
 } finally {
   client.destroy();
   await kinesalite.stop();
 }
+await benchConnector();

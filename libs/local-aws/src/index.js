@@ -156,9 +156,13 @@ export async function startKinesisLocal(env = {}) {
  * @returns {Promise<LocalService>}
  */
 export async function startInChildProcess(kind) {
-  const child = spawn(process.execPath, [join(dirname(new URL(import.meta.url).pathname), 'serve.js'), kind], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(dirname(new URL(import.meta.url).pathname), 'serve.js'), kind],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const endpoint = await new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`${kind} exited with code ${code}`)));

@@ -119,6 +119,7 @@ export class KinesisClient extends ClientProxy {
       client,
       streamName: this.actStream,
       lingerMs: o.lingerMs ?? 0,
+      aggregation: o.aggregation ?? false,
       logger: this.coreLogger,
     });
     this.replyHashKey = randomReplyHashKey();

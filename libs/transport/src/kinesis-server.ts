@@ -114,7 +114,12 @@ export class KinesisServer
       await ensureStream(client, this.actStream, { shardCount: shardCounts.act });
       await ensureStream(client, o.resStream ?? DEFAULT_RES_STREAM, { shardCount: shardCounts.res });
     }
-    this.replies = new ReplyWriter(client, o.replyLingerMs ?? 0, this.coreLogger);
+    this.replies = new ReplyWriter(
+      client,
+      o.replyLingerMs ?? 0,
+      this.coreLogger,
+      o.replyAggregation ?? false,
+    );
     const consumer = (this.consumer = new Consumer({
       client,
       streamName: this.actStream,

@@ -40,6 +40,11 @@ export interface KinesisServerOptions extends KinesisTransportOptions {
   dedupeMaxEntries?: number;
   /** Linger of the reply producer, ms (default 0: replies go out at once). */
   replyLingerMs?: number;
+  /**
+   * KPL-aggregate replies bound for one shard (default false). Many replies then cost one Kinesis record: far
+   * more calls per second under load. Every reader of the reply stream must deaggregate (ours do).
+   */
+  replyAggregation?: boolean;
 }
 
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
@@ -53,6 +58,8 @@ export interface KinesisClientProxyOptions extends KinesisTransportOptions {
   pollIntervalMs?: number;
   /** Linger of the request producer, ms (default 0). */
   lingerMs?: number;
+  /** KPL-aggregate requests bound for one shard (default false); every reader of the act stream must deaggregate. */
+  aggregation?: boolean;
 }
 
 export const DEFAULT_ACT_STREAM = 'act';

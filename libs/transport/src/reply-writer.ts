@@ -14,6 +14,7 @@ export class ReplyWriter {
     private readonly client: AwsKinesisClient,
     private readonly lingerMs: number,
     private readonly logger: Logger,
+    private readonly aggregation = false,
   ) {}
 
   /** Resolves when the reply is stored. A reply over the record limit is replaced by an error reply. */
@@ -48,6 +49,7 @@ export class ReplyWriter {
         client: this.client,
         streamName: replyTo.stream,
         lingerMs: this.lingerMs,
+        aggregation: this.aggregation,
         logger: this.logger,
         retryTimeoutMs: 10_000,
       });
