@@ -6,7 +6,8 @@ import {
   type KinesisClient as AwsKinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
-import { ensureStream, listShards } from '../../libs/kinesis/src/index.js';
+import { ensureStream, isAggregated, listShards } from '../../libs/kinesis/src/index.js';
+import { readStream } from '../support/stream-reader.js';
 import type { KinesisClient } from '../../libs/transport/src/index.js';
 import { injectFaults, serviceError } from '../support/faults.js';
 import {
@@ -99,6 +100,35 @@ describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
     expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
     await app.close();
     aws.destroy();
+  });
+
+  it('KPL-aggregates requests and replies when asked: 200 calls in far fewer records', async () => {
+    const act = uniqueName('act-agg');
+    const res = uniqueName('res-agg');
+    await ensureStream(admin, act, { shardCount: 1 });
+    await ensureStream(admin, res, { shardCount: 1 });
+    const streams = { ...base(), actStream: act, resStream: res };
+    const aggregating = await startService({ ...streams, replyAggregation: true, concurrency: 64 });
+    const { app, client } = await startClient({
+      ...streams,
+      aggregation: true,
+      lingerMs: 5,
+      timeoutMs: 20_000,
+    });
+    apps.push(app);
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 200 }, (_, n) => firstValueFrom(client.send('sum', [n, 1]))),
+      );
+      expect(replies).toEqual(Array.from({ length: 200 }, (_, n) => n + 1));
+      const [requests, answers] = await Promise.all([readStream(admin, act), readStream(admin, res)]);
+      const count = (shards: typeof requests) => shards.reduce((sum, s) => sum + s.records.length, 0);
+      expect(count(requests)).toBeLessThan(100);
+      expect(count(answers)).toBeLessThan(200);
+      expect(requests.flatMap((s) => s.records).some((r) => isAggregated(r.data))).toBe(true);
+    } finally {
+      await aggregating.close();
+    }
   });
 
   it('partitions requests with a function when asked', async () => {
