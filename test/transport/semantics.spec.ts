@@ -7,6 +7,7 @@ import { ensureStream } from '../../libs/kinesis/src/index.js';
 import {
   ClientClosedError,
   RequestTimeoutError,
+  StreamNotFoundError,
   type KinesisClient,
 } from '../../libs/transport/src/index.js';
 import { KINESIS_EMULATORS, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
@@ -111,9 +112,10 @@ describe('transporter against streams that do not exist', () => {
 
   it('refuses to listen on a missing act stream with a clear error', async () => {
     const act = uniqueName('missing-act');
-    await expect(startService({ ...base(), actStream: act })).rejects.toThrow(
-      `act stream "${act}" does not exist`,
-    );
+    const error = await startService({ ...base(), actStream: act }).catch((e) => e);
+    expect(error).toBeInstanceOf(StreamNotFoundError);
+    expect(error).toMatchObject({ role: 'act', streamName: act });
+    expect(error.message).toBe(`act stream "${act}" does not exist (create it, or set createStreams)`);
   });
 
   it('fails a client whose streams are missing with clear errors', async () => {

@@ -43,6 +43,15 @@ export interface PipelineOptions<T> {
 
 class ShutdownAbandonedError extends Error {}
 
+/** A buffer's content handed to a write. */
+interface DetachedBatch<T> {
+  items: BufferedItem<T>[];
+  dead: DeadLetterEntry[];
+  encoded: Map<T, Bytes>;
+  /** Everything up to this record is in the batch, filtered out, or dead-lettered. */
+  target: KinesisRecord;
+}
+
 /**
  * One shard's pipeline: transform, filter, buffer; on a threshold emit (retrying failed items, then
  * dead-lettering them), then checkpoint the last record that was emitted, dead-lettered or filtered out.
@@ -53,7 +62,11 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private buffer!: Buffer<T>;
   private deadLetters: DeadLetterEntry[] = [];
   /** toBytes of the buffered models, computed when they were buffered. */
-  private readonly encoded = new Map<T, Bytes>();
+  private encoded = new Map<T, Bytes>();
+  /** The write in flight (one per shard), its failure, and the last record handed to a write. */
+  private writing: Promise<void> = Promise.resolve();
+  private writeFailure: unknown;
+  private detachedTarget: KinesisRecord | undefined;
   /** The last record fully handled (buffered, filtered or dead-letter pending): the next checkpoint target. */
   private lastRecord: KinesisRecord | undefined;
   private checkpointedRecord: KinesisRecord | undefined;
@@ -76,15 +89,16 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.checkpointer = checkpointer;
     this.o.observer?.recordsIn?.(this.shardId, records.length, millisBehindLatest);
     return this.exclusive(async () => {
+      this.throwWriteFailure();
       let filtered = 0;
       for (const record of records) {
         filtered += this.take(record);
         this.lastRecord = record;
-        if (this.buffer.shouldFlush()) await this.flush();
+        if (this.buffer.shouldFlush()) await this.startWrite();
       }
       if (filtered) this.o.observer?.filtered?.(this.shardId, filtered);
-      // Dead letters with nothing buffered to ride along with, or only filtered records: settle them now.
-      if (this.buffer.count === 0 && this.lastRecord !== this.checkpointedRecord) await this.flush();
+      // Dead letters with nothing buffered to ride along with, or only filtered records: settle them too.
+      if (this.buffer.count === 0 && this.lastRecord !== this.detachedTarget) await this.startWrite();
     });
   }
 
@@ -93,14 +107,14 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.lost = true;
     clearInterval(this.timer);
     this.buffer?.clear();
-    this.encoded.clear();
+    this.encoded = new Map();
     this.deadLetters = [];
   }
 
   shardEnded({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
     clearInterval(this.timer);
     return this.exclusive(async () => {
-      await this.flush(checkpointer);
+      await this.drain(checkpointer);
       await checkpointer.checkpoint(); // SHARD_END: the children may start
     });
   }
@@ -108,7 +122,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
   shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
     clearInterval(this.timer);
     this.stopDeadline = Date.now() + (this.o.shutdownTimeoutMs ?? 10_000);
-    return this.exclusive(() => this.flush(checkpointer));
+    return this.exclusive(() => this.drain(checkpointer));
   }
 
   /** Transforms and filters one record into the buffer; returns how many models were filtered out. */
@@ -137,43 +151,78 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private flushIfDue(): Promise<void> {
     return this.exclusive(async () => {
       if (this.lost) return;
-      if (this.buffer.shouldFlush() || (this.buffer.count === 0 && this.deadLetters.length > 0))
-        await this.flush();
+      if (this.buffer.shouldFlush() || (this.buffer.count === 0 && this.deadLetters.length > 0)) {
+        await this.startWrite();
+      }
     });
   }
 
-  /** Emits the buffer, dead-letters what failed, then checkpoints the last handled record. */
-  private async flush(checkpointer = this.checkpointer): Promise<void> {
+  /**
+   * Hands the buffer to a background write and returns once the previous write is done: reading goes on while
+   * a batch is written (one write in flight per shard, so memory stays bounded and checkpoints stay in order).
+   */
+  private async startWrite(checkpointer = this.checkpointer): Promise<void> {
+    await this.writing;
+    this.throwWriteFailure();
     const target = this.lastRecord;
     if (!target || !checkpointer || this.lost) return;
+    const batch: DetachedBatch<T> = {
+      items: [...this.buffer.items],
+      dead: this.deadLetters,
+      encoded: this.encoded,
+      target,
+    };
+    this.buffer.clear();
+    this.deadLetters = [];
+    this.encoded = new Map();
+    this.detachedTarget = target;
+    this.writing = this.write(batch, checkpointer).catch((error) => {
+      this.writeFailure = error;
+      this.o.logger.error('pipeline write failed; its records stay uncheckpointed', {
+        shardId: this.shardId,
+        error: (error as Error)?.message ?? String(error),
+      });
+    });
+  }
+
+  /** Writes what is buffered and waits for every write: shard end and shutdown. */
+  private async drain(checkpointer: Checkpointer): Promise<void> {
+    await this.startWrite(checkpointer);
+    await this.writing;
+    this.throwWriteFailure();
+  }
+
+  /** A write's failure (e.g. the checkpoint store's) is surfaced once, to the consumer, never swallowed. */
+  private throwWriteFailure(): void {
+    const failure = this.writeFailure;
+    this.writeFailure = undefined;
+    if (failure) throw failure;
+  }
+
+  /** Emits a batch, dead-letters what failed, then checkpoints the last handled record. */
+  private async write(batch: DetachedBatch<T>, checkpointer: Checkpointer): Promise<void> {
     try {
-      const items = [...this.buffer.items];
-      const failed = items.length > 0 ? await this.emitWithRetries(items) : [];
-      const dead = [
-        ...this.deadLetters,
-        ...failed.map((f) => this.deadLetter(f.item.record, 'emit', f.error)),
-      ];
+      const failed = batch.items.length > 0 ? await this.emitWithRetries(batch.items, batch.encoded) : [];
+      const dead = [...batch.dead, ...failed.map((f) => this.deadLetter(f.item.record, 'emit', f.error))];
       if (dead.length > 0) await this.untilStored(() => this.o.deadLetter.write(dead), 'dead-letter sink');
-      this.o.observer?.emitted?.(this.shardId, items.length - failed.length);
+      this.o.observer?.emitted?.(this.shardId, batch.items.length - failed.length);
       if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
     } catch (error) {
       if (!(error instanceof ShutdownAbandonedError)) throw error;
       this.o.logger.warn('destination still unavailable at shutdown: leaving the batch uncheckpointed', {
         shardId: this.shardId,
       });
+      this.lost = true; // nothing after it may be checkpointed either
       return;
     }
-    this.buffer.clear();
-    this.encoded.clear();
-    this.deadLetters = [];
-    if (target === this.checkpointedRecord) return;
-    await checkpointer.checkpoint(target);
-    this.checkpointedRecord = target;
-    this.o.observer?.checkpointed?.(this.shardId, target.sequenceNumber);
+    if (this.lost || batch.target === this.checkpointedRecord) return;
+    await checkpointer.checkpoint(batch.target);
+    this.checkpointedRecord = batch.target;
+    this.o.observer?.checkpointed?.(this.shardId, batch.target.sequenceNumber);
   }
 
   /** Failed items are emitted again up to `emitAttempts` times; an unavailable destination is waited for. */
-  private async emitWithRetries(items: BufferedItem<T>[]): Promise<FailedItem<T>[]> {
+  private async emitWithRetries(items: BufferedItem<T>[], encoded: Map<T, Bytes>): Promise<FailedItem<T>[]> {
     const attempts = this.o.emitAttempts ?? 3;
     let pending = items;
     let failed: FailedItem<T>[] = [];
@@ -184,7 +233,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
         items: pending,
         firstSequenceNumber: pending[0].record.sequenceNumber,
         lastSequenceNumber: pending.at(-1)!.record.sequenceNumber,
-        toBytes: (model: T) => this.encoded.get(model) ?? this.o.transformer.toBytes(model),
+        toBytes: (model: T) => encoded.get(model) ?? this.o.transformer.toBytes(model),
       };
       failed = await this.untilStored(() => this.o.emitter.emit(batch), 'emitter');
       if (failed.length === 0) return [];

@@ -17,3 +17,21 @@ export class ClientClosedError extends KinesisTransportError {
     super(`Kinesis client closed before the reply to "${pattern}" arrived`);
   }
 }
+
+/** A stream the transporter needs is missing (and `createStreams` is off). */
+export class StreamNotFoundError extends KinesisTransportError {
+  constructor(
+    readonly role: 'act' | 'reply',
+    readonly streamName: string,
+    cause: unknown,
+  ) {
+    super(`${role} stream "${streamName}" does not exist (create it, or set createStreams)`, { cause });
+  }
+}
+
+/** Rethrows a missing stream as StreamNotFoundError; anything else as it is. */
+export function rethrowMissingStream(error: unknown, role: 'act' | 'reply', streamName: string): never {
+  if ((error as Error)?.name === 'ResourceNotFoundException')
+    throw new StreamNotFoundError(role, streamName, error);
+  throw error;
+}

@@ -4,21 +4,15 @@ import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis'
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import {
-  createKinesisClient,
-  ensureStream,
-  Producer,
-  type KinesisRecord,
-  type Logger,
-} from '../../kinesis/src/index.js';
+import { createKinesisClient, Producer, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
-import { ClientClosedError, RequestTimeoutError } from './errors.js';
+import { ClientClosedError, RequestTimeoutError, rethrowMissingStream } from './errors.js';
 import type { KinesisStatus } from './kinesis-server.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import {
   DEFAULT_ACT_STREAM,
   DEFAULT_RES_STREAM,
-  streamShardCounts,
+  createStreamsIfAsked,
   type KinesisClientProxyOptions,
 } from './options.js';
 import { ReplyShardReader } from './reply-shard-reader.js';
@@ -110,11 +104,7 @@ export class KinesisClient extends ClientProxy {
   private async open(): Promise<void> {
     const o = this.options;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
-    const shardCounts = streamShardCounts(o.createStreams);
-    if (shardCounts) {
-      await ensureStream(client, this.actStream, { shardCount: shardCounts.act });
-      await ensureStream(client, this.resStream, { shardCount: shardCounts.res });
-    }
+    await createStreamsIfAsked(client, o);
     this.producer = new Producer({
       client,
       streamName: this.actStream,
@@ -136,12 +126,7 @@ export class KinesisClient extends ClientProxy {
     try {
       await this.reader.start(); // before any request goes out: no reply can be missed
     } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') {
-        throw new Error(`reply stream "${this.resStream}" does not exist (create it, or set createStreams)`, {
-          cause: error,
-        });
-      }
-      throw error;
+      rethrowMissingStream(error, 'reply', this.resStream);
     }
     this._status$.next('connected');
   }

@@ -9,23 +9,13 @@ import {
 } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
 import type { Observable } from 'rxjs';
-import {
-  Consumer,
-  createKinesisClient,
-  ensureStream,
-  type KinesisRecord,
-  type Logger,
-} from '../../kinesis/src/index.js';
+import { Consumer, createKinesisClient, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
 import { DedupeWindow } from './dedupe-window.js';
+import { rethrowMissingStream } from './errors.js';
 import { decodeRequest, InvalidEnvelopeError, type RequestEnvelope } from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
 import { coreLoggerFrom } from './nest-logger.js';
-import {
-  DEFAULT_ACT_STREAM,
-  DEFAULT_RES_STREAM,
-  streamShardCounts,
-  type KinesisServerOptions,
-} from './options.js';
+import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type KinesisServerOptions } from './options.js';
 import { ReplyWriter } from './reply-writer.js';
 import { ServerShardProcessor } from './server-shard-processor.js';
 
@@ -109,11 +99,7 @@ export class KinesisServer
   private async start(): Promise<void> {
     const o = this.options;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
-    const shardCounts = streamShardCounts(o.createStreams);
-    if (shardCounts) {
-      await ensureStream(client, this.actStream, { shardCount: shardCounts.act });
-      await ensureStream(client, o.resStream ?? DEFAULT_RES_STREAM, { shardCount: shardCounts.res });
-    }
+    await createStreamsIfAsked(client, o);
     this.replies = new ReplyWriter(
       client,
       o.replyLingerMs ?? 0,
@@ -145,12 +131,7 @@ export class KinesisServer
     try {
       await consumer.start();
     } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') {
-        throw new Error(`act stream "${this.actStream}" does not exist (create it, or set createStreams)`, {
-          cause: error,
-        });
-      }
-      throw error;
+      rethrowMissingStream(error, 'act', this.actStream);
     }
     this._status$.next('connected');
   }

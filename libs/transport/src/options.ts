@@ -1,10 +1,11 @@
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
-import type {
-  CheckpointStore,
-  KinesisClientOptions,
-  Logger,
-  StartPosition,
+import {
+  ensureStream,
+  type CheckpointStore,
+  type KinesisClientOptions,
+  type Logger,
+  type StartPosition,
 } from '../../kinesis/src/index.js';
 
 /** What both sides share: where Kinesis is and which streams carry requests and replies. */
@@ -68,4 +69,15 @@ export const DEFAULT_RES_STREAM = 'res';
 export function streamShardCounts(createStreams: KinesisTransportOptions['createStreams']) {
   if (!createStreams) return undefined;
   return createStreams === true ? {} : createStreams;
+}
+
+/** Creates the act and res streams when `createStreams` asks for it (idempotent, safe from several processes). */
+export async function createStreamsIfAsked(
+  client: AwsKinesisClient,
+  options: KinesisTransportOptions,
+): Promise<void> {
+  const shardCounts = streamShardCounts(options.createStreams);
+  if (!shardCounts) return;
+  await ensureStream(client, options.actStream ?? DEFAULT_ACT_STREAM, { shardCount: shardCounts.act });
+  await ensureStream(client, options.resStream ?? DEFAULT_RES_STREAM, { shardCount: shardCounts.res });
 }
