@@ -58,15 +58,19 @@ export async function startDynalite() {
   return { name: 'dynalite', endpoint: endpointOf(server), stop: () => closeServer(server) };
 }
 
-/** @param {string} [directory] @returns {Promise<LocalService & { directory: string }>} */
-export async function startS3rver(directory) {
+/**
+ * @param {string} [directory] where objects are kept (kept on stop when given)
+ * @param {number} [port] a fixed port, e.g. to restart on the same endpoint (default: ephemeral)
+ * @returns {Promise<LocalService & { directory: string }>}
+ */
+export async function startS3rver(directory, port = 0) {
   const { default: S3rver } = await import('s3rver');
   const dir = directory ?? mkdtempSync(join(tmpdir(), 's3rver-'));
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
-  const { port } = await s3rver.run();
+  const s3rver = new S3rver({ port, address: '127.0.0.1', silent: true, directory: dir });
+  const address = await s3rver.run();
   return {
     name: 's3rver',
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${address.port}`,
     directory: dir,
     stop: async () => {
       await s3rver.close();
