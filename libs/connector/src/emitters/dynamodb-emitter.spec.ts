@@ -1,6 +1,7 @@
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   ScanCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { KinesisRecord } from '../../../kinesis/src/index.js';
 import { injectFaults } from '../../../../test/support/faults.js';
-import { dynamoClient, uniqueName } from '../../../../test/support/harness.js';
+import { dynamoClient, eventually, uniqueName } from '../../../../test/support/harness.js';
 import type { BufferedItem, EmitBatch } from '../interfaces.js';
 import { canonical, DynamoDBEmitter } from './dynamodb-emitter.js';
 
@@ -70,6 +71,11 @@ describe('DynamoDBEmitter', () => {
         AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
+    );
+    // dynalite answers CreateTable with CREATING and activates the table a tick later: writes before then fail.
+    await eventually(
+      async () =>
+        (await client.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus === 'ACTIVE',
     );
     return TableName;
   }
