@@ -40,6 +40,7 @@ export class Producer {
   /** When the open aggregates must be sealed; undefined while they are empty. */
   private aggregatesDueAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private timerAt: number | undefined;
 
   constructor(options: ProducerOptions) {
@@ -100,8 +101,7 @@ export class Producer {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
-    clearTimeout(this.timer);
-    this.timer = this.timerAt = undefined;
+    this.disarm();
   }
 
   /** Aggregation: queues what routing sealed; the open aggregates' linger starts with their first record. */
@@ -154,17 +154,23 @@ export class Producer {
       at = Math.min(at ?? Infinity, this.queueDueAt);
     }
     if (at === this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timer = this.timerAt = undefined;
+    this.disarm();
     if (at === undefined) return;
     this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = this.timerAt = undefined;
-        this.pump();
-      },
-      Math.max(0, at - now),
-    );
+    const fire = () => {
+      this.timer = this.immediate = this.timerAt = undefined;
+      this.pump();
+    };
+    // Due now (lingerMs 0): setImmediate still gathers what this turn of the event loop puts, without the
+    // >= 1 ms clamp of setTimeout(0), which a request/reply round trip pays on both of its puts.
+    if (at - now <= 0) this.immediate = setImmediate(fire);
+    else this.timer = setTimeout(fire, at - now);
+  }
+
+  private disarm(): void {
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
+    this.timer = this.immediate = this.timerAt = undefined;
   }
 
   private async send(batch: Entry[]): Promise<void> {
