@@ -21,7 +21,11 @@ import {
 } from '../../libs/transport/src/index.js';
 import { silentLogger } from '../../libs/kinesis/src/index.js';
 
-export const received: { events: unknown[]; calls: Map<string, number> } = { events: [], calls: new Map() };
+export const received: { events: unknown[]; calls: Map<string, number>; started: Set<unknown> } = {
+  events: [],
+  calls: new Map(),
+  started: new Set(),
+};
 
 @Controller()
 export class MathController {
@@ -59,6 +63,7 @@ export class MathController {
 
   @MessagePattern('slow')
   slow(@Payload() { ms, value }: { ms: number; value: unknown }) {
+    received.started.add(value);
     return of(value).pipe(delay(ms));
   }
 

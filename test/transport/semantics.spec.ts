@@ -10,8 +10,14 @@ import {
   StreamNotFoundError,
   type KinesisClient,
 } from '../../libs/transport/src/index.js';
-import { KINESIS_EMULATORS, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
-import { startClient, startService } from './fixtures.js';
+import {
+  eventually,
+  KINESIS_EMULATORS,
+  kinesisClient,
+  kinesisEndpoint,
+  uniqueName,
+} from '../support/harness.js';
+import { received, startClient, startService } from './fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('transporter semantics on %s', (emulator) => {
   let service: Awaited<ReturnType<typeof startService>>;
@@ -99,10 +105,11 @@ describe.each(KINESIS_EMULATORS)('transporter semantics on %s', (emulator) => {
 
   it('waits for handlers in flight when the server closes', async () => {
     const c = await client({ timeoutMs: 30_000 });
-    const reply = firstValueFrom(c.send('slow', { ms: 800, value: 'finished' }));
-    await new Promise((r) => setTimeout(r, 400)); // the handler is running
+    const value = uniqueName('finished');
+    const reply = firstValueFrom(c.send('slow', { ms: 800, value }));
+    await eventually(() => received.started.has(value), { message: 'the handler running' });
     await service.close();
-    expect(await reply).toBe('finished');
+    expect(await reply).toBe(value);
     service = await startService(base());
   });
 });

@@ -189,15 +189,14 @@ describe.each(KINESIS_EMULATORS)('connector pipeline on %s', (emulator) => {
   });
 
   it('flushes and checkpoints on graceful shutdown', async () => {
-    const { streamName, emitter, store, connector } = await setup({
+    const { streamName, emitter, store, connector, counters } = await setup({
       shards: 1,
       maxRecords: 10_000,
       maxAgeMs: 60_000,
     });
     await putRaw(client, streamName, valid(0, 7));
-    await eventually(async () => true);
-    await new Promise((r) => setTimeout(r, 500)); // read but not flushed: limits are far
-    expect(emitter.stored).toHaveLength(0);
+    await eventually(() => counters.recordsRead >= 7, { message: 'the records read' });
+    expect(emitter.stored).toHaveLength(0); // read but not flushed: the limits are far
     await connector.stop();
     connectors.splice(connectors.indexOf(connector), 1);
     expect(emitter.stored).toHaveLength(7);

@@ -61,12 +61,15 @@ describe.each(KINESIS_EMULATORS)('Consumer on %s', (emulator) => {
     const cut = new Date();
     await new Promise((r) => setTimeout(r, 1_100));
     const latest = new Recorder();
+    const counter = injectFaults(client, {});
     await consumer({
       streamName,
       processorFactory: latest.factory(),
       startPosition: { type: 'LATEST' },
     }).start();
-    await new Promise((r) => setTimeout(r, 300)); // the LATEST iterator is taken
+    // A GetRecords went out: the LATEST iterator was taken before the put below.
+    await eventually(() => (counter.calls.get('GetRecords') ?? 0) >= 1, { message: 'the first poll' });
+    counter.remove();
     await putRaw(client, streamName, [{ data: 'new:1', key: 'new' }]);
     await eventually(() => latest.records.length >= 1);
     expect(latest.datas()).toEqual(['new:1']);
