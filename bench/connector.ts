@@ -67,7 +67,9 @@ async function pipelineDrain(
     transformer: new JsonTransformer(),
     emitter: new S3Emitter({ client: s3, bucket, prefix: 'bench' }),
     deadLetter: new FileDeadLetterSink('.data/bench-dead-letters.jsonl'),
-    bufferLimits: { maxRecords: 10_000, maxBytes: 5 * 1024 * 1024, maxAgeMs: 1_000 },
+    // 100 ms age limit: with 1 s, each shard's last partial batch waits out the age, which a 40k-record sample
+    // counts (measured 0.55-0.59 of the raw drain with 1 s, 0.99 with 100 ms).
+    bufferLimits: { maxRecords: 10_000, maxBytes: 5 * 1024 * 1024, maxAgeMs: 100 },
     observer: counters,
     logger: silentLogger,
   });
