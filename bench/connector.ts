@@ -3,8 +3,7 @@
  * 4 shards) next to a raw GetRecords drain of the same stream, and user records/s with aggregated input.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Connector,
@@ -20,7 +19,7 @@ import {
   Producer,
   silentLogger,
 } from '../libs/kinesis/src/index.js';
-import { startInChildProcess } from '../libs/local-aws/src/index.js';
+import { createS3rverClient, startInChildProcess } from '../libs/local-aws/src/index.js';
 import { rawDrain, timed } from './core.js';
 import { formatNumber, printTable } from './table.js';
 
@@ -87,15 +86,7 @@ export async function benchConnector(): Promise<void> {
     startInChildProcess('s3rver'),
   ]);
   const client = createKinesisClient({ endpoint: kinesalite.endpoint, region: 'us-east-1' });
-  const s3 = new S3Client({
-    endpoint: s3rver.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler(),
-  });
+  const s3 = createS3rverClient(s3rver.endpoint);
   try {
     await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
     const plain = 40_000;

@@ -2,8 +2,8 @@
  * The companion app killed with SIGKILL mid-stream and restarted (a real child process, the built app):
  * every produced record ends in the sink, and none twice, with the S3, Postgres and DynamoDB emitters.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, GetObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -20,21 +20,12 @@ import {
   s3Client,
   uniqueName,
 } from '../support/harness.js';
+import { assertConnectorBuilt, spawnConnector } from '../support/connector-process.js';
 
-const MAIN = 'dist/apps/connector/src/main.js';
 const TOTAL = 2_000;
 
 function startApp(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawnConnector(env, ['ignore', 'ignore', 'pipe']);
   child.stderr?.on('data', () => undefined);
   return child;
 }
@@ -113,9 +104,7 @@ async function dynamoSink(): Promise<Sink> {
 }
 
 describe('companion app killed with SIGKILL and restarted', () => {
-  beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
-  });
+  beforeAll(() => assertConnectorBuilt());
 
   it.each([
     ['S3', s3Sink],

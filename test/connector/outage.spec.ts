@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   Connector,
@@ -15,7 +15,7 @@ import {
   S3Emitter,
 } from '../../libs/connector/src/index.js';
 import { ensureStream, MemoryCheckpointStore, silentLogger } from '../../libs/kinesis/src/index.js';
-import { freePort, startS3rver } from '../../libs/local-aws/src/index.js';
+import { createS3rverClient, freePort, startS3rver } from '../../libs/local-aws/src/index.js';
 import { eventually, kinesisClient, uniqueName } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 
@@ -24,13 +24,7 @@ describe('emitter outage (s3rver stopped for a while)', () => {
     const directory = mkdtempSync(join(tmpdir(), 'outage-s3-'));
     const port = await freePort();
     let s3rver = await startS3rver(directory, port);
-    const s3 = new S3Client({
-      endpoint: s3rver.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
+    const s3 = createS3rverClient(s3rver.endpoint, {
       requestHandler: new NodeHttpHandler({ connectionTimeout: 500, requestTimeout: 2_000 }),
       maxAttempts: 1,
     });

@@ -4,10 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '../../libs/kinesis/src/client.js';
+import { createS3rverClient } from '../../libs/local-aws/src/index.js';
 
 export type KinesisEmulator = 'kinesalite' | 'kinesis-local';
 
@@ -41,15 +42,7 @@ export function dynamoClient(): DynamoDBClient {
 }
 
 export function s3Client(): S3Client {
-  return new S3Client({
-    endpoint: requireEnv('S3RVER_ENDPOINT'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, // s3rver's fixed key pair
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler(),
-  });
+  return createS3rverClient(requireEnv('S3RVER_ENDPOINT'));
 }
 
 export const redisUrl = (): string => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

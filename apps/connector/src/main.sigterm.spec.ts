@@ -2,9 +2,7 @@
  * The BUILT app as a real process (`node dist/apps/connector/src/main.js`): SIGTERM runs Nest's shutdown hooks,
  * which flush the buffered records and checkpoint, then the process exits 0. Needs `npm run build` first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
@@ -17,9 +15,9 @@ import {
   s3Client,
   uniqueName,
 } from '../../../test/support/harness.js';
+import { assertConnectorBuilt, spawnConnector } from '../../../test/support/connector-process.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 
-const MAIN = join(process.cwd(), 'dist/apps/connector/src/main.js');
 const SHARD = 'shardId-000000000000';
 
 describe('connector process (built)', () => {
@@ -29,24 +27,7 @@ describe('connector process (built)', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) {
-      throw new Error(`${MAIN} is missing: run \`npm run build\` before this suite (it runs the built app)`);
-    }
-    // A build older than the sources would test yesterday's app.
-    const src = join(process.cwd(), 'apps/connector/src');
-    const stale = readdirSync(src).filter(
-      (f) =>
-        f.endsWith('.ts') &&
-        !f.endsWith('.spec.ts') &&
-        statSync(join(src, f)).mtimeMs >
-          (statSync(MAIN.replace('main.js', f.replace(/\.ts$/, '.js')), { throwIfNoEntry: false })?.mtimeMs ??
-            0),
-    );
-    if (stale.length > 0) {
-      throw new Error(
-        `dist is older than apps/connector/src (${stale.join(', ')}): run \`npm run build\` first`,
-      );
-    }
+    assertConnectorBuilt();
     kinesis = kinesisClient('kinesalite');
     s3 = s3Client();
     redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -68,12 +49,8 @@ describe('connector process (built)', () => {
     const records = Array.from({ length: 7 }, (_, i) => ({ data: JSON.stringify({ i }), key: `k${i}` }));
     await putRaw(kinesis, stream, records);
 
-    child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '', // not jest's --experimental-vm-modules
-        AWS_ACCESS_KEY_ID: 'S3RVER', // s3rver's key pair, through the SDK default chain
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    child = spawnConnector(
+      {
         CONNECTOR_STREAM: stream,
         CONNECTOR_APP_NAME: appName,
         KINESIS_ENDPOINT: kinesisEndpoint('kinesalite'),
@@ -90,8 +67,8 @@ describe('connector process (built)', () => {
         STATUS_INTERVAL_MS: '60000',
         LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+      ['ignore', 'pipe', 'pipe'],
+    );
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -3,6 +3,8 @@
  * Not part of the published package: the emulators are development dependencies.
  */
 import { spawn } from 'node:child_process';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -186,4 +188,24 @@ export async function startInChildProcess(kind) {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * An S3 client for s3rver: path-style URLs, checksums only when required (otherwise streamed uploads are
+ * stored with aws-chunked framing), HTTP/1.1, and s3rver's fixed key pair.
+ * @param {string} endpoint
+ * @param {Partial<import('@aws-sdk/client-s3').S3ClientConfig>} [config] overrides, e.g. timeouts
+ * @returns {S3Client}
+ */
+export function createS3rverClient(endpoint, config = {}) {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler(),
+    ...config,
+  });
 }

@@ -1,0 +1,40 @@
+/** The built companion connector app as a child process, for the suites that signal or kill it. */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const CONNECTOR_MAIN = join(process.cwd(), 'dist/apps/connector/src/main.js');
+
+/** Fails clearly when the app is not built, or built from older sources (it would test yesterday's app). */
+export function assertConnectorBuilt(): void {
+  if (!existsSync(CONNECTOR_MAIN)) {
+    throw new Error(`${CONNECTOR_MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  }
+  const src = join(process.cwd(), 'apps/connector/src');
+  const built = (file: string) =>
+    statSync(CONNECTOR_MAIN.replace('main.js', file.replace(/\.ts$/, '.js')), { throwIfNoEntry: false })
+      ?.mtimeMs ?? 0;
+  const stale = readdirSync(src).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && statSync(join(src, f)).mtimeMs > built(f),
+  );
+  if (stale.length > 0) {
+    throw new Error(
+      `dist is older than apps/connector/src (${stale.join(', ')}): run \`npm run build\` first`,
+    );
+  }
+}
+
+/** Starts the built app with `env` over this process's; the emulators' credentials come through the SDK chain. */
+export function spawnConnector(env: Record<string, string | undefined>, stdio: StdioOptions): ChildProcess {
+  return spawn(process.execPath, [CONNECTOR_MAIN], {
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '', // not jest's --experimental-vm-modules
+      AWS_ACCESS_KEY_ID: 'S3RVER', // s3rver's key pair; the other emulators take any
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_REGION: 'us-east-1',
+      ...env,
+    },
+    stdio,
+  });
+}
