@@ -4,7 +4,7 @@
  * and the emulator's own put-to-get latency floor.
  * Targets: p50 at 1 caller <= 2 x floor + 5 ms; requests/s at 64 callers >= 25% of the Redis transporter's.
  *
- * Everything but nats-server and Redis runs in this process: kinesalite, each transport's microservice
+ * kinesalite runs in its own process (as nats-server and Redis do); each transport's microservice
  * and its client (the Kinesis server and client each with their own AWS client, as two processes would).
  */
 import 'reflect-metadata';
@@ -358,7 +358,7 @@ export async function benchTransport(client: AwsKinesisClient, endpoint: string)
   console.log(
     `idle Kinesis rig (1+1 shards, poll ${POLL_INTERVAL_MS} ms): ${formatNumber(idle.getsPerSecond)} GetRecords/s ` +
       `(server + client), event loop utilization ${formatNumber(idle.utilization * 100)}% ` +
-      `(kinesalite runs on this thread), event loop delay p50 ${ms(idle.delayP50)} ms, p99 ${ms(idle.delayP99)} ms`,
+      `(kinesalite in its own process), event loop delay p50 ${ms(idle.delayP50)} ms, p99 ${ms(idle.delayP99)} ms`,
   );
   console.log(`transport section: ${formatNumber((performance.now() - started) / 1000, 1)} s`);
 }

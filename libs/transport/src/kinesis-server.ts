@@ -20,6 +20,7 @@ import { ReplyWriter } from './reply-writer.js';
 import { ServerShardProcessor } from './server-shard-processor.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
+const MAX_CACHED_ROUTES = 1024;
 
 export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
 
@@ -51,6 +52,8 @@ export class KinesisServer
   private consumer: Consumer | undefined;
   private replies: ReplyWriter | undefined;
   private graceDeadline = Infinity;
+  /** Route per wire pattern: Nest's lookup JSON-parses every string pattern, throwing for non-JSON ones. */
+  private readonly routes = new Map<string, string>();
   private throttled = false;
 
   constructor(private readonly options: KinesisServerOptions = {}) {
@@ -94,6 +97,17 @@ export class KinesisServer
         'Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.',
       );
     return this.awsClient as T;
+  }
+
+  /** Nest's route for a pattern, cached (bounded: patterns come from clients). */
+  override getRouteFromPattern(pattern: string): string {
+    let route = this.routes.get(pattern);
+    if (route === undefined) {
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
+      route = super.getRouteFromPattern(pattern);
+      this.routes.set(pattern, route);
+    }
+    return route;
   }
 
   private async start(): Promise<void> {

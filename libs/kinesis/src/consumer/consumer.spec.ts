@@ -114,6 +114,40 @@ describe.each(KINESIS_EMULATORS)('Consumer on %s', (emulator) => {
     faults.remove();
   });
 
+  it('sizes each GetRecords from the record sizes it saw, to about maxBytesPerCall', async () => {
+    const streamName = await stream(1);
+    const big = 'x'.repeat(10_000); // 10 KB records: 20 of them are ~200 KB
+    await putRaw(
+      client,
+      streamName,
+      Array.from({ length: 150 }, (_, i) => ({ data: `k:${i}:${big}`, key: 'k' })),
+    );
+    const limits: number[] = [];
+    const faults = injectFaults(client, {
+      GetRecords: async ({ input, send }) => {
+        limits.push(input.Limit);
+        return send();
+      },
+    });
+    const recorder = new Recorder();
+    await consumer({ streamName, maxBytesPerCall: 200_000, processorFactory: recorder.factory() }).start();
+    await eventually(() => recorder.records.length >= 150, { message: '150 records' });
+    faults.remove();
+    // The first call asks for 100 (sizes unknown); then 200 KB / ~10 KB per record = 19 or 20.
+    expect(limits[0]).toBe(100);
+    expect(limits[1]).toBeGreaterThanOrEqual(19);
+    expect(limits[1]).toBeLessThanOrEqual(20);
+    expect(new Set(recorder.datas()).size).toBe(150);
+  });
+
+  it('refuses options Kinesis would not accept, before any call', () => {
+    const base = { client, streamName: 's', processorFactory: new Recorder().factory() };
+    expect(() => new Consumer({ ...base, maxRecordsPerCall: 10_001 })).toThrow(/maxRecordsPerCall/);
+    expect(() => new Consumer({ ...base, maxRecordsPerCall: 0 })).toThrow(RangeError);
+    expect(() => new Consumer({ ...base, maxBytesPerCall: 0 })).toThrow(/maxBytesPerCall/);
+    expect(() => new Consumer({ ...base, pollIntervalMs: -1 })).toThrow(/pollIntervalMs/);
+  });
+
   it('backs off when throttled and keeps reading', async () => {
     const streamName = await stream(1);
     await putRaw(client, streamName, fixtures(20));

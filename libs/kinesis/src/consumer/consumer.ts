@@ -21,6 +21,12 @@ export interface ConsumerOptions {
   pollIntervalMs?: number;
   /** GetRecords Limit. Default 10,000 (the service maximum). */
   maxRecordsPerCall?: number;
+  /**
+   * About how many bytes one GetRecords should return: the next call's Limit is sized from the last
+   * response's record sizes (the first call asks for 100 records). Default 2 MiB, a shard's read limit per
+   * second; a 10 MiB read throttles the shard for 5 s on AWS.
+   */
+  maxBytesPerCall?: number;
   /** How often shards are listed again to find new ones, ms. Default 10 s; a shard end triggers a listing at once. */
   shardSyncIntervalMs?: number;
   /** Backoff after a throttled or failed GetRecords. */
@@ -57,6 +63,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   constructor(private readonly options: ConsumerOptions) {
     super();
+    validateConsumerOptions(options);
     this.logger = options.logger ?? defaultLogger;
     this.store = withRetries(options.checkpointStore ?? new MemoryCheckpointStore(), {
       attempts: options.checkpointAttempts ?? 3,
@@ -150,6 +157,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       startPosition: o.startPosition ?? { type: 'TRIM_HORIZON' },
       pollIntervalMs: o.pollIntervalMs ?? 200,
       maxRecordsPerCall: o.maxRecordsPerCall ?? 10_000,
+      maxBytesPerCall: o.maxBytesPerCall ?? 2 * 1024 * 1024,
       throttleBackoff: o.throttleBackoff ?? { baseMs: 200, maxMs: 5_000 },
       callProcessRecordsEvenForEmptyRecordList: o.callProcessRecordsEvenForEmptyRecordList ?? false,
       logger: this.logger,
@@ -186,4 +194,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', error, shardId);
     else this.logger.error('consumer error', { shardId, error: (error as Error)?.message ?? String(error) });
   }
+}
+
+/** Refuses values GetRecords (or common sense) would not accept, before any call. */
+function validateConsumerOptions(o: ConsumerOptions): void {
+  const check = (name: keyof ConsumerOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const value = o[name];
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(
+        `consumer option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
+      );
+  };
+  check('maxRecordsPerCall', 1, 10_000);
+  check('maxBytesPerCall', 1);
+  check('pollIntervalMs', 0);
+  check('shardSyncIntervalMs', 1);
 }

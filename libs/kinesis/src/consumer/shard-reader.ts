@@ -21,6 +21,7 @@ export interface ShardReaderOptions {
   startPosition: StartPosition;
   pollIntervalMs: number;
   maxRecordsPerCall: number;
+  maxBytesPerCall: number;
   throttleBackoff: BackoffOptions;
   callProcessRecordsEvenForEmptyRecordList: boolean;
   logger: Logger;
@@ -40,6 +41,30 @@ const THROTTLING = new Set([
 ]);
 
 /**
+ * The first GetRecords of a shard asks for this many records: their sizes are unknown, and 10,000 aggregated
+ * records can be 20 MiB or more. From then on the limit follows the records' size (`nextLimit`).
+ */
+const FIRST_CALL_LIMIT = 100;
+
+/**
+ * Sizes the next GetRecords so it returns about `maxBytesPerCall`: a 10 MiB read throttles a shard for 5 s on
+ * AWS (its read limit is 2 MiB/s), and one huge response of KPL aggregates is a burst of memory and CPU that
+ * nothing else on the event loop can interleave with. A short response (the shard's tip) keeps the limit.
+ */
+function nextLimit(
+  records: Array<{ Data?: Uint8Array }>,
+  limit: number,
+  o: { maxRecordsPerCall: number; maxBytesPerCall: number },
+): number {
+  if (records.length === 0) return limit;
+  let bytes = 0;
+  for (const record of records) bytes += record.Data?.length ?? 0;
+  const perRecord = Math.max(1, bytes / records.length);
+  const fitting = Math.max(1, Math.floor(o.maxBytesPerCall / perRecord));
+  return Math.min(o.maxRecordsPerCall, fitting);
+}
+
+/**
  * One poll loop for one shard: GetRecords at most once per poll interval (5 calls/s per shard is the
  * service limit, shared by every reader), the next call only after processRecords settled (backpressure).
  */
@@ -49,8 +74,11 @@ export class ShardReader {
   private readonly checkpointer: ShardCheckpointer;
   /** Sub-records of this sequence number up to this sub-sequence were processed before a restart. */
   private skipThrough: Checkpoint | undefined;
+  /** GetRecords Limit for the next call, sized from the last response's record sizes. */
+  private limit: number;
 
   constructor(private readonly o: ShardReaderOptions) {
+    this.limit = Math.min(o.maxRecordsPerCall, FIRST_CALL_LIMIT);
     this.checkpointer = new ShardCheckpointer(o.store, o.streamName, o.shardId, (e) =>
       o.onError(e, o.shardId),
     );
@@ -104,10 +132,9 @@ export class ShardReader {
       let response;
       try {
         if (!iterator) iterator = await this.iteratorFor(this.resumePosition(checkpoint));
-        response = await client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.maxRecordsPerCall }),
-          { abortSignal: this.abort.signal },
-        );
+        response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.limit }), {
+          abortSignal: this.abort.signal,
+        });
         failures = 0;
       } catch (error) {
         if (this.stopping) break;
@@ -123,6 +150,7 @@ export class ShardReader {
         await sleep(backoffDelay(failures, this.o.throttleBackoff), this.abort.signal);
         continue;
       }
+      this.limit = nextLimit(response.Records ?? [], this.limit, this.o);
       const records = this.skipProcessed(toUserRecords(response.Records ?? []));
       if (records.length > 0 || this.o.callProcessRecordsEvenForEmptyRecordList) {
         await this.deliver(records, response.MillisBehindLatest);
