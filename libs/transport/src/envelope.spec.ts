@@ -43,6 +43,10 @@ describe('envelope v1', () => {
     expect(() => decodeRequest(buf(input))).toThrow(message);
   });
 
+  it('does not quote a non-JSON payload in the reason (it is logged)', () => {
+    expect(() => decodeRequest(buf('card-4111-1111 {'))).toThrow(/^not JSON$/);
+  });
+
   it('keeps the id and replyTo of a refused request, so the caller can get an error reply', () => {
     const error = (() => {
       try {

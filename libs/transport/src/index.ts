@@ -1,4 +1,4 @@
-/** The Nest transporter: KinesisServer, KinesisClient, their context, envelope and errors. */
+/** The Nest transporter: KinesisServer, KinesisClient, their context, envelope and errors; Seneca interop. */
 export * from './kinesis-server.js';
 export * from './kinesis-client.js';
 export * from './kinesis.context.js';
@@ -6,3 +6,4 @@ export * from './envelope.js';
 export * from './errors.js';
 export * from './options.js';
 export { DedupeWindow } from './dedupe-window.js';
+export * from './seneca/index.js';

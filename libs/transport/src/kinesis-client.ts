@@ -7,7 +7,7 @@ import type { Observable } from 'rxjs';
 import { createKinesisClient, Producer, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
 import { ClientClosedError, RequestTimeoutError, rethrowMissingStream } from './errors.js';
-import type { KinesisStatus } from './kinesis-server.js';
+import type { KinesisStatus } from './server-types.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import {
   DEFAULT_ACT_STREAM,
@@ -16,6 +16,7 @@ import {
   type KinesisClientProxyOptions,
 } from './options.js';
 import { ReplyShardReader } from './reply-shard-reader.js';
+import { SenecaClientProtocol } from './seneca/seneca-client-protocol.js';
 
 interface PendingCall {
   pattern: string;
@@ -42,12 +43,23 @@ export class KinesisClient extends ClientProxy {
   private producer: Producer | undefined;
   private reader: ReplyShardReader | undefined;
   private replyHashKey: string | undefined;
+  /** Set in seneca mode (`protocol: 'seneca'`): acts, replies and the instance id live there. */
+  readonly seneca: SenecaClientProtocol | undefined;
 
   constructor(private readonly options: KinesisClientProxyOptions = {}) {
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     this.coreLogger = options.logger ?? coreLoggerFrom(this.logger);
+    this.seneca =
+      options.protocol === 'seneca'
+        ? new SenecaClientProtocol({
+            options,
+            logger: this.coreLogger,
+            onThrottled: () => this._status$.next('throttled'),
+            onError: (error) => this.reportError(error),
+          })
+        : undefined;
   }
 
   get actStream(): string {
@@ -85,6 +97,7 @@ export class KinesisClient extends ClientProxy {
     const connection = this.connection;
     this.connection = undefined;
     await connection?.catch(() => undefined);
+    await this.seneca?.close(); // after open() settled: a reader it started is stopped too
     await this.reader?.stop();
     await this.producer?.close();
     if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
@@ -112,6 +125,10 @@ export class KinesisClient extends ClientProxy {
       aggregation: o.aggregation ?? false,
       logger: this.coreLogger,
     });
+    if (this.seneca) {
+      await this.seneca.open(client, this.producer); // reads the reply shard of its topic
+      return this._status$.next('connected');
+    }
     this.replyHashKey = randomReplyHashKey();
     this.reader = new ReplyShardReader({
       client,
@@ -132,6 +149,7 @@ export class KinesisClient extends ClientProxy {
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    if (this.seneca) return this.seneca.publish(packet, callback);
     const id = randomUUID();
     const pattern = this.normalizePattern(packet.pattern);
     const timeoutMs = this.options.timeoutMs ?? 30_000;
@@ -156,6 +174,11 @@ export class KinesisClient extends ClientProxy {
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    if (this.seneca) {
+      await this.connect();
+      await this.seneca.emit(packet);
+      return undefined as T;
+    }
     const pattern = this.normalizePattern(packet.pattern);
     await this.put(this.envelope(randomUUID(), pattern, packet, {}));
     return undefined as T;

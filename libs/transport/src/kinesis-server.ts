@@ -4,36 +4,38 @@ import { Logger as NestLogger } from '@nestjs/common';
 import {
   Server,
   type CustomTransportStrategy,
+  type MessageHandler,
   type ReadPacket,
   type WritePacket,
 } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
-import type { Observable } from 'rxjs';
 import { Consumer, createKinesisClient, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
 import { DedupeWindow } from './dedupe-window.js';
 import { rethrowMissingStream } from './errors.js';
-import { decodeRequest, InvalidEnvelopeError, type RequestEnvelope } from './envelope.js';
+import {
+  decodeRequestObject,
+  InvalidEnvelopeError,
+  parseEnvelopeJson,
+  type RequestEnvelope,
+} from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type KinesisServerOptions } from './options.js';
 import { ReplyWriter } from './reply-writer.js';
+import { runRequestHandler } from './request-runner.js';
+import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispatch.js';
 import { ServerShardProcessor } from './server-shard-processor.js';
+import {
+  newServerStats,
+  type KinesisServerEvents,
+  type KinesisServerStats,
+  type KinesisStatus,
+} from './server-types.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;
 
-export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
-
-export type KinesisServerEvents = Record<string, (...args: any[]) => void>;
-
-/** What the server counted since it started listening. */
-export interface KinesisServerStats {
-  handled: number;
-  events: number;
-  invalid: number;
-  expired: number;
-  duplicates: number;
-}
+export type { KinesisServerEvents, KinesisServerStats, KinesisStatus } from './server-types.js';
 
 /**
  * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently), dispatches each
@@ -44,7 +46,9 @@ export class KinesisServer
   implements CustomTransportStrategy
 {
   override readonly transportId = KINESIS_TRANSPORT;
-  readonly stats: KinesisServerStats = { handled: 0, events: 0, invalid: 0, expired: 0, duplicates: 0 };
+  readonly stats: KinesisServerStats = newServerStats();
+  /** Seneca interop (protocol `auto` or `seneca`): its instance id and served topics. */
+  readonly seneca: SenecaDispatch | undefined;
   private readonly emitter = new EventEmitter();
   private readonly coreLogger: Logger;
   private readonly dedupe: DedupeWindow;
@@ -63,6 +67,13 @@ export class KinesisServer
     this.coreLogger =
       options.logger ?? coreLoggerFrom(new NestLogger(`KinesisServer:${options.appName ?? 'nest-kinesis'}`));
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
+    this.seneca = createSenecaDispatch(options, this.coreLogger, this.dedupe, this.stats, {
+      handler: (route) => this.messageHandlers.get(route),
+      runRequest: (handler, data, ctx, respond) =>
+        runRequestHandler(this, handler, data, ctx, respond, (e) => this.reportError(e)),
+      runEvent: (route, data, ctx) => this.handleEvent(route, { pattern: route, data }, ctx),
+      writeReply: (stream, key, data) => this.replies!.writeRecord(stream, key, data),
+    });
   }
 
   get actStream(): string {
@@ -97,6 +108,17 @@ export class KinesisServer
         'Not initialized. Please call the "listen"/"startAllMicroservices" method before accessing the server.',
       );
     return this.awsClient as T;
+  }
+
+  /** Nest registers every handler here: object patterns also become Seneca-reachable. */
+  override addHandler(
+    pattern: any,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, any> = {},
+  ): void {
+    super.addHandler(pattern, callback, isEventHandler, extras);
+    this.seneca?.register(pattern, this.normalizePattern(pattern), isEventHandler);
   }
 
   /** Nest's route for a pattern, cached (bounded: patterns come from clients). */
@@ -160,7 +182,11 @@ export class KinesisServer
   private async handleRecord(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void> {
     let envelope: RequestEnvelope;
     try {
-      envelope = decodeRequest(record.data);
+      const raw = parseEnvelopeJson(record.data);
+      if (this.seneca?.accepts(raw)) {
+        return this.seneca.handle(raw, record, shardId, handlerDone).catch((e) => this.reportError(e));
+      }
+      envelope = decodeRequestObject(raw);
     } catch (error) {
       return this.rejectRecord(record, shardId, error as InvalidEnvelopeError);
     }
@@ -228,12 +254,7 @@ export class KinesisServer
           if (out.isDisposed) resolve();
         }
       };
-      const produce = async (): Promise<Observable<unknown>> =>
-        this.transformToObservable(await handler(packet.data, context)) as Observable<unknown>;
-      const failed = (err: unknown) => tracked({ err, isDisposed: true }).catch((e) => this.reportError(e));
-      const nest12 = (this as any).handleRequest as undefined | ((...args: unknown[]) => unknown);
-      if (nest12) Promise.resolve(nest12.call(this, context, produce, tracked)).catch(failed);
-      else produce().then((stream$) => this.send(stream$, tracked), failed); // Nest 11
+      runRequestHandler(this, handler, packet.data, context, tracked, (e) => this.reportError(e));
     });
   }
 

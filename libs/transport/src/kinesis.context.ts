@@ -1,4 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
+import type { SenecaActInfo } from './seneca/seneca-call-context.js';
 
 export interface KinesisContextArgs {
   shardId: string;
@@ -11,6 +12,8 @@ export interface KinesisContextArgs {
   id: string;
   /** Values the caller's dispatch hook set (trace context, tenant, ...). */
   metadata: Record<string, string>;
+  /** Set when the record was a Seneca act: its id, tx, origin, track and custom$. */
+  seneca?: SenecaActInfo;
 }
 
 /** What `@Ctx()` gives a handler served over Kinesis. */
@@ -44,5 +47,9 @@ export class KinesisContext extends BaseRpcContext<[KinesisContextArgs]> {
   }
   getMetadata(): Record<string, string> {
     return this.a.metadata;
+  }
+  /** The Seneca act being served (id, tx, origin, track, custom$), or undefined for a native request. */
+  getSeneca(): SenecaActInfo | undefined {
+    return this.a.seneca;
   }
 }

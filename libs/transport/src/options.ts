@@ -24,7 +24,35 @@ export interface KinesisTransportOptions extends KinesisClientOptions {
   logger?: Logger;
 }
 
+/** Which envelopes a server reads: `auto` (default) tells Seneca acts from native v1 envelopes by shape. */
+export type ServerProtocol = 'auto' | 'native' | 'seneca';
+
+export interface SenecaServerOptions {
+  /**
+   * Topics served (an act's partition key is `<topic>_act`). Default: `seneca_any` plus, for every object
+   * pattern of the app, the topic of a Seneca client pinned exactly on it (e.g. `seneca_cmd_sum_role_math_`).
+   */
+  topics?: string[];
+  /** `accept` of replies; an act whose track holds it is a loop. Default: one id per process (shared with clients). */
+  instanceId?: string;
+}
+
+export interface SenecaClientOptions {
+  /** Send to the topic of a Seneca client pinned on this (globs take the act's values, as seneca-transport). */
+  pin?: Record<string, unknown>;
+  /** Send to this topic (wins over `pin`). Default: from `pin`, else `seneca_any`. */
+  topic?: string;
+  /** `origin` of acts and the last entry of their track. Default: one id per process (shared with servers). */
+  instanceId?: string;
+  /** custom$ of every act (merged under the custom$ of the data and of the Seneca act being served). */
+  custom?: Record<string, unknown>;
+}
+
 export interface KinesisServerOptions extends KinesisTransportOptions {
+  /** Envelopes read from the act stream (default `auto`: native v1 and Seneca, told apart by shape). */
+  protocol?: ServerProtocol;
+  /** Seneca interop (when `protocol` is `auto` or `seneca`). */
+  seneca?: SenecaServerOptions;
   /** The service's name in logs (`KinesisServer:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
   appName?: string;
   checkpointStore?: CheckpointStore;
@@ -51,6 +79,12 @@ export interface KinesisServerOptions extends KinesisTransportOptions {
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
 
 export interface KinesisClientProxyOptions extends KinesisTransportOptions {
+  /**
+   * `seneca`: send Seneca 3.x legacy acts (object patterns only) and read Seneca replies on the reply shard
+   * of the topic; `partitionBy`, `aggregation` and the serializers do not apply. Default `native`.
+   */
+  protocol?: 'native' | 'seneca';
+  seneca?: SenecaClientOptions;
   /** Default deadline of a request, ms (default 30 s). The caller gets RequestTimeoutError. */
   timeoutMs?: number;
   /** Request partition key: `spread` (default, random), `pattern` (ordered per pattern), or a function. */

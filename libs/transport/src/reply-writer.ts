@@ -5,7 +5,7 @@ import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
 
 /**
  * Writes replies to the caller's reply stream with ExplicitHashKey = the caller's hash key, so every reply
- * of one client lands in the one shard it reads. One producer per reply stream, created on first use.
+ * of one client lands in the one shard it reads. One producer per reply stream (and aggregation setting), created on first use.
  */
 export class ReplyWriter {
   private readonly producers = new Map<string, Producer>();
@@ -37,24 +37,41 @@ export class ReplyWriter {
     }
   }
 
+  /**
+   * A record as it is, placed by its partition key (Seneca replies). Never aggregated, whatever
+   * `aggregation` says: a Seneca reader is not required to deaggregate.
+   */
+  async writeRecord(stream: string, partitionKey: string, data: Buffer): Promise<void> {
+    await this.producer(stream, false).put({ data, partitionKey });
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
   }
 
   private put(replyTo: ReplyTo, id: string, data: Buffer) {
-    let producer = this.producers.get(replyTo.stream);
+    return this.producer(replyTo.stream, this.aggregation).put({
+      data,
+      partitionKey: id.slice(0, 256),
+      explicitHashKey: replyTo.hashKey,
+    });
+  }
+
+  private producer(stream: string, aggregation: boolean): Producer {
+    const key = `${aggregation ? 'kpl' : 'plain'}:${stream}`;
+    let producer = this.producers.get(key);
     if (!producer) {
       producer = new Producer({
         client: this.client,
-        streamName: replyTo.stream,
+        streamName: stream,
         lingerMs: this.lingerMs,
-        aggregation: this.aggregation,
+        aggregation,
         logger: this.logger,
         retryTimeoutMs: 10_000,
       });
-      this.producers.set(replyTo.stream, producer);
+      this.producers.set(key, producer);
     }
-    return producer.put({ data, partitionKey: id.slice(0, 256), explicitHashKey: replyTo.hashKey });
+    return producer;
   }
 }

@@ -1,0 +1,58 @@
+import { KinesisTransportError } from '../../kinesis/src/index.js';
+
+/** Base of the Seneca plugin's errors; a KinesisTransportError, so one `instanceof` covers the whole stack. */
+export class SenecaKinesisError extends KinesisTransportError {}
+
+/** `seneca.export('transport/utils')` is not seneca-transport's utils (e.g. `legacy: { transport: false }`). */
+export class TransportUtilsMissingError extends SenecaKinesisError {
+  constructor() {
+    super(
+      "seneca.export('transport/utils') has no prepare_request: the kinesis transport needs seneca-transport " +
+        '(Seneca 3 loads it unless `legacy: { transport: false }` is set)',
+    );
+  }
+}
+
+/** Why an act-stream record was skipped. */
+export type InvalidRequestReason =
+  | 'not JSON'
+  | 'not an object'
+  | 'missing kind'
+  | 'kind is not act'
+  | 'id is null'
+  | 'id is not a string'
+  | 'act is not an object';
+
+/** A record on the act stream that is not a Seneca request; it is logged (without its data) and skipped. */
+export class InvalidRequestRecordError extends SenecaKinesisError {
+  constructor(readonly reason: InvalidRequestReason) {
+    super(`act-stream record skipped: ${reason}`);
+  }
+}
+
+/** A record on the res stream that is not a JSON object; it is logged (without its data) and skipped. */
+export class InvalidReplyRecordError extends SenecaKinesisError {
+  constructor(readonly reason: 'not JSON' | 'not an object') {
+    super(`res-stream record skipped: ${reason}`);
+  }
+}
+
+/**
+ * The request could not be put on the act stream. The caller gets it as its act's error; `code` follows
+ * Seneca's snake_case codes so `err.code` is usable like `action_timeout`.
+ */
+export class RequestNotSentError extends SenecaKinesisError {
+  readonly code = 'kinesis_request_not_sent';
+  constructor(
+    readonly streamName: string,
+    readonly partitionKey: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `request not put on "${streamName}" (partition key ${partitionKey}): ${
+        options.cause instanceof Error ? options.cause.message : String(options.cause)
+      }`,
+      options,
+    );
+  }
+}

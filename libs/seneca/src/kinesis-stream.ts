@@ -1,0 +1,150 @@
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  Consumer,
+  ensureStream,
+  ProducerClosedError,
+  type CheckpointStore,
+  type ConsumerOptions,
+  type KinesisRecord,
+  type Logger,
+  type RecordProcessorFactory,
+  type StartPosition,
+} from '../../kinesis/src/index.js';
+import { ReplyShardReader, type ReplyShardReaderOptions } from '../../transport/src/reply-shard-reader.js';
+import type { ProducerLike, ResolvedSenecaOptions } from './options.js';
+
+export interface KinesisStreamDeps {
+  client: AwsKinesisClient;
+  options: ResolvedSenecaOptions;
+  logger: Logger;
+}
+
+export type KinesisStreamClass = new (name: string, deps: KinesisStreamDeps) => KinesisStream;
+
+export interface ConsumeOptions {
+  processorFactory: RecordProcessorFactory;
+  startPosition: StartPosition;
+  checkpointStore?: CheckpointStore;
+  pollIntervalMs: number;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * One Kinesis stream as the plugin uses it: puts go through a (lazily created) producer, a listener reads every
+ * shard with a core Consumer, a client reads the one shard its replies land on. Subclass it and pass it as the
+ * `Stream` option to change any of the three (the `create*` methods are the seams).
+ */
+export class KinesisStream {
+  private producer: ProducerLike | undefined;
+  private created: Promise<void> | undefined;
+  private readonly consumers = new Set<Consumer>();
+  private readonly readers = new Set<ReplyShardReader>();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    protected readonly deps: KinesisStreamDeps,
+  ) {}
+
+  /** Creates the stream when `createStreams` is on (once per instance); else a missing stream fails its first use. */
+  ensure(): Promise<void> {
+    if (!this.deps.options.createStreams) return Promise.resolve();
+    this.created ??= ensureStream(this.deps.client, this.name, { shardCount: this.deps.options.shards }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.created = undefined; // the next use tries again
+        throw error;
+      },
+    );
+    return this.created;
+  }
+
+  /** Resolves once Kinesis stored the record. */
+  async put(partitionKey: string, data: string): Promise<void> {
+    if (this.closed) throw new ProducerClosedError();
+    await this.ensure();
+    this.producer ??= this.createProducer();
+    await this.producer.put({ data, partitionKey });
+  }
+
+  /** Reads every shard of the stream; resolves once the consumer has listed the shards and started. */
+  async consume(options: ConsumeOptions): Promise<Consumer> {
+    await this.ensure();
+    const consumer = this.createConsumer({
+      client: this.deps.client,
+      streamName: this.name,
+      processorFactory: options.processorFactory,
+      startPosition: options.startPosition,
+      checkpointStore: options.checkpointStore,
+      pollIntervalMs: options.pollIntervalMs,
+      // Empty polls reach the processor too: the listener learns when each shard's iterator is held.
+      callProcessRecordsEvenForEmptyRecordList: true,
+      logger: this.deps.logger,
+    });
+    consumer.on('error', (error, shardId) =>
+      this.deps.logger.error('consumer error', { stream: this.name, shardId, error: message(error) }),
+    );
+    this.consumers.add(consumer);
+    await consumer.start();
+    return consumer;
+  }
+
+  /** Reads the one shard covering `hashKey` from LATEST; resolves once its iterator is held. */
+  async readShard(
+    hashKey: bigint,
+    onRecords: (records: KinesisRecord[]) => void,
+    pollIntervalMs: number,
+  ): Promise<ReplyShardReader> {
+    await this.ensure();
+    const reader = this.createShardReader({
+      client: this.deps.client,
+      streamName: this.name,
+      hashKey,
+      pollIntervalMs,
+      logger: this.deps.logger,
+      onRecords,
+      onThrottled: () => this.deps.logger.warn('reply shard read throttled', { stream: this.name }),
+      onError: (error) =>
+        this.deps.logger.error('reply shard read failed', { stream: this.name, error: message(error) }),
+    });
+    await reader.start();
+    this.readers.add(reader);
+    return reader;
+  }
+
+  /** Stops the consumers and shard readers; puts still work. */
+  async stopReading(): Promise<void> {
+    const consumers = [...this.consumers];
+    const readers = [...this.readers];
+    this.consumers.clear();
+    this.readers.clear();
+    await Promise.all([...consumers.map((c) => c.stop()), ...readers.map((r) => r.stop())]);
+  }
+
+  /** Stops reading, then flushes and closes the producer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopReading();
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.close();
+  }
+
+  protected createProducer(): ProducerLike {
+    return this.deps.options.createProducer({
+      client: this.deps.client,
+      streamName: this.name,
+      lingerMs: this.deps.options.lingerMs,
+      logger: this.deps.logger,
+    });
+  }
+
+  protected createConsumer(options: ConsumerOptions): Consumer {
+    return new Consumer(options);
+  }
+
+  protected createShardReader(options: ReplyShardReaderOptions): ReplyShardReader {
+    return new ReplyShardReader(options);
+  }
+}

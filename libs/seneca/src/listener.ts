@@ -1,0 +1,135 @@
+import { sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
+import type { KinesisStream } from './kinesis-stream.js';
+import { streamOverrides, type StreamOverrides } from './options.js';
+import type {
+  RequestEnvelope,
+  SenecaAction,
+  SenecaInstance,
+  TransportArgs,
+  TransportUtils,
+} from './seneca-types.js';
+import type { SenecaKinesisTransport } from './transport.js';
+import { actPartitionKey, encodeEnvelope, resPartitionKey } from './wire.js';
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** `role:transport,hook:listen,type:kinesis`: what `seneca.listen({ type: 'kinesis' })` runs. */
+export function listenHook(transport: SenecaKinesisTransport, tu: TransportUtils): SenecaAction {
+  return function hookListenKinesis(this: SenecaInstance, args, done) {
+    const seneca = this.root.delegate();
+    const streams = streamOverrides(transport.options, args);
+    const listenOptions: TransportArgs = { ...args, ...streams };
+    startListener(seneca, tu, transport, listenOptions, streams).then(
+      () => done(null, listenOptions),
+      (error: unknown) => done(error instanceof Error ? error : new Error(describe(error))),
+    );
+  };
+}
+
+async function startListener(
+  seneca: SenecaInstance,
+  tu: TransportUtils,
+  transport: SenecaKinesisTransport,
+  listenOptions: TransportArgs,
+  streams: StreamOverrides,
+): Promise<void> {
+  const { options, logger } = transport;
+  const topics = tu.listen_topics(seneca, listenOptions, listenOptions);
+  const topicsByPartitionKey = new Map(topics.map((topic) => [actPartitionKey(topic), topic]));
+  const replies = transport.stream(streams.resStream);
+  await replies.ensure();
+  const handleRequest = (request: RequestEnvelope, topic: string) =>
+    transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic));
+  const polled = new Set<string>();
+  const consumer = await transport.stream(streams.actStream).consume({
+    processorFactory: (shardId) =>
+      signalFirstPoll(
+        new options.RecordProcessor({ shardId, topicsByPartitionKey, logger, handleRequest }),
+        () => polled.add(shardId),
+      ),
+    startPosition: options.startPosition,
+    checkpointStore: options.checkpointStore,
+    pollIntervalMs: streams.pollIntervalMs,
+  });
+  await everyShardPolled(consumer, polled, options.listenReadyTimeoutMs, transport);
+  logger.info('seneca listener started', {
+    actStream: streams.actStream,
+    resStream: streams.resStream,
+    topics,
+  });
+}
+
+/** One request through seneca-transport; resolves once its reply (if any) is stored or failed. */
+function serve(
+  seneca: SenecaInstance,
+  tu: TransportUtils,
+  listenOptions: TransportArgs,
+  replies: KinesisStream,
+  transport: SenecaKinesisTransport,
+  request: RequestEnvelope,
+  topic: string,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    tu.handle_request(seneca, request, listenOptions, (out) => {
+      // Only a caller that waits gets an answer (seneca-transport's tcp listener does the same).
+      if (out?.sync !== true) return resolve();
+      const partitionKey = resPartitionKey(topic);
+      const failed = (error: unknown) =>
+        transport.logger.error('reply not written', {
+          id: out.id,
+          stream: replies.name,
+          partitionKey,
+          error: describe(error),
+        });
+      let data: string;
+      try {
+        data = encodeEnvelope(out);
+      } catch (error) {
+        failed(error);
+        return resolve();
+      }
+      replies.put(partitionKey, data).catch(failed).finally(resolve);
+    });
+  });
+}
+
+/** Reports the processor's first poll (an empty one too): from then on its shard's iterator is held. */
+function signalFirstPoll(processor: RecordProcessor, polled: () => void): RecordProcessor {
+  let first = true;
+  return {
+    initialize: (input) => processor.initialize(input),
+    processRecords: (input) => {
+      if (first) {
+        first = false;
+        polled();
+      }
+      return processor.processRecords(input);
+    },
+    leaseLost: () => processor.leaseLost(),
+    shardEnded: (input) => processor.shardEnded(input),
+    shutdownRequested: (input) => processor.shutdownRequested(input),
+  };
+}
+
+/**
+ * A listener at LATEST only sees what is written after its shard iterators were taken: it reports ready
+ * once every shard has polled, so a client started after `seneca.ready()` cannot send into the gap.
+ */
+async function everyShardPolled(
+  consumer: Consumer,
+  polled: ReadonlySet<string>,
+  timeoutMs: number,
+  transport: SenecaKinesisTransport,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!consumer.activeShardIds().every((id) => polled.has(id))) {
+    if (Date.now() >= deadline) {
+      transport.logger.warn('listener ready before every shard polled', {
+        stream: consumer.streamName,
+        waitedMs: timeoutMs,
+      });
+      return;
+    }
+    await sleep(20);
+  }
+}

@@ -1,0 +1,125 @@
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  Producer,
+  resolveEndpoint,
+  resolveShardCount,
+  type CheckpointStore,
+  type KinesisClientOptions,
+  type Logger,
+  type ProducerOptions,
+  type StartPosition,
+} from '../../kinesis/src/index.js';
+import { KinesisStream, type KinesisStreamClass } from './kinesis-stream.js';
+import { SenecaRecordProcessor, type SenecaRecordProcessorClass } from './record-processor.js';
+
+/** What the Stream facade needs of a producer: the core Producer, or anything shaped like it. */
+export type ProducerLike = Pick<Producer, 'put' | 'flush' | 'close'>;
+export type ProducerFactory = (options: ProducerOptions) => ProducerLike;
+
+/**
+ * Plugin options: `seneca.use(kinesisTransport, options)`, or `Seneca({ transport: { kinesis: options } })`
+ * (the plugin's own options win). `seneca.listen/client({ type: 'kinesis', actStream, resStream, pollIntervalMs })`
+ * overrides those three per listener or client.
+ */
+export interface KinesisSenecaOptions {
+  /** Default: `AWS_KINESIS_REGION`, else `us-east-1`. */
+  region?: string;
+  /** Default: `KINESIS_ENDPOINT`; unset means AWS. */
+  endpoint?: string;
+  credentials?: KinesisClientOptions['credentials'];
+  /** A client to use instead of creating one; it is not destroyed on close. */
+  awsClient?: AwsKinesisClient;
+  /** Requests. Default `act`. */
+  actStream?: string;
+  /** Replies. Default `res`. */
+  resStream?: string;
+  /** Create missing streams (default false: streams are infrastructure). */
+  createStreams?: boolean;
+  /** Shard count of created streams. Default `AWS_KINESIS_SHARDS`, else 2. */
+  shards?: number;
+  /** Listener progress; with one, a restarted listener serves what arrived while it was down. */
+  checkpointStore?: CheckpointStore;
+  /** Listener shards with no checkpoint. Default LATEST, or TRIM_HORIZON when a checkpoint store is given. */
+  startPosition?: StartPosition;
+  /** GetRecords interval per shard (listener) and on the reply shard (client), ms. Default 200. */
+  pollIntervalMs?: number;
+  /** How long a put waits for others to share its PutRecords call, ms. Default 0 (next tick). */
+  lingerMs?: number;
+  /** How long `seneca.close()` waits for requests being handled before closing the producers, ms. Default 5 s. */
+  closeGracePeriodMs?: number;
+  /** How long a listener waits for its first poll of every shard before it reports ready, ms. Default 10 s. */
+  listenReadyTimeoutMs?: number;
+  /** Default: Seneca's log. */
+  logger?: Logger;
+  /** The Stream facade class (subclass KinesisStream). */
+  Stream?: KinesisStreamClass;
+  /** Creates each stream's producer. Default: the core Producer. */
+  createProducer?: ProducerFactory;
+  /** The listener's per-shard processor class (subclass SenecaRecordProcessor). */
+  RecordProcessor?: SenecaRecordProcessorClass;
+}
+
+export interface ResolvedSenecaOptions extends Omit<
+  Required<KinesisSenecaOptions>,
+  'endpoint' | 'credentials' | 'awsClient' | 'checkpointStore' | 'startPosition' | 'logger'
+> {
+  endpoint: string | undefined;
+  credentials: KinesisClientOptions['credentials'] | undefined;
+  awsClient: AwsKinesisClient | undefined;
+  checkpointStore: CheckpointStore | undefined;
+  /** The listener's start position, default applied. */
+  startPosition: StartPosition;
+  logger: Logger | undefined;
+}
+
+/** Per listener/client overrides accepted from `seneca.listen/client` arguments. */
+export interface StreamOverrides {
+  actStream: string;
+  resStream: string;
+  pollIntervalMs: number;
+}
+
+export function resolveOptions(
+  options: KinesisSenecaOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedSenecaOptions {
+  const createStreams = options.createStreams ?? false;
+  return {
+    region: options.region || env.AWS_KINESIS_REGION || 'us-east-1',
+    endpoint: resolveEndpoint(options.endpoint, env),
+    credentials: options.credentials,
+    awsClient: options.awsClient,
+    actStream: options.actStream ?? 'act',
+    resStream: options.resStream ?? 'res',
+    createStreams,
+    // Validated at start only when streams are created: a bad AWS_KINESIS_SHARDS must not break a plain client.
+    shards: createStreams ? resolveShardCount(options.shards, env) : (options.shards ?? 0),
+    checkpointStore: options.checkpointStore,
+    startPosition:
+      options.startPosition ?? (options.checkpointStore ? { type: 'TRIM_HORIZON' } : { type: 'LATEST' }),
+    pollIntervalMs: options.pollIntervalMs ?? 200,
+    lingerMs: options.lingerMs ?? 0,
+    closeGracePeriodMs: options.closeGracePeriodMs ?? 5_000,
+    listenReadyTimeoutMs: options.listenReadyTimeoutMs ?? 10_000,
+    logger: options.logger,
+    Stream: options.Stream ?? KinesisStream,
+    createProducer: options.createProducer ?? ((producerOptions) => new Producer(producerOptions)),
+    RecordProcessor: options.RecordProcessor ?? SenecaRecordProcessor,
+  };
+}
+
+/** `actStream`, `resStream` and `pollIntervalMs` given to `seneca.listen/client`, over the plugin's. */
+export function streamOverrides(
+  options: ResolvedSenecaOptions,
+  args: Record<string, unknown>,
+): StreamOverrides {
+  const text = (value: unknown, fallback: string) =>
+    typeof value === 'string' && value !== '' ? value : fallback;
+  const poll = args.pollIntervalMs;
+  return {
+    actStream: text(args.actStream, options.actStream),
+    resStream: text(args.resStream, options.resStream),
+    pollIntervalMs:
+      typeof poll === 'number' && Number.isInteger(poll) && poll >= 0 ? poll : options.pollIntervalMs,
+  };
+}

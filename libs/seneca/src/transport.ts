@@ -1,0 +1,139 @@
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { createKinesisClient, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
+import { InvalidReplyRecordError } from './errors.js';
+import type { KinesisStream } from './kinesis-stream.js';
+import type { ResolvedSenecaOptions } from './options.js';
+import { decodeReply, replyHashKey, resPartitionKey } from './wire.js';
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * What one `seneca.use(kinesisTransport)` holds: the AWS client, one Stream facade per stream name (shared by
+ * the instance's listeners and clients), one reply reader per (res stream, topic), and the requests being
+ * handled. `close()` releases all of it in an order that loses nothing it can avoid losing.
+ */
+export class SenecaKinesisTransport {
+  readonly client: AwsKinesisClient;
+  private readonly ownsClient: boolean;
+  private readonly streams = new Map<string, KinesisStream>();
+  private readonly replyReaders = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly options: ResolvedSenecaOptions,
+    readonly logger: Logger,
+  ) {
+    this.ownsClient = !options.awsClient;
+    this.client =
+      options.awsClient ??
+      createKinesisClient({
+        region: options.region,
+        endpoint: options.endpoint,
+        credentials: options.credentials,
+      });
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  stream(name: string): KinesisStream {
+    let stream = this.streams.get(name);
+    if (!stream) {
+      stream = new this.options.Stream(name, {
+        client: this.client,
+        options: this.options,
+        logger: this.logger,
+      });
+      this.streams.set(name, stream);
+    }
+    return stream;
+  }
+
+  /**
+   * Starts (once per res stream and topic) reading the res-stream shard `<topic>_res` maps to, and resolves when
+   * its iterator is held: a request sent after that cannot miss its reply. Records with another partition
+   * key share the shard but are another topic's: skipped, so each reply is handled exactly once.
+   */
+  followReplies(
+    resStream: string,
+    topic: string,
+    pollIntervalMs: number,
+    onReply: (data: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const key = `${resStream}\n${topic}`;
+    let started = this.replyReaders.get(key);
+    if (!started) {
+      const partitionKey = resPartitionKey(topic);
+      const onRecords = (records: KinesisRecord[]) => {
+        for (const record of records) {
+          if (record.partitionKey === partitionKey) this.deliverReply(resStream, record, onReply);
+        }
+      };
+      started = this.stream(resStream)
+        .readShard(replyHashKey(topic), onRecords, pollIntervalMs)
+        .then(() => undefined);
+      started.catch(() => this.replyReaders.delete(key)); // the next send tries again
+      this.replyReaders.set(key, started);
+    }
+    return started;
+  }
+
+  /** Keeps a request being handled in view, so close() can wait for its reply to be written. */
+  track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) =>
+      this.logger.error('request handling failed', { error: describe(error) }),
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** Stops reading, waits (up to the grace period) for requests being handled, then flushes and closes. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const streams = [...this.streams.values()];
+    await Promise.all(streams.map((s) => s.stopReading()));
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.closeGracePeriodMs);
+      });
+      await Promise.race([Promise.all([...this.inFlight]), grace]);
+      clearTimeout(timer);
+      if (this.inFlight.size > 0)
+        this.logger.warn('closing with requests still being handled', { count: this.inFlight.size });
+    }
+    await Promise.all(streams.map((s) => s.close()));
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private deliverReply(
+    resStream: string,
+    record: KinesisRecord,
+    onReply: (data: Record<string, unknown>) => void,
+  ): void {
+    let data: Record<string, unknown>;
+    try {
+      data = decodeReply(record.data);
+    } catch (error) {
+      const reason = error instanceof InvalidReplyRecordError ? error.reason : describe(error);
+      this.logger.warn('res-stream record skipped', {
+        stream: resStream,
+        partitionKey: record.partitionKey,
+        sequenceNumber: record.sequenceNumber,
+        reason,
+      });
+      return;
+    }
+    try {
+      onReply(data);
+    } catch (error) {
+      this.logger.error('reply handling threw', { stream: resStream, error: describe(error) });
+    }
+  }
+}

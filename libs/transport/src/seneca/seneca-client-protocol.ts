@@ -1,0 +1,226 @@
+import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import {
+  partitionKeyToHashKey,
+  type KinesisRecord,
+  type Logger,
+  type Producer,
+} from '../../../kinesis/src/index.js';
+import { ClientClosedError, RequestTimeoutError, rethrowMissingStream } from '../errors.js';
+import { DEFAULT_RES_STREAM, type KinesisClientProxyOptions } from '../options.js';
+import { ReplyShardReader } from '../reply-shard-reader.js';
+import { senecaCallContext } from './seneca-call-context.js';
+import {
+  decodeSenecaReply,
+  encodeSenecaAct,
+  isPlainObject,
+  withoutDirectives,
+  type SenecaReply,
+} from './seneca-envelope.js';
+import { InvalidSenecaPatternError, SenecaActError } from './seneca-errors.js';
+import { defaultSenecaInstanceId, newSenecaMessageId } from './seneca-ids.js';
+import {
+  actPartitionKey,
+  pinHasWildcards,
+  resPartitionKey,
+  SENECA_ANY_TOPIC,
+  senecaTopic,
+} from './seneca-topic.js';
+
+export interface SenecaClientDeps {
+  options: KinesisClientProxyOptions;
+  logger: Logger;
+  onThrottled(): void;
+  onError(error: unknown): void;
+}
+
+interface PendingCall {
+  pattern: string;
+  callback: (packet: WritePacket) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface OutgoingCall {
+  id: string;
+  topic: string;
+  pattern: string;
+  data: Buffer;
+}
+
+const noop = () => undefined;
+
+/**
+ * KinesisClient's seneca mode: object patterns become Seneca legacy acts on `<topic>_act`; replies are read
+ * from the res shard covering the hash of `<topic>_res` (every client of a topic shares that shard, so
+ * replies are told apart by `origin` = this instance id, then by message id).
+ */
+export class SenecaClientProtocol {
+  readonly instanceId: string;
+  private readonly pending = new Map<string, PendingCall>();
+  /** One reader per topic, at LATEST before the first act to that topic goes out. */
+  private readonly readers = new Map<string, Promise<ReplyShardReader>>();
+  private client: AwsKinesisClient | undefined;
+  private producer: Producer | undefined;
+
+  constructor(private readonly d: SenecaClientDeps) {
+    this.instanceId = d.options.seneca?.instanceId ?? defaultSenecaInstanceId();
+  }
+
+  private get resStream(): string {
+    return this.d.options.resStream ?? DEFAULT_RES_STREAM;
+  }
+
+  /** The topic known before any call: explicit, an exact pin's, or seneca_any; undefined for a glob pin. */
+  get staticTopic(): string | undefined {
+    const { topic, pin } = this.d.options.seneca ?? {};
+    if (topic) return topic;
+    if (!pin) return SENECA_ANY_TOPIC;
+    return pinHasWildcards(pin) ? undefined : senecaTopic(pin);
+  }
+
+  /** Starts the reply reader of the static topic (a glob pin's readers start on their first call). */
+  async open(client: AwsKinesisClient, producer: Producer): Promise<void> {
+    this.client = client;
+    this.producer = producer;
+    const topic = this.staticTopic;
+    if (topic) await this.readerFor(client, topic);
+  }
+
+  publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    let call: OutgoingCall;
+    try {
+      call = this.build(packet, true);
+    } catch (err) {
+      callback({ err, isDisposed: true });
+      return noop;
+    }
+    const { id, pattern } = call;
+    const timeoutMs = this.d.options.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      if (!this.pending.delete(id)) return;
+      callback({ err: new RequestTimeoutError(pattern, timeoutMs, id), isDisposed: true });
+    }, timeoutMs);
+    this.pending.set(id, { pattern, callback, timer });
+    this.put(call).catch((err) => {
+      if (!this.pending.delete(id)) return;
+      clearTimeout(timer);
+      callback({ err, isDisposed: true });
+    });
+    return () => {
+      clearTimeout(timer);
+      this.pending.delete(id);
+    };
+  }
+
+  /** Fire-and-forget (`sync: false`): the listener runs the action and writes no reply. */
+  async emit(packet: ReadPacket): Promise<void> {
+    await this.put(this.build(packet, false));
+  }
+
+  async close(): Promise<void> {
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer);
+      this.pending.delete(id);
+      call.callback({ err: new ClientClosedError(call.pattern), isDisposed: true });
+    }
+    this.client = this.producer = undefined; // until open() again: later calls fail with ClientClosedError
+    const readers = [...this.readers.values()];
+    this.readers.clear();
+    await Promise.all(readers.map((reader) => reader.then((r) => r.stop(), noop)));
+  }
+
+  /**
+   * The act for `send(pattern, data)`: pattern and data flat together (the pattern's values win, so data
+   * cannot re-route the act); data that is not an object travels as `{ value: data }`. Inside a handler
+   * serving a Seneca act, the call continues that act's track, transaction and custom$.
+   */
+  private build(packet: ReadPacket, sync: boolean): OutgoingCall {
+    const pattern = packet.pattern as unknown;
+    if (!isPlainObject(pattern)) {
+      throw new InvalidSenecaPatternError(
+        'a Seneca act needs an object pattern, e.g. { role: "math", cmd: "sum" }',
+      );
+    }
+    const seneca = this.d.options.seneca ?? {};
+    const data: Record<string, unknown> = isPlainObject(packet.data) ? packet.data : { value: packet.data };
+    const serving = senecaCallContext.getStore();
+    const custom = [seneca.custom, serving?.custom, data.custom$].filter(isPlainObject);
+    const act: Record<string, unknown> = {
+      ...pattern,
+      ...withoutDirectives(data),
+      ...pattern,
+      ...(custom.length ? { custom$: Object.assign({}, ...custom) } : {}),
+    };
+    const topic = seneca.topic ?? (seneca.pin ? senecaTopic(seneca.pin, act) : SENECA_ANY_TOPIC);
+    const id = newSenecaMessageId(serving?.tx || undefined);
+    const pin = seneca.pin;
+    const encoded = encodeSenecaAct({
+      id,
+      origin: this.instanceId,
+      track: [...(serving?.track ?? []), this.instanceId],
+      act,
+      sync,
+      pat: pin
+        ? Object.keys(pin)
+            .sort()
+            .map((k) => `${k}:${String(pin[k])}`)
+            .join(',')
+        : '',
+    });
+    return { id, topic, pattern: JSON.stringify(pattern), data: encoded };
+  }
+
+  private async put(call: OutgoingCall): Promise<void> {
+    if (!this.client) throw new ClientClosedError(call.pattern);
+    await this.readerFor(this.client, call.topic); // at LATEST before the act goes out: no reply missed
+    if (!this.producer) throw new ClientClosedError(call.pattern);
+    await this.producer.put({ data: call.data, partitionKey: actPartitionKey(call.topic) });
+  }
+
+  private readerFor(client: AwsKinesisClient, topic: string): Promise<ReplyShardReader> {
+    let started = this.readers.get(topic);
+    if (started) return started;
+    const reader = new ReplyShardReader({
+      client,
+      streamName: this.resStream,
+      hashKey: partitionKeyToHashKey(resPartitionKey(topic)),
+      pollIntervalMs: this.d.options.pollIntervalMs ?? 200,
+      logger: this.d.logger,
+      onRecords: (records) => this.onReplies(records),
+      onThrottled: () => this.d.onThrottled(),
+      onError: (error) => this.d.onError(error),
+    });
+    started = reader.start().then(
+      () => reader,
+      (error) => {
+        this.readers.delete(topic); // the next call tries again
+        return rethrowMissingStream(error, 'reply', this.resStream);
+      },
+    );
+    this.readers.set(topic, started);
+    return started;
+  }
+
+  /** The shard also holds other clients' replies (Seneca and native): only ours, by origin then id. */
+  private onReplies(records: KinesisRecord[]): void {
+    for (const record of records) {
+      let reply: SenecaReply;
+      try {
+        reply = decodeSenecaReply(record.data);
+      } catch (error) {
+        this.d.logger.debug('record on the Seneca reply shard ignored', { reason: (error as Error).message });
+        continue;
+      }
+      if (reply.origin !== this.instanceId) continue; // another client's (or a forged) reply
+      const call = this.pending.get(reply.id);
+      if (!call) continue; // a duplicate, a late one, or a fire-and-forget act's
+      clearTimeout(call.timer);
+      this.pending.delete(reply.id);
+      call.callback(
+        reply.error
+          ? { err: new SenecaActError(reply.id, reply.error), isDisposed: true }
+          : { response: reply.res ?? null, isDisposed: true },
+      );
+    }
+  }
+}

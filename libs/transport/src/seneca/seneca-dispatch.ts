@@ -1,0 +1,245 @@
+import type { MessageHandler, WritePacket } from '@nestjs/microservices';
+import { RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
+import type { DedupeWindow } from '../dedupe-window.js';
+import type { KinesisServerStats } from '../server-types.js';
+import { KinesisContext } from '../kinesis.context.js';
+import {
+  DEFAULT_RES_STREAM,
+  type KinesisServerOptions,
+  type SenecaServerOptions,
+  type ServerProtocol,
+} from '../options.js';
+import { PatternMatcher } from './pattern-matcher.js';
+import { senecaCallContext } from './seneca-call-context.js';
+import {
+  decodeSenecaAct,
+  encodeSenecaReply,
+  InvalidSenecaEnvelopeError,
+  isPlainObject,
+  looksLikeSeneca,
+  withoutDirectives,
+  type SenecaAct,
+  type SenecaErrorInfo,
+} from './seneca-envelope.js';
+import { senecaError, toSenecaError } from './seneca-errors.js';
+import { defaultSenecaInstanceId } from './seneca-ids.js';
+import { resPartitionKey, SENECA_ANY_TOPIC, senecaTopic, topicOfActKey } from './seneca-topic.js';
+
+/** What the dispatcher needs from KinesisServer (kept narrow: the server stays the one Nest Server). */
+export interface SenecaServerPort {
+  handler(route: string): MessageHandler | undefined;
+  /** Runs a request handler the way Nest transports do; its packets go to `respond`, the last one isDisposed. */
+  runRequest(
+    handler: MessageHandler,
+    data: unknown,
+    context: KinesisContext,
+    respond: (out: WritePacket) => Promise<void>,
+  ): void;
+  runEvent(route: string, data: unknown, context: KinesisContext): Promise<unknown>;
+  /** Puts a reply record on `stream` as it is (routed by its partition key, never aggregated). */
+  writeReply(stream: string, partitionKey: string, data: Buffer): Promise<void>;
+}
+
+export interface SenecaDispatchOptions {
+  protocol: Exclude<ServerProtocol, 'native'>;
+  /** Where replies go: the server's res stream (the Seneca side reads `<topic>_res` there). */
+  resStream: string;
+  seneca?: SenecaServerOptions;
+  logger: Logger;
+  dedupe: DedupeWindow;
+  stats: KinesisServerStats;
+  port: SenecaServerPort;
+}
+
+interface HandlerRef {
+  route: string;
+  isEvent: boolean;
+}
+
+type Outcome = { res?: unknown; error?: SenecaErrorInfo };
+
+/**
+ * The server side of Seneca interop: which records are Seneca acts for this server, which Nest handler
+ * serves each (Seneca's most-specific-pattern rule over the app's object patterns), and the reply.
+ */
+export class SenecaDispatch {
+  readonly instanceId: string;
+  /** @MessagePattern handlers: what a sync act (caller waiting) may reach. */
+  private readonly requests = new PatternMatcher<HandlerRef>();
+  /** Also @EventPattern handlers: a fire-and-forget act (sync not true) may reach either kind. */
+  private readonly anyHandler = new PatternMatcher<HandlerRef>();
+  private readonly topics: Set<string>;
+
+  constructor(private readonly o: SenecaDispatchOptions) {
+    this.instanceId = o.seneca?.instanceId ?? defaultSenecaInstanceId();
+    this.topics = new Set(o.seneca?.topics ?? [SENECA_ANY_TOPIC]);
+  }
+
+  /** The topics served: `seneca.topics`, or seneca_any plus the exact-pin topic of every object pattern. */
+  get servedTopics(): string[] {
+    return [...this.topics];
+  }
+
+  /** Called for every handler Nest registers; string patterns are not reachable from Seneca. */
+  register(pattern: unknown, route: string, isEvent: boolean): void {
+    if (!isPlainObject(pattern)) return;
+    const ref = { route, isEvent };
+    if (!isEvent) this.requests.add(pattern, route, ref);
+    this.anyHandler.add(pattern, route, ref);
+    if (!this.o.seneca?.topics) this.topics.add(senecaTopic(pattern));
+  }
+
+  /** Whether a decoded act-stream record is this dispatcher's to handle (else the native path takes it). */
+  accepts(raw: Record<string, unknown>): boolean {
+    return this.o.protocol === 'seneca' || looksLikeSeneca(raw);
+  }
+
+  /** One Seneca record. Rejects only when its reply cannot be stored (the server reports that). */
+  async handle(
+    raw: Record<string, unknown>,
+    record: KinesisRecord,
+    shardId: string,
+    handlerDone: () => void,
+  ): Promise<void> {
+    const { stats, logger } = this.o;
+    const topic = topicOfActKey(record.partitionKey);
+    if (topic === undefined || !this.topics.has(topic)) {
+      stats.ignored++; // another listener's topic: not ours to answer, not an error either
+      return logger.debug('Seneca act for a topic this server does not serve ignored', { shardId });
+    }
+    let act: SenecaAct;
+    try {
+      act = decodeSenecaAct(raw);
+    } catch (error) {
+      if (!(error instanceof InvalidSenecaEnvelopeError)) throw error;
+      stats.invalid++;
+      // The reason and the record's position, never the payload: it may hold personal data.
+      return logger.warn('invalid Seneca act on the act stream skipped', {
+        shardId,
+        sequenceNumber: record.sequenceNumber,
+        reason: error.reason,
+      });
+    }
+    if (!this.o.dedupe.firstSeen(`seneca:${act.id}`)) {
+      stats.duplicates++;
+      return logger.debug('duplicate Seneca act skipped', { id: act.id, shardId });
+    }
+    const listenRecv = Date.now();
+    const reply = (outcome: Outcome) =>
+      act.sync ? this.writeReply(act, topic, outcome, listenRecv) : Promise.resolve();
+    if (act.track.includes(this.instanceId)) {
+      logger.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
+      return reply({ error: senecaError('message_loop') });
+    }
+    if (act.sync) stats.handled++;
+    else stats.events++;
+    const ref = (act.sync ? this.requests : this.anyHandler).find(act.act)?.value;
+    const handler = ref && this.o.port.handler(ref.route);
+    if (!ref || !handler) {
+      logger.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
+      return reply({ error: senecaError('act_not_found') });
+    }
+    const context = this.contextFor(act, topic, ref.route, record, shardId);
+    const data = withoutDirectives(act.act);
+    const call = { track: act.track, tx: act.tx, custom: act.custom };
+    await senecaCallContext.run(call, () =>
+      ref.isEvent
+        ? this.o.port.runEvent(ref.route, data, context)
+        : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
+            if (outcome.error && !act.sync)
+              logger.warn('fire-and-forget Seneca act failed', { id: act.id, code: outcome.error.code });
+            await reply(outcome);
+          }),
+    );
+  }
+
+  /** Resolves once the handler finished and its reply (the last value of an Observable) is stored. */
+  private runRequest(
+    handler: MessageHandler,
+    data: unknown,
+    context: KinesisContext,
+    handlerDone: () => void,
+    finish: (outcome: Outcome) => Promise<void>,
+  ): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const outcome: Outcome = {};
+      let finished = false;
+      this.o.port.runRequest(handler, data, context, async (out) => {
+        if (finished) return;
+        if (out.err !== undefined && out.err !== null) outcome.error = toSenecaError(out.err);
+        else if ('response' in out) outcome.res = out.response;
+        if (!out.isDisposed) return;
+        finished = true;
+        handlerDone(); // the slot is free; only the reply is on its way
+        try {
+          await finish(outcome);
+        } finally {
+          resolve();
+        }
+      });
+    });
+  }
+
+  private async writeReply(act: SenecaAct, topic: string, outcome: Outcome, listenRecv: number) {
+    const encode = (o: Outcome) =>
+      encodeSenecaReply(act, o, this.instanceId, { listenRecv, listenSent: Date.now() });
+    let data: Buffer;
+    try {
+      data = encode(outcome);
+    } catch {
+      data = encode({ error: senecaError('act_execute', 'the result cannot be encoded as JSON') });
+    }
+    try {
+      await this.o.port.writeReply(this.o.resStream, resPartitionKey(topic), data);
+    } catch (error) {
+      if (!(error instanceof RecordTooLargeError)) throw error;
+      this.o.logger.warn('Seneca reply too large for a Kinesis record; replying with an error', {
+        id: act.id,
+        size: error.size,
+      });
+      await this.o.port.writeReply(
+        this.o.resStream,
+        resPartitionKey(topic),
+        encode({ error: senecaError('reply_too_large') }),
+      );
+    }
+  }
+
+  private contextFor(act: SenecaAct, topic: string, route: string, record: KinesisRecord, shardId: string) {
+    return new KinesisContext({
+      shardId,
+      sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber,
+      partitionKey: record.partitionKey,
+      pattern: route,
+      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
+      id: act.id,
+      metadata: {},
+      seneca: {
+        id: act.id,
+        mi: act.mi,
+        tx: act.tx,
+        origin: act.origin,
+        track: act.track,
+        custom: act.custom,
+        sync: act.sync,
+        topic,
+        format: act.format,
+      },
+    });
+  }
+}
+
+/** The server's Seneca side, or undefined when `protocol` is `native`. */
+export function createSenecaDispatch(
+  options: KinesisServerOptions,
+  logger: Logger,
+  dedupe: DedupeWindow,
+  stats: KinesisServerStats,
+  port: SenecaServerPort,
+): SenecaDispatch | undefined {
+  const protocol = options.protocol ?? 'auto';
+  if (protocol === 'native') return undefined;
+  const resStream = options.resStream ?? DEFAULT_RES_STREAM;
+  return new SenecaDispatch({ protocol, resStream, seneca: options.seneca, logger, dedupe, stats, port });
+}

@@ -1,0 +1,189 @@
+import {
+  decodeSenecaAct,
+  decodeSenecaReply,
+  encodeSenecaAct,
+  encodeSenecaReply,
+  InvalidSenecaEnvelopeError,
+  looksLikeSeneca,
+  toSenecaResult,
+  withoutDirectives,
+  type SenecaAct,
+} from './seneca-envelope.js';
+import { senecaError } from './seneca-errors.js';
+
+// Captured from seneca 3.38 + seneca-transport 8.3 (shared/reference/seneca-envelopes.md).
+const CLIENT = '82gkjpizgfe7/1795303144612/8961/3.38.0/C';
+const CAPTURED_ACT = {
+  id: 'wow1giea4m4u/0d2j6z8fwu4g',
+  kind: 'act',
+  origin: CLIENT,
+  track: [CLIENT],
+  time: { client_sent: 1795303144744 },
+  act: { role: 'math', cmd: 'sum', left: 1, right: 2, custom$: { trace: 't1' } },
+  sync: true,
+  msg$: { vin: 1, sid: CLIENT, out: true, mid: 'wow1giea4m4u', cid: '0d2j6z8fwu4g', snc: true, pat: '' },
+};
+const CAPTURED_REPLY = {
+  id: 'wow1giea4m4u/0d2j6z8fwu4g',
+  kind: 'res',
+  origin: CLIENT,
+  accept: 'r3m8bg7lrx6k/1795303144395/8961/3.38.0/L',
+  track: [CLIENT],
+  time: { client_sent: 1795303144744, listen_recv: 1795303144745, listen_sent: 1795303144746 },
+  sync: true,
+  res: { answer: 3 },
+};
+const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
+const timing = { listenRecv: 1795303144745, listenSent: 1795303144746 };
+
+describe('Seneca envelopes', () => {
+  it('tells Seneca acts from native v1 envelopes by shape', () => {
+    expect(looksLikeSeneca(CAPTURED_ACT)).toBe(true);
+    expect(looksLikeSeneca({ cmd: 'greet', v: 1, meta$: { id: 'a/b' } })).toBe(true); // next-gen with a v key
+    expect(looksLikeSeneca({ id: 'a/b', act: {} })).toBe(true); // a Seneca act missing its kind
+    expect(looksLikeSeneca({ v: 1, id: 'x', pattern: 'sum', data: 1 })).toBe(false);
+    expect(looksLikeSeneca({ id: 'x', pattern: 'sum' })).toBe(false);
+  });
+
+  it('reads the captured legacy act', () => {
+    expect(decodeSenecaAct(CAPTURED_ACT)).toEqual({
+      format: 'legacy',
+      id: 'wow1giea4m4u/0d2j6z8fwu4g',
+      mi: 'wow1giea4m4u',
+      tx: '0d2j6z8fwu4g',
+      origin: CLIENT,
+      track: [CLIENT],
+      sync: true,
+      clientSent: 1795303144744,
+      act: CAPTURED_ACT.act,
+      custom: { trace: 't1' },
+    });
+    expect(decodeSenecaAct({ ...CAPTURED_ACT, sync: undefined }).sync).toBe(false);
+    expect(decodeSenecaAct({ ...CAPTURED_ACT, sync: 'true' }).sync).toBe(false);
+  });
+
+  it('reads a next-gen act (the act plus meta$)', () => {
+    const act = decodeSenecaAct({
+      role: 'math',
+      cmd: 'sum',
+      left: 1,
+      meta$: { id: 'aaaaaaaaaaaa/bbbbbbbbbbbb', sync: true, instance: CLIENT, custom: { t: 1 }, start: 5 },
+    });
+    expect(act).toMatchObject({
+      format: 'next',
+      id: 'aaaaaaaaaaaa/bbbbbbbbbbbb',
+      tx: 'bbbbbbbbbbbb',
+      origin: CLIENT,
+      track: [CLIENT],
+      sync: true,
+      clientSent: 5,
+      act: { role: 'math', cmd: 'sum', left: 1 },
+      custom: { t: 1 },
+    });
+  });
+
+  it.each([
+    ['no kind', { id: 'a/b', act: {} }, 'missing kind'],
+    ['a reply on the act stream', { ...CAPTURED_REPLY }, 'kind is not "act"'],
+    ['a null id', { ...CAPTURED_ACT, id: null }, 'id is null'],
+    ['no id', { ...CAPTURED_ACT, id: undefined }, 'missing or invalid id'],
+    ['an over-long id', { ...CAPTURED_ACT, id: 'x'.repeat(257) }, 'missing or invalid id'],
+    ['an act that is not an object', { ...CAPTURED_ACT, act: [1] }, 'act is not an object'],
+    ['a track that is not a list', { ...CAPTURED_ACT, track: 'x' }, 'track is not a list'],
+    ['a numeric origin', { ...CAPTURED_ACT, origin: 3 }, 'origin is not a string'],
+    ['a next-gen act with a null id', { a: 1, meta$: { id: null } }, 'id is null'],
+  ])('rejects %s with a typed error that does not quote the payload', (_, raw, reason) => {
+    let error: unknown;
+    try {
+      decodeSenecaAct(raw as Record<string, unknown>);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidSenecaEnvelopeError);
+    expect((error as InvalidSenecaEnvelopeError).reason).toContain(reason);
+    expect((error as Error).message).not.toContain('math');
+  });
+
+  it('writes the legacy reply exactly in the captured shape', () => {
+    const act = decodeSenecaAct(CAPTURED_ACT);
+    expect(json(encodeSenecaReply(act, { res: { answer: 3 } }, CAPTURED_REPLY.accept, timing))).toEqual(
+      CAPTURED_REPLY,
+    );
+  });
+
+  it('writes an error reply with res null and a Seneca error', () => {
+    const act = decodeSenecaAct(CAPTURED_ACT);
+    const reply = json(encodeSenecaReply(act, { error: senecaError('act_not_found') }, 'me', timing));
+    expect(reply.res).toBeNull();
+    expect(reply.error).toEqual({
+      code: 'act_not_found',
+      message: 'No matching action pattern found.',
+      name: 'Error',
+      details: {},
+      seneca: true,
+    });
+  });
+
+  it('keeps objects, arrays and null as results and wraps scalars as { value }', () => {
+    expect(toSenecaResult({ a: { b: [1] } })).toEqual({ a: { b: [1] } });
+    expect(toSenecaResult([1, 2])).toEqual([1, 2]);
+    expect(toSenecaResult(null)).toBeNull();
+    expect(toSenecaResult(undefined)).toBeNull();
+    expect(toSenecaResult(3)).toEqual({ value: 3 });
+    expect(toSenecaResult('x')).toEqual({ value: 'x' });
+    expect(toSenecaResult(false)).toEqual({ value: false });
+  });
+
+  it('answers a next-gen act in the next-gen form', () => {
+    const act: SenecaAct = decodeSenecaAct({
+      role: 'math',
+      meta$: { id: 'aaaaaaaaaaaa/bbbbbbbbbbbb', sync: true, instance: CLIENT, pattern: 'role:math' },
+    });
+    const meta = { id: act.id, mi: 'aaaaaaaaaaaa', tx: 'bbbbbbbbbbbb', pattern: 'role:math', sync: true };
+    expect(json(encodeSenecaReply(act, { res: { answer: 3 } }, 'me', timing))).toEqual({
+      answer: 3,
+      meta$: expect.objectContaining({ ...meta, instance: 'me', origin: CLIENT, track: [CLIENT] }),
+    });
+    expect(json(encodeSenecaReply(act, { res: [1] }, 'me', timing))).toMatchObject({ array$: [1] });
+    expect(json(encodeSenecaReply(act, { res: null }, 'me', timing)).meta$.empty).toBe(true);
+    const failed = json(encodeSenecaReply(act, { error: senecaError('message_loop') }, 'me', timing));
+    expect(failed).toMatchObject({ code: 'message_loop', seneca: true, meta$: { error: true } });
+  });
+
+  it('writes a legacy act as seneca-transport prepare_request lays it out', () => {
+    const act = json(
+      encodeSenecaAct({
+        id: 'wow1giea4m4u/0d2j6z8fwu4g',
+        origin: CLIENT,
+        track: [CLIENT],
+        act: CAPTURED_ACT.act,
+        sync: true,
+        pat: '',
+      }),
+    );
+    expect(Object.keys(act)).toEqual(Object.keys(CAPTURED_ACT));
+    expect({ ...act, time: CAPTURED_ACT.time }).toEqual(CAPTURED_ACT);
+    expect(Math.abs(act.time.client_sent - Date.now())).toBeLessThan(5_000);
+  });
+
+  it('reads replies, and rejects what is not one', () => {
+    expect(decodeSenecaReply(Buffer.from(JSON.stringify(CAPTURED_REPLY)))).toEqual(CAPTURED_REPLY);
+    for (const bad of [
+      '{',
+      '[1]',
+      JSON.stringify({ ...CAPTURED_REPLY, kind: 'act' }),
+      JSON.stringify({ v: 1, id: 'x' }),
+    ])
+      expect(() => decodeSenecaReply(Buffer.from(bad))).toThrow(InvalidSenecaEnvelopeError);
+    expect(() => decodeSenecaReply(Buffer.from(JSON.stringify({ ...CAPTURED_REPLY, id: null })))).toThrow(
+      /id is null/,
+    );
+  });
+
+  it('gives handlers the act without its $ directives', () => {
+    expect(withoutDirectives({ role: 'math', left: 1, custom$: {}, tx$: 'x', fatal$: true })).toEqual({
+      role: 'math',
+      left: 1,
+    });
+  });
+});

@@ -1,0 +1,64 @@
+import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { isPlainObject, type SenecaErrorInfo, type SenecaReply } from './seneca-envelope.js';
+
+/** Seneca's own codes, and the messages Seneca uses for them. */
+export const SENECA_ERROR_MESSAGES = {
+  act_not_found: 'No matching action pattern found.',
+  message_loop: 'Inbound message rejected as looping back to this server.',
+  act_execute: 'Action failed.',
+  reply_too_large: 'The reply exceeds the Kinesis record limit.',
+} as const;
+
+export type SenecaErrorCode = keyof typeof SENECA_ERROR_MESSAGES;
+
+export function senecaError(
+  code: SenecaErrorCode,
+  message: string = SENECA_ERROR_MESSAGES[code],
+): SenecaErrorInfo {
+  return { code, message, name: 'Error', details: {}, seneca: true };
+}
+
+/**
+ * A handler's failure as a Seneca error. What arrives here went through Nest's exception layer:
+ *  - RpcException({ code, message, ... }): its object, so `code` (else act_execute) and `message` are kept;
+ *  - RpcException('text'): `{ status: 'error', message: 'text' }`, code act_execute;
+ *  - a thrown Error: Nest's `{ message: 'Internal server error' }` unless SenecaExceptionFilter is registered,
+ *    which passes the Error's message, name and code on (see seneca-exception.filter.ts).
+ */
+export function toSenecaError(err: unknown): SenecaErrorInfo {
+  if (typeof err !== 'object' || err === null) {
+    return senecaError('act_execute', typeof err === 'string' ? err : SENECA_ERROR_MESSAGES.act_execute);
+  }
+  const e = err as Record<string, unknown>;
+  const code =
+    typeof e.code === 'string' && e.code ? e.code : typeof e.code === 'number' ? String(e.code) : '';
+  return {
+    code: code || 'act_execute',
+    message: typeof e.message === 'string' ? e.message : SENECA_ERROR_MESSAGES.act_execute,
+    name: typeof e.name === 'string' && e.name ? e.name : 'Error',
+    details: isPlainObject(e.details) ? e.details : {},
+    seneca: true,
+  };
+}
+
+/** What a Nest caller in seneca mode receives when the remote action failed. */
+export class SenecaActError extends KinesisTransportError {
+  /** Seneca's code: the handler's own code, or act_not_found, message_loop, act_execute, ... */
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  /** The remote error's name (`name` itself stays SenecaActError). */
+  readonly remoteName: string | undefined;
+
+  constructor(
+    readonly id: string,
+    error: NonNullable<SenecaReply['error']>,
+  ) {
+    super(typeof error.message === 'string' ? error.message : SENECA_ERROR_MESSAGES.act_execute);
+    this.code = typeof error.code === 'string' && error.code ? error.code : 'act_execute';
+    this.details = isPlainObject(error.details) ? error.details : {};
+    this.remoteName = typeof error.name === 'string' ? error.name : undefined;
+  }
+}
+
+/** A Seneca act cannot be built from what was passed to send()/emit() (e.g. a string pattern). */
+export class InvalidSenecaPatternError extends KinesisTransportError {}

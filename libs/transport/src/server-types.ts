@@ -1,0 +1,24 @@
+/** Types of KinesisServer that other modules (client, Seneca dispatch) share without importing the server. */
+export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
+
+export type KinesisServerEvents = Record<string, (...args: any[]) => void>;
+
+/** What the server counted since it started listening. */
+export interface KinesisServerStats {
+  handled: number;
+  events: number;
+  invalid: number;
+  expired: number;
+  duplicates: number;
+  /** Seneca acts for topics this server does not serve (another listener's). */
+  ignored: number;
+}
+
+export const newServerStats = (): KinesisServerStats => ({
+  handled: 0,
+  events: 0,
+  invalid: 0,
+  expired: 0,
+  duplicates: 0,
+  ignored: 0,
+});
