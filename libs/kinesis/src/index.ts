@@ -9,3 +9,5 @@ export * from './aggregation/index.js';
 export * from './checkpoint/index.js';
 export * from './producer/index.js';
 export * from './consumer/index.js';
+export * from './kcl/index.js';
+export * from './lease/index.js';

@@ -15,7 +15,8 @@ import {
   createStreamsIfAsked,
   type KinesisClientProxyOptions,
 } from './options.js';
-import { ReplyShardReader } from './reply-shard-reader.js';
+import { FanOutReplyReader } from './fan-out-reply-reader.js';
+import { ReplyShardReader, type ReplyReader } from './reply-shard-reader.js';
 import { SenecaClientProtocol } from './seneca/seneca-client-protocol.js';
 
 interface PendingCall {
@@ -41,7 +42,7 @@ export class KinesisClient extends ClientProxy {
   private connection: Promise<void> | undefined;
   private awsClient: AwsKinesisClient | undefined;
   private producer: Producer | undefined;
-  private reader: ReplyShardReader | undefined;
+  private reader: ReplyReader | undefined;
   private replyHashKey: string | undefined;
   /** Set in seneca mode (`protocol: 'seneca'`): acts, replies and the instance id live there. */
   readonly seneca: SenecaClientProtocol | undefined;
@@ -130,16 +131,18 @@ export class KinesisClient extends ClientProxy {
       return this._status$.next('connected');
     }
     this.replyHashKey = randomReplyHashKey();
-    this.reader = new ReplyShardReader({
+    const reading = {
       client,
       streamName: this.resStream,
       hashKey: BigInt(this.replyHashKey),
-      pollIntervalMs: o.pollIntervalMs ?? 200,
       logger: this.coreLogger,
-      onRecords: (records) => this.onReplies(records),
+      onRecords: (records: KinesisRecord[]) => this.onReplies(records),
       onThrottled: () => this._status$.next('throttled'),
-      onError: (error) => this.reportError(error),
-    });
+      onError: (error: unknown) => this.reportError(error),
+    };
+    this.reader = o.fanOut
+      ? new FanOutReplyReader({ ...reading, ...o.fanOut })
+      : new ReplyShardReader({ ...reading, pollIntervalMs: o.pollIntervalMs ?? 200 });
     try {
       await this.reader.start(); // before any request goes out: no reply can be missed
     } catch (error) {

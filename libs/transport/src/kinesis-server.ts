@@ -148,6 +148,8 @@ export class KinesisServer
       checkpointStore: o.checkpointStore,
       startPosition: o.startPosition,
       pollIntervalMs: o.pollIntervalMs,
+      fanOut: o.fanOut,
+      leases: o.leases,
       callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
       logger: this.coreLogger,
       processorFactory: (shardId) =>

@@ -4,6 +4,7 @@ import {
   ensureStream,
   type CheckpointStore,
   type KinesisClientOptions,
+  type LeaseOptions,
   type Logger,
   type StartPosition,
 } from '../../kinesis/src/index.js';
@@ -55,11 +56,21 @@ export interface KinesisServerOptions extends KinesisTransportOptions {
   seneca?: SenecaServerOptions;
   /** The service's name in logs (`KinesisServer:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
   appName?: string;
+  /** Where each shard's progress is kept. Not with `leases` (the leases hold the checkpoints). */
   checkpointStore?: CheckpointStore;
+  /**
+   * Share the act stream's shards with the other instances of this service through a DynamoDB lease table
+   * (the KCL's protocol): each instance reads only the shards it leases, a stopped or dead instance's shards
+   * move to the others (after `failoverTimeMs`, default 10 s, when it died). Give every instance the same
+   * `appName` (or `tableName`) and a distinct `workerId`. Not with `checkpointStore`.
+   */
+  leases?: LeaseOptions;
   /** For shards with no checkpoint. Default TRIM_HORIZON: requests sent before the server started are served. */
   startPosition?: StartPosition;
   /** GetRecords interval per shard, ms (default 200). */
   pollIntervalMs?: number;
+  /** Read the act stream through enhanced fan-out instead of polling. */
+  fanOut?: FanOutOptions;
   /** Handlers running at once per shard (default 1: in order). Shards always run concurrently. */
   concurrency?: number;
   /** How long close() waits for handlers in flight, ms (default 10 s). */
@@ -74,6 +85,17 @@ export interface KinesisServerOptions extends KinesisTransportOptions {
    * more calls per second under load. Every reader of the reply stream must deaggregate (ours do).
    */
   replyAggregation?: boolean;
+}
+
+/**
+ * Read through enhanced fan-out (SubscribeToShard) as this registered stream consumer (registered when missing):
+ * records are pushed (~70 ms on AWS instead of ~200 ms polling) and the reads leave the shard's 5 GetRecords/s to
+ * others. A stream allows 20 consumers: one name per server application, one per client instance.
+ */
+export interface FanOutOptions {
+  consumerName: string;
+  /** Renew each subscription after this long, ms (default 5 min, when the service ends it). */
+  subscriptionRenewMs?: number;
 }
 
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
@@ -91,6 +113,8 @@ export interface KinesisClientProxyOptions extends KinesisTransportOptions {
   partitionBy?: PartitionBy;
   /** GetRecords interval on the reply shard, ms (default 200). */
   pollIntervalMs?: number;
+  /** Read the reply shard through enhanced fan-out instead of polling (native protocol). */
+  fanOut?: FanOutOptions;
   /** Linger of the request producer, ms (default 0). */
   lingerMs?: number;
   /** KPL-aggregate requests bound for one shard (default false); every reader of the act stream must deaggregate. */

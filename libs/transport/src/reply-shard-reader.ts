@@ -14,6 +14,14 @@ import {
   type ShardInfo,
 } from '../../kinesis/src/index.js';
 
+/** What a client reads its replies with: polling (ReplyShardReader) or enhanced fan-out (FanOutReplyReader). */
+export interface ReplyReader {
+  readonly currentShardId: string | undefined;
+  /** Resolves once any reply written afterwards will be read. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ReplyShardReaderOptions {
   client: AwsKinesisClient;
   streamName: string;
@@ -34,7 +42,7 @@ const covers = (shard: ShardInfo, key: bigint) =>
  * GetRecords per poll on one shard, instead of every client reading every shard of the res stream. When
  * the shard is split or merged, the reader moves on to the child covering the key (from its start).
  */
-export class ReplyShardReader {
+export class ReplyShardReader implements ReplyReader {
   private readonly abort = new AbortController();
   private shardId: string | undefined;
   private iterator: string | undefined;

@@ -2,19 +2,34 @@ import { EventEmitter } from 'node:events';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BackoffOptions } from '../backoff.js';
 import { MemoryCheckpointStore, withRetries } from '../checkpoint/index.js';
+import { readerEndOf, type LeaseEvent } from '../lease/lease-callbacks.js';
+import { consumerLeaseCoordinator, type LeaseCoordinator } from '../lease/lease-coordinator.js';
+import type { LeaseOptions } from '../lease/lease-options.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import type { CheckpointStore, RecordProcessorFactory, StartPosition } from '../types.js';
 import { isShardEnd } from '../types.js';
+import { ensureStreamConsumer, FanOutShardReader } from './fan-out.js';
 import { listShards, type ShardInfo } from './shard-lister.js';
-import { ShardReader, type ShardReaderOutcome } from './shard-reader.js';
+import { ShardReader, type ShardReaderOptions, type ShardReaderOutcome } from './shard-reader.js';
 
 export interface ConsumerOptions {
   client: KinesisClient;
   streamName: string;
   /** One processor per shard, KCL-style. */
   processorFactory: RecordProcessorFactory;
-  /** Default: an in-memory store (progress is lost on restart). Wrapped with retries. */
+  /** Default: an in-memory store (progress is lost on restart). Wrapped with retries. Not with `leases`. */
   checkpointStore?: CheckpointStore;
+  /**
+   * Share the stream's shards with the other instances using the same lease table (the KCL's protocol):
+   * only shards whose lease this instance holds are read, and checkpoints are stored in the leases.
+   */
+  leases?: LeaseOptions;
+  /**
+   * Read through enhanced fan-out (SubscribeToShard) as this stream consumer, registered at start unless it
+   * exists: a dedicated 2 MiB/s per shard and ~70 ms propagation instead of polling the shared 2 MiB/s.
+   * pollIntervalMs, maxRecordsPerCall and maxBytesPerCall do not apply; subscriptionRenewMs defaults to 5 min.
+   */
+  fanOut?: { consumerName: string; subscriptionRenewMs?: number };
   /** Where a shard without a checkpoint starts. Default TRIM_HORIZON: nothing written before start is missed. */
   startPosition?: StartPosition;
   /** Minimum time between two GetRecords calls on one shard, ms. Default 200 (5 calls/s is the shard's limit). */
@@ -43,6 +58,12 @@ export interface ConsumerEvents {
   shardEnded: [shardId: string, finished: boolean];
   throttled: [shardId: string];
   error: [error: unknown, shardId?: string];
+  /** With `leases`: a lease became ours (free, expired, handed over, or left by an earlier run). */
+  leaseTaken: [shardId: string, previousOwner: string | undefined];
+  /** With `leases`: a lease was taken from us or could not be renewed; its processor got leaseLost. */
+  leaseLost: [shardId: string, reason: string];
+  /** With `leases`: another worker asked for a lease; we checkpointed (shutdownRequested) and handed it over. */
+  leaseHandedOver: [shardId: string, to: string];
 }
 
 /**
@@ -52,10 +73,16 @@ export interface ConsumerEvents {
  */
 export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly store: CheckpointStore;
+  private readonly leases: LeaseCoordinator | undefined;
   private readonly logger: Logger;
   private readonly shards = new Map<string, ShardInfo>();
   private readonly finished = new Set<string>();
-  private readonly readers = new Map<string, { reader: ShardReader; done: Promise<void> }>();
+  private readonly readers = new Map<
+    string,
+    { reader: ShardReader | FanOutShardReader; done: Promise<void> }
+  >();
+  /** With `fanOut`: the registered consumer's ARN, known after start(). */
+  private consumerArn: string | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private syncAgain = false;
@@ -65,10 +92,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     super();
     validateConsumerOptions(options);
     this.logger = options.logger ?? defaultLogger;
-    this.store = withRetries(options.checkpointStore ?? new MemoryCheckpointStore(), {
-      attempts: options.checkpointAttempts ?? 3,
-      logger: this.logger,
-    });
+    this.leases =
+      options.leases &&
+      consumerLeaseCoordinator(
+        options.leases,
+        { ...options, logger: this.logger },
+        {
+          startShard: (shardId) => this.running && !this.readers.has(shardId) && this.startReader(shardId),
+          hasReader: (shardId) => this.readers.has(shardId),
+          abandonShard: (shardId) => this.readers.get(shardId)?.reader.loseLease(),
+          drainShard: (shardId) => this.readers.get(shardId)?.reader.stop(),
+          onEvent: (event) => this.onLeaseEvent(event),
+        },
+      );
+    this.store = withRetries(
+      this.leases?.checkpointStore ?? options.checkpointStore ?? new MemoryCheckpointStore(),
+      {
+        attempts: options.checkpointAttempts ?? 3,
+        logger: this.logger,
+      },
+    );
   }
 
   get streamName(): string {
@@ -80,14 +123,24 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return [...this.readers.keys()];
   }
 
+  /** With `leases`: this instance's `leaseOwner` name. */
+  get workerId(): string | undefined {
+    return this.leases?.workerId;
+  }
+
   /** Lists the shards and starts reading. Rejects when the stream cannot be listed (e.g. it does not exist). */
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
+      const { client, streamName, fanOut } = this.options;
+      if (fanOut && !this.consumerArn)
+        this.consumerArn = (await ensureStreamConsumer(client, streamName, fanOut.consumerName)).consumerArn;
+      await this.leases?.start();
       await this.sync();
     } catch (error) {
       this.running = false;
+      await this.leases?.close().catch(() => undefined);
       throw error;
     }
     const interval = this.options.shardSyncIntervalMs ?? 10_000;
@@ -99,9 +152,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.syncTimer);
+    await this.leases?.stopTaking();
     for (const { reader } of this.readers.values()) reader.stop();
     await this.syncing?.catch(() => undefined);
     await Promise.all([...this.readers.values()].map((r) => r.done));
+    await this.leases?.close(); // after the readers' last checkpoints: gives the leases up
   }
 
   /** Runs a shard sync now, or once more after the one in progress. */
@@ -125,6 +180,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private async sync(): Promise<void> {
     const listed = await listShards(this.options.client, this.options.streamName);
+    if (this.leases) return this.leases.syncShards(listed); // the leases decide what this instance reads
     for (const shard of listed) this.shards.set(shard.shardId, shard);
     const listedIds = new Set(listed.map((s) => s.shardId));
     const candidates = [...this.shards.values()].filter(
@@ -148,7 +204,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   private startReader(shardId: string): void {
     const o = this.options;
-    const reader = new ShardReader({
+    const readerOptions: ShardReaderOptions = {
       client: o.client,
       streamName: o.streamName,
       shardId,
@@ -163,11 +219,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       logger: this.logger,
       onThrottled: (id) => this.emit('throttled', id),
       onError: (error, id) => this.reportError(error, id),
-    });
+    };
+    const reader = this.consumerArn
+      ? new FanOutShardReader({
+          ...readerOptions,
+          consumerArn: this.consumerArn,
+          subscriptionRenewMs: o.fanOut?.subscriptionRenewMs,
+        })
+      : new ShardReader(readerOptions);
     const done = reader.run().then(
       (outcome) => this.onReaderDone(shardId, outcome),
       (error) => {
-        this.readers.delete(shardId);
+        this.onReaderDone(shardId, undefined);
         this.reportError(error, shardId); // e.g. the store failed at start: the next sync retries the shard
       },
     );
@@ -176,9 +239,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.emit('shardStarted', shardId);
   }
 
-  private onReaderDone(shardId: string, outcome: ShardReaderOutcome): void {
+  private onReaderDone(shardId: string, outcome: ShardReaderOutcome | undefined): void {
     this.readers.delete(shardId);
-    if (outcome.kind !== 'ended') return;
+    this.leases?.readerDone(shardId, readerEndOf(outcome));
+    if (outcome?.kind !== 'ended') return;
     if (outcome.finished) this.finished.add(shardId);
     // Children announced at the shard's end can start before the next listing shows them.
     for (const child of outcome.childShards) {
@@ -188,6 +252,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     }
     this.emit('shardEnded', shardId, outcome.finished);
     void this.requestSync();
+  }
+
+  private onLeaseEvent(event: LeaseEvent): void {
+    if (event.type === 'error') this.reportError(event.error, event.shardId);
+    else if (event.type === 'leaseTaken') this.emit('leaseTaken', event.shardId, event.previousOwner);
+    else if (event.type === 'leaseLost') this.emit('leaseLost', event.shardId, event.reason);
+    else this.emit('leaseHandedOver', event.shardId, event.to);
   }
 
   private reportError(error: unknown, shardId?: string): void {

@@ -1,3 +1,4 @@
 export * from './consumer.js';
 export { listShards, type ShardInfo } from './shard-lister.js';
 export { comparePositions, toUserRecords } from './records.js';
+export * from './fan-out.js';

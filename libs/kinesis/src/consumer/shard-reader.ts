@@ -94,6 +94,12 @@ export class ShardReader {
     this.abort.abort();
   }
 
+  /** The shard's lease is gone: ends the loop soon; the processor gets leaseLost, not shutdownRequested. */
+  loseLease(): void {
+    this.checkpointer.leaseLost = true;
+    this.stop();
+  }
+
   async run(): Promise<ShardReaderOutcome> {
     const { processor, shardId } = this.o;
     const checkpoint = await this.o.store.get(this.o.streamName, shardId);
