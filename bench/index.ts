@@ -1,18 +1,19 @@
 /**
  * `npm run bench`: every benchmark of the project, each against local endpoints started here.
- * `npm run bench -- transport connector` runs only the named sections (core, transport, connector).
+ * `npm run bench -- transport connector` runs only the named sections (core, transport, connector, scale-out).
  */
 import { createKinesisClient } from '../libs/kinesis/src/index.js';
 import { startInChildProcess, startKinesalite } from '../libs/local-aws/src/index.js';
 import { benchConnector } from './connector.js';
 import { benchCore } from './core.js';
+import { benchScaleOut } from './scale-out.js';
 import { benchTransport } from './transport.js';
 
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 
-const sections = ['core', 'transport', 'connector'];
+const sections = ['core', 'transport', 'connector', 'scale-out'];
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !sections.includes(name));
 if (unknown.length > 0) {
@@ -45,3 +46,4 @@ if (runs('transport')) {
   }
 }
 if (runs('connector')) await benchConnector();
+if (runs('scale-out')) await benchScaleOut();

@@ -33,7 +33,7 @@ import { KinesisClient, KinesisServer } from '../libs/transport/src/index.js';
 import { formatNumber, printTable, type Row } from './table.js';
 
 /** One pattern per run: a concurrent run or test on the same nats-server or Redis cannot cross-talk. */
-const PATTERN = `bench.echo.${process.pid}`;
+export const PATTERN = `bench.echo.${process.pid}`;
 const NATS = { servers: ['nats://127.0.0.1:4222'] };
 const REDIS = { host: '127.0.0.1', port: 6379 };
 /** ~100 bytes of JSON: {"caller":12,"n":345,"text":"xx...x"}. */
@@ -62,13 +62,13 @@ class EchoModule {}
 
 const CALLER = 'BENCH_CALLER';
 
-interface Rig {
+export interface Rig {
   client: ClientProxy;
   close(): Promise<void>;
 }
 
 /** A microservice and a client the way a Nest app has them: createMicroservice, ClientsModule.register. */
-async function startRig(server: MicroserviceOptions, caller: ClientProvider): Promise<Rig> {
+export async function startRig(server: MicroserviceOptions, caller: ClientProvider): Promise<Rig> {
   const service = await NestFactory.createMicroservice<MicroserviceOptions>(EchoModule, {
     ...server,
     logger: false,
@@ -156,14 +156,14 @@ interface Sample {
   seconds: number;
 }
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 const perSecond = (s: Sample) => s.latencies.length / s.seconds;
 
-async function call(client: ClientProxy, caller: number, n: number): Promise<number> {
+export async function call(client: ClientProxy, caller: number, n: number): Promise<number> {
   const started = performance.now();
   const reply = (await lastValueFrom(client.send(PATTERN, { caller, n, text: TEXT }))) as { n?: number };
   const elapsed = performance.now() - started;
