@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError, loadConnectorConfig } from './config.js';
 
@@ -101,6 +101,33 @@ describe('connector config', () => {
     });
     expect(loadConnectorConfig({ ...base, CONNECTOR_CREATE_STREAM: 'true' }).createStream).toBe(2);
     expect(loadConnectorConfig({ ...base, CONNECTOR_CREATE_STREAM: 'false' }).createStream).toBe(false);
+  });
+
+  it('reads the lease settings with CHECKPOINT_STORE=leases, one message per bad value', () => {
+    expect(loadConnectorConfig({ ...base, CHECKPOINT_STORE: 'leases' }).leases).toEqual({
+      workerId: `${hostname()}-${process.pid}`,
+      failoverTimeMs: 10_000,
+    });
+    expect(
+      loadConnectorConfig({
+        ...base,
+        CHECKPOINT_STORE: 'LEASES',
+        LEASE_WORKER_ID: 'connector-a',
+        LEASE_FAILOVER_MS: '3000',
+      }),
+    ).toMatchObject({
+      checkpointStore: 'leases',
+      leases: { workerId: 'connector-a', failoverTimeMs: 3_000 },
+    });
+    // Only read for the leases: another store has none.
+    expect(loadConnectorConfig({ ...base, LEASE_FAILOVER_MS: '3000' }).leases).toBeUndefined();
+
+    expect(problemsOf({ ...base, CHECKPOINT_STORE: 'leases', LEASE_FAILOVER_MS: '50' })).toEqual([
+      'LEASE_FAILOVER_MS must be an integer >= 100, got "50"',
+    ]);
+    expect(problemsOf({ ...base, CHECKPOINT_STORE: 'lease' })).toEqual([
+      'CHECKPOINT_STORE must be one of memory, redis, dynamodb, leases, got "lease"',
+    ]);
   });
 
   it('reads the JSON file, and the environment wins over it', () => {

@@ -4,12 +4,13 @@
  * at once, so one failed start shows the whole list instead of one problem per restart.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { getConfigToken, registerAs } from '@nestjs/config';
 import { quoteIdentifier } from '../../../libs/connector/src/index.js';
 
 export type EmitterKind = 's3' | 'postgres' | 'dynamodb' | 'kinesis';
 export type DeadLetterKind = 'file' | 's3' | 'kinesis';
-export type CheckpointKind = 'memory' | 'redis' | 'dynamodb';
+export type CheckpointKind = 'memory' | 'redis' | 'dynamodb' | 'leases';
 export type TransformerKind = 'json' | 'string';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -24,6 +25,8 @@ export interface ConnectorConfig {
   pollIntervalMs: number;
   transformer: TransformerKind;
   checkpointStore: CheckpointKind;
+  /** With CHECKPOINT_STORE=leases: this instance's share of the stream, through the lease table. */
+  leases?: LeaseSettings;
   redisUrl?: string;
   dynamodbEndpoint?: string;
   emitter: EmitterKind;
@@ -46,6 +49,17 @@ export interface ConnectorConfig {
   logLevel: LogLevel;
 }
 
+/**
+ * CHECKPOINT_STORE=leases: connectors of one CONNECTOR_APP_NAME share the stream's shards through the DynamoDB
+ * lease table `<app>-<stream>` (at DYNAMODB_ENDPOINT), each reading only the shards it leases.
+ */
+export interface LeaseSettings {
+  /** LEASE_WORKER_ID: unique per running instance. Default `<hostname>-<pid>`. */
+  workerId: string;
+  /** LEASE_FAILOVER_MS: a dead instance's leases are taken after this long. Default 10 s. */
+  failoverTimeMs: number;
+}
+
 /** Every key the app reads; a key in the JSON file that is not here is reported (likely a typo). */
 export const CONFIG_KEYS = [
   'CONNECTOR_STREAM',
@@ -59,6 +73,8 @@ export const CONFIG_KEYS = [
   'CHECKPOINT_STORE',
   'REDIS_URL',
   'DYNAMODB_ENDPOINT',
+  'LEASE_WORKER_ID',
+  'LEASE_FAILOVER_MS',
   'EMITTER',
   'S3_ENDPOINT',
   'S3_BUCKET',
@@ -193,6 +209,14 @@ function createStreamOf(r: Reader): number | false {
   return false;
 }
 
+/** LEASE_WORKER_ID and LEASE_FAILOVER_MS (at least 100 ms, as the lease engine requires). */
+function leaseSettingsOf(r: Reader): LeaseSettings {
+  return {
+    workerId: r.string('LEASE_WORKER_ID', `${hostname()}-${process.pid}`),
+    failoverTimeMs: r.integer('LEASE_FAILOVER_MS', 10_000, 100),
+  };
+}
+
 /** Validates `env` (default process.env) merged over CONNECTOR_CONFIG_FILE; throws ConfigValidationError. */
 export function loadConnectorConfig(env: Record<string, string | undefined> = process.env): ConnectorConfig {
   const fileProblems: string[] = [];
@@ -214,7 +238,11 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
     startPosition: r.oneOf('START_POSITION', ['TRIM_HORIZON', 'LATEST'] as const, 'TRIM_HORIZON'),
     pollIntervalMs: r.integer('POLL_INTERVAL_MS', 200),
     transformer: r.oneOf<TransformerKind>('TRANSFORMER', ['json', 'string'], 'json'),
-    checkpointStore: r.oneOf<CheckpointKind>('CHECKPOINT_STORE', ['memory', 'redis', 'dynamodb'], 'memory'),
+    checkpointStore: r.oneOf<CheckpointKind>(
+      'CHECKPOINT_STORE',
+      ['memory', 'redis', 'dynamodb', 'leases'],
+      'memory',
+    ),
     redisUrl: r.url('REDIS_URL'),
     dynamodbEndpoint: r.url('DYNAMODB_ENDPOINT'),
     emitter: r.oneOf<EmitterKind>('EMITTER', ['s3', 'postgres', 'dynamodb', 'kinesis'], 's3'),
@@ -247,6 +275,7 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
   // Settings that only matter for the chosen parts.
   const { checkpointStore, emitter, deadLetter } = config;
   if (checkpointStore === 'redis') r.required('REDIS_URL', ' when CHECKPOINT_STORE=redis');
+  if (checkpointStore === 'leases') config.leases = leaseSettingsOf(r);
   if (emitter === 's3') r.required('S3_BUCKET', ' when EMITTER=s3');
   if (deadLetter === 's3') r.required('S3_BUCKET', ' when DEAD_LETTER=s3');
   // Caught here rather than as a 400 from CreateBucket at start.

@@ -28,6 +28,7 @@ import {
 import { ensureStream, type CheckpointStore } from '../../../libs/kinesis/src/index.js';
 import { CONNECTOR_CONFIG, type ConnectorConfig } from './config.js';
 import { ConnectorMetrics } from './metrics.js';
+import { createLeaseOptions } from './parts.js';
 import { ConnectorResources, coreLogger } from './resources.js';
 
 export type ConnectorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -82,6 +83,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         observer: fanOut(this.counters, this.metrics),
         logger: coreLogger('Connector'),
         consumer: {
+          leases: createLeaseOptions(config, this.resources), // CHECKPOINT_STORE=leases
           startPosition: { type: config.startPosition },
           pollIntervalMs: config.pollIntervalMs,
           // Empty polls still report millisBehindLatest, so the lag gauge falls back to 0 on a quiet stream.

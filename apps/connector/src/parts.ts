@@ -46,6 +46,7 @@ import {
   RedisCheckpointStore,
   sleep,
   type CheckpointStore,
+  type LeaseOptions,
 } from '../../../libs/kinesis/src/index.js';
 import { CONNECTOR_CONFIG, type ConnectorConfig } from './config.js';
 import { ConnectorResources, coreLogger } from './resources.js';
@@ -109,10 +110,11 @@ export async function createDeadLetterSink(
   }
 }
 
+/** undefined with CHECKPOINT_STORE=leases: the leases hold the checkpoints (see createLeaseOptions). */
 export function createCheckpointStore(
   config: ConnectorConfig,
   resources: ConnectorResources,
-): CheckpointStore {
+): CheckpointStore | undefined {
   switch (config.checkpointStore) {
     case 'memory':
       return new MemoryCheckpointStore();
@@ -123,7 +125,26 @@ export function createCheckpointStore(
     }
     case 'dynamodb':
       return new DynamoDBCheckpointStore({ client: resources.dynamodb, app: config.appName });
+    case 'leases':
+      return undefined;
   }
+}
+
+/**
+ * The Consumer's `leases` with CHECKPOINT_STORE=leases (else undefined): the lease table `<app>-<stream>` at
+ * DYNAMODB_ENDPOINT, shared by every connector of CONNECTOR_APP_NAME on the stream.
+ */
+export function createLeaseOptions(
+  config: ConnectorConfig,
+  resources: ConnectorResources,
+): LeaseOptions | undefined {
+  if (!config.leases) return undefined;
+  return {
+    dynamoClient: resources.dynamodb,
+    appName: config.appName,
+    workerId: config.leases.workerId,
+    failoverTimeMs: config.leases.failoverTimeMs,
+  };
 }
 
 /** The default providers, one per token. */

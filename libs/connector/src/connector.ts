@@ -4,6 +4,7 @@ import {
   defaultLogger,
   type CheckpointStore,
   type ConsumerOptions,
+  KinesisTransportError,
   type Logger,
 } from '../../kinesis/src/index.js';
 import type {
@@ -22,7 +23,8 @@ import { AllPassFilter } from './transformers.js';
 export interface ConnectorOptions<T> {
   client: KinesisClient;
   streamName: string;
-  checkpointStore: CheckpointStore;
+  /** Where each shard's progress is kept. Exactly one of this or `consumer.leases` (which hold the checkpoints). */
+  checkpointStore?: CheckpointStore;
   transformer: Transformer<T>;
   emitter: Emitter<T>;
   deadLetter: DeadLetterSink;
@@ -32,7 +34,10 @@ export interface ConnectorOptions<T> {
   bufferLimits?: BufferLimits;
   observer?: PipelineObserver;
   logger?: Logger;
-  /** Passed to the core Consumer (start position, poll interval, ...). */
+  /**
+   * Passed to the core Consumer (start position, poll interval, ...). `leases` shares the stream's shards with
+   * the other connectors of the same lease table (each reads only the shards it leases); then no `checkpointStore`.
+   */
   consumer?: Partial<
     Omit<ConsumerOptions, 'client' | 'streamName' | 'processorFactory' | 'checkpointStore' | 'logger'>
   >;
@@ -42,11 +47,31 @@ export interface ConnectorOptions<T> {
   >;
 }
 
+/** The connector was given both a checkpoint store and leases, or neither. */
+export class InvalidConnectorOptionsError extends KinesisTransportError {}
+
+/** Exactly one place for checkpoints: a checkpoint store, or the lease table of `consumer.leases`. */
+function validateCheckpointChoice(o: Pick<ConnectorOptions<unknown>, 'checkpointStore' | 'consumer'>): void {
+  const hasStore = o.checkpointStore !== undefined;
+  const hasLeases = o.consumer?.leases !== undefined;
+  if (hasStore && hasLeases) {
+    throw new InvalidConnectorOptionsError(
+      'connector options: give either checkpointStore or consumer.leases, not both (the leases hold the checkpoints)',
+    );
+  }
+  if (!hasStore && !hasLeases) {
+    throw new InvalidConnectorOptionsError(
+      'connector options: checkpointStore or consumer.leases is required (where shard checkpoints are kept)',
+    );
+  }
+}
+
 /** A stream drained through transformer, filter, buffer and emitter, one pipeline per shard. */
 export class Connector<T> {
   readonly consumer: Consumer;
 
   constructor(private readonly o: ConnectorOptions<T>) {
+    validateCheckpointChoice(o);
     const logger = o.logger ?? defaultLogger;
     const bufferFactory = o.bufferFactory ?? (() => new RecordBuffer<T>(o.bufferLimits));
     this.consumer = new Consumer({

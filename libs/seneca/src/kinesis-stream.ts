@@ -6,6 +6,7 @@ import {
   type CheckpointStore,
   type ConsumerOptions,
   type KinesisRecord,
+  type LeaseOptions,
   type Logger,
   type RecordProcessorFactory,
   type StartPosition,
@@ -25,6 +26,8 @@ export interface ConsumeOptions {
   processorFactory: RecordProcessorFactory;
   startPosition: StartPosition;
   checkpointStore?: CheckpointStore;
+  /** Share the shards with the other listeners of the lease table (instead of a checkpoint store). */
+  leases?: LeaseOptions;
   pollIntervalMs: number;
 }
 
@@ -77,6 +80,7 @@ export class KinesisStream {
       processorFactory: options.processorFactory,
       startPosition: options.startPosition,
       checkpointStore: options.checkpointStore,
+      leases: options.leases,
       pollIntervalMs: options.pollIntervalMs,
       // Empty polls reach the processor too: the listener learns when each shard's iterator is held.
       callProcessRecordsEvenForEmptyRecordList: true,

@@ -1,8 +1,10 @@
 import { sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
+import { DedupeWindow } from '../../transport/src/dedupe-window.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import { streamOverrides, type StreamOverrides } from './options.js';
 import type {
   RequestEnvelope,
+  ResponseEnvelope,
   SenecaAction,
   SenecaInstance,
   TransportArgs,
@@ -38,8 +40,13 @@ async function startListener(
   const topicsByPartitionKey = new Map(topics.map((topic) => [actPartitionKey(topic), topic]));
   const replies = transport.stream(streams.resStream);
   await replies.ensure();
-  const handleRequest = (request: RequestEnvelope, topic: string) =>
-    transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic));
+  // Kinesis delivers at least once: a redelivered act must not run again, nor be answered from Seneca's
+  // history while its first run is still going (that answer is null).
+  const seen = new DedupeWindow(options.dedupeWindowMs);
+  const handleRequest = (request: RequestEnvelope, topic: string) => {
+    if (!seen.firstSeen(request.id)) return logger.debug('duplicate act skipped', { id: request.id, topic });
+    return transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic));
+  };
   const polled = new Set<string>();
   const consumer = await transport.stream(streams.actStream).consume({
     processorFactory: (shardId) =>
@@ -49,6 +56,7 @@ async function startListener(
       ),
     startPosition: options.startPosition,
     checkpointStore: options.checkpointStore,
+    leases: options.leases,
     pollIntervalMs: streams.pollIntervalMs,
   });
   await everyShardPolled(consumer, polled, options.listenReadyTimeoutMs, transport);
@@ -70,7 +78,8 @@ function serve(
   topic: string,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
-    tu.handle_request(seneca, request, listenOptions, (out) => {
+    tu.handle_request(seneca, request, listenOptions, (handled) => {
+      const out = handled?.kind === undefined ? rejectionReply(seneca, request, handled) : handled;
       // Only a caller that waits gets an answer (seneca-transport's tcp listener does the same).
       if (out?.sync !== true) return resolve();
       const partitionKey = resPartitionKey(topic);
@@ -91,6 +100,36 @@ function serve(
       replies.put(partitionKey, data).catch(failed).finally(resolve);
     });
   });
+}
+
+/**
+ * `handle_request` rejects some requests before any action runs (`message_loop`: this instance is already in
+ * the act's track; `data_error`) and responds with only `{ input, error }`: no id, kind, origin or sync, so
+ * the reply was never written and the caller waited for its timeout (e.g. a Nest handler calling back into
+ * the Seneca instance that sent it the act). Completed from the request, the caller gets the error at once,
+ * as from the Nest server (message_loop) and Seneca's http listener; the error is copied as `update_output`
+ * does (an Error's message and name are not enumerable). Not for `own_message` (this instance sent the
+ * request itself, and another listener may be answering it: replying would fail that call).
+ */
+function rejectionReply(
+  seneca: SenecaInstance,
+  request: RequestEnvelope,
+  out: ResponseEnvelope | null,
+): ResponseEnvelope | null {
+  const error = out?.error as (Record<string, unknown> & Partial<Error>) | undefined;
+  if (!error || error.code === 'own_message') return out;
+  const now = Date.now();
+  return {
+    id: request.id,
+    kind: 'res',
+    origin: request.origin,
+    accept: seneca.id,
+    track: request.track ?? [],
+    time: { client_sent: request.time?.client_sent ?? 0, listen_recv: now, listen_sent: now },
+    sync: request.sync,
+    res: null,
+    error: { ...error, message: error.message, name: error.name ?? 'Error' },
+  };
 }
 
 /** Reports the processor's first poll (an empty one too): from then on its shard's iterator is held. */

@@ -5,6 +5,7 @@ import {
   resolveShardCount,
   type CheckpointStore,
   type KinesisClientOptions,
+  type LeaseOptions,
   type Logger,
   type ProducerOptions,
   type StartPosition,
@@ -37,14 +38,22 @@ export interface KinesisSenecaOptions {
   createStreams?: boolean;
   /** Shard count of created streams. Default `AWS_KINESIS_SHARDS`, else 2. */
   shards?: number;
-  /** Listener progress; with one, a restarted listener serves what arrived while it was down. */
+  /** Listener progress; with one, a restarted listener serves what arrived while it was down. Not with `leases`. */
   checkpointStore?: CheckpointStore;
-  /** Listener shards with no checkpoint. Default LATEST, or TRIM_HORIZON when a checkpoint store is given. */
+  /**
+   * Listeners share the act stream's shards through a DynamoDB lease table (the KCL's protocol): each reads only
+   * the shards it leases, and checkpoints go into the leases. Same `appName` (or `tableName`) on every listener
+   * of the service, a distinct `workerId` each. Not with `checkpointStore`.
+   */
+  leases?: LeaseOptions;
+  /** Listener shards with no checkpoint. Default LATEST, or TRIM_HORIZON with a checkpoint store or leases. */
   startPosition?: StartPosition;
   /** GetRecords interval per shard (listener) and on the reply shard (client), ms. Default 200. */
   pollIntervalMs?: number;
   /** How long a put waits for others to share its PutRecords call, ms. Default 0 (next tick). */
   lingerMs?: number;
+  /** A request id seen within this window is not handled twice (Kinesis redelivers), ms. Default 10 min. */
+  dedupeWindowMs?: number;
   /** How long `seneca.close()` waits for requests being handled before closing the producers, ms. Default 5 s. */
   closeGracePeriodMs?: number;
   /** How long a listener waits for its first poll of every shard before it reports ready, ms. Default 10 s. */
@@ -61,12 +70,13 @@ export interface KinesisSenecaOptions {
 
 export interface ResolvedSenecaOptions extends Omit<
   Required<KinesisSenecaOptions>,
-  'endpoint' | 'credentials' | 'awsClient' | 'checkpointStore' | 'startPosition' | 'logger'
+  'endpoint' | 'credentials' | 'awsClient' | 'checkpointStore' | 'leases' | 'startPosition' | 'logger'
 > {
   endpoint: string | undefined;
   credentials: KinesisClientOptions['credentials'] | undefined;
   awsClient: AwsKinesisClient | undefined;
   checkpointStore: CheckpointStore | undefined;
+  leases: LeaseOptions | undefined;
   /** The listener's start position, default applied. */
   startPosition: StartPosition;
   logger: Logger | undefined;
@@ -95,10 +105,14 @@ export function resolveOptions(
     // Validated at start only when streams are created: a bad AWS_KINESIS_SHARDS must not break a plain client.
     shards: createStreams ? resolveShardCount(options.shards, env) : (options.shards ?? 0),
     checkpointStore: options.checkpointStore,
+    leases: options.leases,
+    // Kept progress (a store or leases) means nothing is missed: shards without a checkpoint start at the oldest.
     startPosition:
-      options.startPosition ?? (options.checkpointStore ? { type: 'TRIM_HORIZON' } : { type: 'LATEST' }),
+      options.startPosition ??
+      (options.checkpointStore || options.leases ? { type: 'TRIM_HORIZON' } : { type: 'LATEST' }),
     pollIntervalMs: options.pollIntervalMs ?? 200,
     lingerMs: options.lingerMs ?? 0,
+    dedupeWindowMs: options.dedupeWindowMs ?? 10 * 60_000,
     closeGracePeriodMs: options.closeGracePeriodMs ?? 5_000,
     listenReadyTimeoutMs: options.listenReadyTimeoutMs ?? 10_000,
     logger: options.logger,

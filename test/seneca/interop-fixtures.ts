@@ -1,0 +1,360 @@
+/**
+ * Interop against the real `seneca` package: one "world" per test (its own act and res streams) holding real
+ * Nest apps (KinesisServer, KinesisClient in seneca mode) and real Seneca instances with the kinesis-transport
+ * plugin. Shared by the test/seneca/interop-*.spec.ts suites.
+ */
+import 'reflect-metadata';
+import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { Controller, Inject, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  ClientsModule,
+  Ctx,
+  MessagePattern,
+  Payload,
+  RpcException,
+  type ClientProxy,
+} from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { ensureStream, partitionKeyToHashKey, silentLogger } from '../../libs/kinesis/src/index.js';
+import {
+  KinesisClient,
+  KinesisContext,
+  KinesisServer,
+  newSenecaInstanceId,
+  SenecaExceptionFilter,
+  type KinesisClientProxyOptions,
+} from '../../libs/transport/src/index.js';
+import { ready, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
+import { eventually, kinesisClient, uniqueName, type KinesisEmulator } from '../support/harness.js';
+import { readStream, type StoredRecord } from '../support/stream-reader.js';
+
+export { act, actError, ready, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
+
+/** Counts per key: how often a handler or an action ran. */
+export class Counter {
+  private readonly counts = new Map<string, number>();
+  hit(key: string): number {
+    const count = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, count);
+    return count;
+  }
+  of(key: string): number {
+    return this.counts.get(key) ?? 0;
+  }
+}
+
+/** Results both sides return for `{ kind }` (a Nest handler, a Seneca action). */
+export const VALUES: Record<string, unknown> = {
+  null: null,
+  array: [1, 'two', { three: 3 }],
+  nested: { a: { b: [1, { c: null }] }, d: 'e' },
+  number: 3,
+  string: 'three',
+};
+
+const PROBE = 'INTEROP_PROBE';
+const INNER = 'INTEROP_INNER_CLIENT';
+
+/** The Nest service Seneca callers reach: object patterns under `role: 'nest'`. */
+@Controller()
+class InteropController {
+  constructor(
+    @Inject(PROBE) private readonly probe: Counter,
+    @Inject(INNER) private readonly inner: ClientProxy,
+  ) {}
+
+  /** Answers with what it received (the act's fields, `$` directives removed). */
+  @MessagePattern({ role: 'nest', cmd: 'echo' })
+  echo(@Payload() data: Record<string, unknown>) {
+    return { echo: data, by: 'nest' };
+  }
+
+  @MessagePattern({ role: 'nest', cmd: 'count' })
+  count(@Payload() { marker }: { marker: string }) {
+    return { marker, count: this.probe.hit(marker) };
+  }
+
+  @MessagePattern({ role: 'nest', cmd: 'value' })
+  value(@Payload() { kind }: { kind: string }) {
+    return VALUES[kind];
+  }
+
+  @MessagePattern({ role: 'nest', cmd: 'fail' })
+  fail(): never {
+    throw new RpcException({ code: 'E_NEST', message: 'nest said no', details: { x: 1 } });
+  }
+
+  /** A plain Error: SenecaExceptionFilter (registered globally) passes its code and message on. */
+  @MessagePattern({ role: 'nest', cmd: 'throw' })
+  throws(): never {
+    throw Object.assign(new RangeError('thrown in nest'), { code: 'E_THROWN' });
+  }
+
+  @MessagePattern({ role: 'nest', cmd: 'ctx' })
+  ctx(@Payload() payload: unknown, @Ctx() ctx: KinesisContext) {
+    return { payload, seneca: ctx.getSeneca() };
+  }
+
+  /** Calls on to `role: 'back'` (a Seneca listener) with the inner client, inside this act. */
+  @MessagePattern({ role: 'nest', cmd: 'chain' })
+  async chain(@Payload() { marker }: { marker: string }, @Ctx() ctx: KinesisContext) {
+    const outer = ctx.getSeneca();
+    try {
+      return { outer, inner: await firstValueFrom(this.inner.send({ role: 'back' }, { marker })) };
+    } catch (error) {
+      const { code, message } = error as { code?: string; message: string };
+      return { outer, error: { code, message } };
+    }
+  }
+}
+
+export interface NestService {
+  server: KinesisServer;
+  /** Counts of the `count` handler, per marker. */
+  probe: Counter;
+  instanceId: string;
+}
+
+/** One test's streams, apps and Seneca instances; `close()` releases them all. */
+export class InteropWorld {
+  readonly actStream = uniqueName('interop-act');
+  readonly resStream = uniqueName('interop-res');
+  readonly seneca: SenecaPool;
+  private readonly apps: INestApplicationContext[] = [];
+
+  private constructor(readonly admin: AwsKinesisClient) {
+    this.seneca = new SenecaPool(
+      testOptions(admin, this.actStream, this.resStream, { createStreams: false, pollIntervalMs: 50 }),
+    );
+  }
+
+  /** A world with its act and res streams (2 shards each) created. */
+  static async create(admin: AwsKinesisClient): Promise<InteropWorld> {
+    const world = new InteropWorld(admin);
+    await Promise.all([
+      ensureStream(admin, world.actStream, { shardCount: 2, pollMs: 50 }),
+      ensureStream(admin, world.resStream, { shardCount: 2, pollMs: 50 }),
+    ]);
+    return world;
+  }
+
+  private transport() {
+    return { awsClient: this.admin, actStream: this.actStream, resStream: this.resStream };
+  }
+
+  /**
+   * A Nest microservice (KinesisServer, protocol auto) serving InteropController, with SenecaExceptionFilter.
+   * Its inner client (for `role: 'nest', cmd: 'chain'`) shares the server's instance id, as in a Nest app by
+   * default, and is pinned on `role: 'back'`.
+   */
+  async nestService(instanceId = newSenecaInstanceId()): Promise<NestService> {
+    const probe = new Counter();
+    const inner: KinesisClientProxyOptions = {
+      ...this.transport(),
+      protocol: 'seneca',
+      seneca: { instanceId, pin: { role: 'back' } },
+      timeoutMs: 8_000,
+      pollIntervalMs: 50,
+      logger: silentLogger,
+    };
+    @Module({})
+    class InteropModule {}
+    const module: DynamicModule = {
+      module: InteropModule,
+      imports: [ClientsModule.register([{ name: INNER, customClass: KinesisClient, options: inner }])],
+      controllers: [InteropController],
+      providers: [{ provide: PROBE, useValue: probe }],
+    };
+    // Nested calls may share a shard with the act being served: more than one handler slot per shard.
+    const server = new KinesisServer({
+      ...this.transport(),
+      pollIntervalMs: 50,
+      concurrency: 8,
+      logger: silentLogger,
+      seneca: { instanceId },
+    });
+    const app = await NestFactory.createMicroservice(module, { strategy: server, logger: false });
+    app.useGlobalFilters(new SenecaExceptionFilter());
+    this.apps.push(app);
+    await app.listen();
+    return { server, probe, instanceId };
+  }
+
+  /** A Nest app with one KinesisClient in seneca mode (ClientsModule.register + customClass), connected. */
+  async nestCaller(options: KinesisClientProxyOptions = {}): Promise<KinesisClient> {
+    const clientOptions: KinesisClientProxyOptions = {
+      ...this.transport(),
+      protocol: 'seneca',
+      timeoutMs: 8_000,
+      pollIntervalMs: 50,
+      logger: silentLogger,
+      ...options,
+      seneca: { instanceId: newSenecaInstanceId(), ...options.seneca },
+    };
+    @Module({
+      imports: [
+        ClientsModule.register([{ name: 'CALLER', customClass: KinesisClient, options: clientOptions }]),
+      ],
+    })
+    class CallerModule {}
+    const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
+    this.apps.push(app);
+    const client = app.get<KinesisClient>('CALLER');
+    await client.connect();
+    return client;
+  }
+
+  /** A Seneca listener with `actions`, `seneca.listen({ type: 'kinesis', ...listenArgs })`, ready. */
+  senecaListener(
+    actions: (seneca: SenecaApp) => void,
+    listenArgs: Record<string, unknown> = {},
+    senecaOptions: Record<string, unknown> = {},
+  ): Promise<SenecaApp> {
+    const seneca = this.seneca.create({}, senecaOptions);
+    actions(seneca);
+    seneca.listen({ type: 'kinesis', ...listenArgs });
+    return ready(seneca);
+  }
+
+  /** A Seneca client, `seneca.client({ type: 'kinesis', ...clientArgs })`, ready. */
+  senecaClient(clientArgs: Record<string, unknown> = {}) {
+    return this.seneca.client(clientArgs);
+  }
+
+  /** Every record the res stream holds, in the shard `<topic>_res` maps to (where its clients read). */
+  async replyShard(topic = 'seneca_any'): Promise<Array<StoredRecord & { body: any }>> {
+    const hash = partitionKeyToHashKey(`${topic}_res`);
+    const shard = (await readStream(this.admin, this.resStream)).find(
+      (s) => s.startingHashKey <= hash && hash <= s.endingHashKey,
+    )!;
+    return shard.records.map((r) => ({ ...r, body: JSON.parse(r.data.toString('utf8')) }));
+  }
+
+  /** Every act record, decoded, in any shard. */
+  async acts(): Promise<Array<StoredRecord & { body: any }>> {
+    return (await readStream(this.admin, this.actStream)).flatMap((s) =>
+      s.records.map((r) => ({ ...r, body: JSON.parse(r.data.toString('utf8')) })),
+    );
+  }
+
+  /** The act record whose act matches `predicate`, once it is stored. */
+  async actWhere(predicate: (act: Record<string, any>) => boolean): Promise<StoredRecord & { body: any }> {
+    let found: (StoredRecord & { body: any }) | undefined;
+    await eventually(
+      async () => (found = (await this.acts()).find((r) => predicate(r.body.act))) !== undefined,
+      {
+        intervalMs: 100,
+        message: 'the act record',
+      },
+    );
+    return found!;
+  }
+
+  /** Puts a record on a stream exactly as given (a duplicate delivery, a forged reply). */
+  async put(stream: 'act' | 'res', partitionKey: string, data: string | Buffer): Promise<void> {
+    await this.admin.send(
+      new PutRecordCommand({
+        StreamName: stream === 'act' ? this.actStream : this.resStream,
+        PartitionKey: partitionKey,
+        Data: Buffer.from(data),
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.seneca.closeAll();
+    await Promise.all(this.apps.splice(0).map((app) => app.close()));
+  }
+}
+
+/**
+ * Registers the per-emulator admin client and a fresh world per test (closed after it). `world()` is the
+ * current test's.
+ */
+export function interopWorlds(emulator: KinesisEmulator): () => InteropWorld {
+  let admin: AwsKinesisClient;
+  let current: InteropWorld | undefined;
+  beforeAll(() => {
+    admin = kinesisClient(emulator);
+  });
+  beforeEach(async () => {
+    current = await InteropWorld.create(admin);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(() => admin.destroy());
+  return () => current!;
+}
+
+/** `client.send` as a promise. */
+export const send = (
+  client: ClientProxy,
+  pattern: Record<string, unknown>,
+  data: unknown = {},
+): Promise<any> => firstValueFrom(client.send(pattern, data));
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export const rejection = (promise: Promise<unknown>): Promise<any> =>
+  promise.then(
+    (value) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+
+/** `seneca.act` without a callback: the act is fire-and-forget (`sync: false`). */
+export const fireAndForget = (seneca: SenecaApp, msg: Record<string, unknown>): void => {
+  seneca.act(msg);
+};
+
+/** A Seneca message without its `$` directives (custom$, transport$, tx$). */
+export const ownFields = (msg: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(msg).filter(([key]) => !key.endsWith('$')));
+
+/** What the Seneca actions of `senecaActions` share with the test. */
+export interface SenecaSide {
+  /** Runs of `cmd:count` (and `cmd:slow-count`), per marker. */
+  counter: Counter;
+  /** Reply callbacks `cmd:hold` has not called (the test releases them). */
+  held: Array<(error: Error | null, out?: unknown) => void>;
+}
+
+/** The Seneca service Nest callers reach: actions under `role:seneca`; `tag` tells listeners apart. */
+export function senecaActions(side: SenecaSide, tag = 'seneca') {
+  return (seneca: SenecaApp) => {
+    seneca.add('role:seneca,cmd:echo', function (msg: any, reply: any) {
+      reply(null, { echo: ownFields(msg), by: tag });
+    });
+    seneca.add('role:seneca,cmd:count', function (msg: any, reply: any) {
+      reply(null, { marker: msg.marker, count: side.counter.hit(msg.marker) });
+    });
+    seneca.add('role:seneca,cmd:slow-count', function (msg: any, reply: any) {
+      const count = side.counter.hit(msg.marker);
+      setTimeout(() => reply(null, { marker: msg.marker, count }), 1_000);
+    });
+    seneca.add('role:seneca,cmd:value', function (msg: any, reply: any) {
+      reply(null, VALUES[msg.kind]);
+    });
+    /** A plain Error with a code: Seneca wraps it as act_execute (the code under details.orig$). */
+    seneca.add('role:seneca,cmd:fail', function (_msg: any, reply: any) {
+      reply(Object.assign(new Error('kaboom'), { code: 'KABOOM', details: { x: 1 } }));
+    });
+    /** A Seneca error (`this.error`): its own code. */
+    seneca.add('role:seneca,cmd:refuse', function (this: SenecaApp, _msg: any, reply: any) {
+      reply(this.error('REFUSED', { x: 2 }));
+    });
+    seneca.add('role:seneca,cmd:meta', function (msg: any, reply: any, meta: any) {
+      reply(null, { custom: meta.custom, custom$: msg.custom$, id: meta.id, tx: meta.tx });
+    });
+    seneca.add('role:seneca,cmd:hold', function (_msg: any, reply: any) {
+      side.held.push(reply);
+    });
+  };
+}
+
+export const senecaSide = (): SenecaSide => ({ counter: new Counter(), held: [] });
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
