@@ -11,8 +11,14 @@ import {
   type FailedItem,
   type Filter,
 } from '../../../libs/connector/src/index.js';
-import { ensureStream } from '../../../libs/kinesis/src/index.js';
-import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../../../test/support/harness.js';
+import { ensureStream, leaseTableName, measureSettle } from '../../../libs/kinesis/src/index.js';
+import {
+  dynamoClient,
+  eventually,
+  kinesisClient,
+  kinesisEndpoint,
+  uniqueName,
+} from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { ConnectorModule } from './connector.module.js';
 import { ConnectorService } from './connector.service.js';
@@ -106,5 +112,51 @@ describe('ConnectorModule DI', () => {
     await moduleRef.close();
     expect(emitter.models).toHaveLength(10);
     expect(emitter.models.every((m) => (m as { n: number }).n % 2 === 0)).toBe(true);
+  });
+
+  it('CHECKPOINT_STORE=leases: two apps share the stream, each record emitted once', async () => {
+    const leaseStream = uniqueName('connector-leases');
+    await ensureStream(client, leaseStream, { shardCount: 2 });
+    const emitters = [new RecordingEmitter(), new RecordingEmitter()];
+    const apps = await Promise.all(
+      emitters.map(async (emitter, i) => {
+        const env = {
+          ...process.env,
+          CONNECTOR_STREAM: leaseStream,
+          CONNECTOR_APP_NAME: `leases-${leaseStream}`,
+          CHECKPOINT_STORE: 'leases',
+          DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT,
+          LEASE_WORKER_ID: `worker-${i}`,
+          LEASE_FAILOVER_MS: '3000',
+          START_POSITION: 'TRIM_HORIZON',
+        };
+        const moduleRef = await Test.createTestingModule({
+          imports: [ConnectorModule.forRoot({ emitter: { useValue: emitter } }, { env })],
+        }).compile();
+        modules.push(moduleRef);
+        await moduleRef.init();
+        return moduleRef;
+      }),
+    );
+    const dynamo = dynamoClient();
+    await measureSettle({
+      dynamoClient: dynamo,
+      tableName: leaseTableName(`leases-${leaseStream}`, leaseStream),
+      workers: ['worker-0', 'worker-1'],
+      timeoutMs: 20_000,
+    }).finally(() => dynamo.destroy());
+    const sent = Array.from({ length: 40 }, (_, n) => ({ n }));
+    await putRaw(
+      client,
+      leaseStream,
+      sent.map((m) => ({ data: JSON.stringify(m), key: `k${m.n}` })),
+    );
+    const emitted = () => emitters.flatMap((e) => e.models);
+    await eventually(() => emitted().length >= sent.length, { message: '40 emitted models' });
+    // Leases split the 2 shards: both apps emitted, and no record twice.
+    expect(emitters.every((e) => e.models.length > 0)).toBe(true);
+    expect(emitted()).toHaveLength(sent.length);
+    expect(emitted()).toEqual(expect.arrayContaining(sent));
+    await Promise.all(apps.map((m) => m.close()));
   });
 });
