@@ -5,7 +5,7 @@ import {
   ResourceNotFoundException,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { sleep } from './backoff.js';
+import { ensureActive } from './ensure-active.js';
 import { StreamNotActiveError } from './errors.js';
 
 export interface EnsureStreamOptions {
@@ -35,18 +35,6 @@ export function resolveShardCount(shardCount?: number, env: NodeJS.ProcessEnv = 
   return value;
 }
 
-async function describe(client: KinesisClient, streamName: string) {
-  try {
-    const { StreamDescriptionSummary: s } = await client.send(
-      new DescribeStreamSummaryCommand({ StreamName: streamName }),
-    );
-    return s;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-}
-
 /**
  * Creates the stream when absent and waits until it is ACTIVE. Safe to call from several processes at once:
  * a concurrent creation (ResourceInUseException) is treated as success, and everyone waits for ACTIVE.
@@ -57,36 +45,33 @@ export async function ensureStream(
   options: EnsureStreamOptions = {},
 ): Promise<StreamDescription> {
   const { timeoutMs = 60_000, pollMs = 250 } = options;
-  let created = false;
-  let summary = await describe(client, streamName);
-  if (!summary) {
-    try {
-      await client.send(
-        new CreateStreamCommand({
-          StreamName: streamName,
-          ShardCount: resolveShardCount(options.shardCount),
-        }),
-      );
-      created = true;
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-  }
-  const started = Date.now();
-  for (;;) {
-    summary = await describe(client, streamName);
-    // UPDATING streams accept reads and writes (a reshard in progress).
-    if (summary?.StreamStatus === 'ACTIVE' || summary?.StreamStatus === 'UPDATING') {
-      return {
-        streamName,
-        streamArn: summary.StreamARN,
-        status: summary.StreamStatus,
-        openShardCount: summary.OpenShardCount,
-        created,
-      };
-    }
-    const waited = Date.now() - started;
-    if (waited >= timeoutMs) throw new StreamNotActiveError(streamName, summary?.StreamStatus, waited);
-    await sleep(Math.min(pollMs, timeoutMs - waited));
-  }
+  const { description, status, created } = await ensureActive(
+    {
+      describe: async () =>
+        (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+          .StreamDescriptionSummary,
+      isMissing: (error) => error instanceof ResourceNotFoundException,
+      statusOf: (summary) => summary.StreamStatus,
+      create: () =>
+        client.send(
+          new CreateStreamCommand({
+            StreamName: streamName,
+            ShardCount: resolveShardCount(options.shardCount),
+          }),
+        ),
+      isAlreadyCreated: (error) => error instanceof ResourceInUseException,
+    },
+    {
+      timeoutMs,
+      delayMs: (_attempt, remainingMs) => Math.min(pollMs, remainingMs),
+      timeoutError: (lastStatus, waitedMs) => new StreamNotActiveError(streamName, lastStatus, waitedMs),
+    },
+  );
+  return {
+    streamName,
+    streamArn: description.StreamARN,
+    status,
+    openShardCount: description.OpenShardCount,
+    created,
+  };
 }

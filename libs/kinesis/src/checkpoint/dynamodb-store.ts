@@ -1,11 +1,5 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  GetItemCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { sleep } from '../backoff.js';
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureLeaseTable } from '../lease/table-setup.js';
 import type { Checkpoint, CheckpointStore } from '../types.js';
 import { assertValidCheckpoint } from './validate.js';
 
@@ -121,42 +115,7 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
     return tableName;
   }
 
-  private async ensureTable(tableName: string): Promise<void> {
-    if ((await this.tableStatus(tableName)) === undefined) {
-      try {
-        await this.client.send(
-          new CreateTableCommand({
-            TableName: tableName,
-            AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
-            KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-        );
-      } catch (error) {
-        // Another store (here or in another process) created it first: wait for it like for ours.
-        if ((error as Error).name !== 'ResourceInUseException') throw error;
-      }
-    }
-    const deadline = Date.now() + this.tableActiveTimeoutMs;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-      const status = await this.tableStatus(tableName);
-      if (status === 'ACTIVE' || status === 'UPDATING') return; // UPDATING tables serve reads and writes
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `DynamoDB table "${tableName}" is not ACTIVE after ${this.tableActiveTimeoutMs} ms (status: ${status ?? 'missing'})`,
-        );
-      }
-      await sleep(delay);
-    }
-  }
-
-  private async tableStatus(tableName: string): Promise<string | undefined> {
-    try {
-      const { Table } = await this.client.send(new DescribeTableCommand({ TableName: tableName }));
-      return Table?.TableStatus ?? 'UNKNOWN';
-    } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') return undefined;
-      throw error;
-    }
+  private ensureTable(tableName: string): Promise<void> {
+    return ensureLeaseTable(this.client, tableName, this.tableActiveTimeoutMs); // the lease table's schema
   }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BackoffOptions } from '../backoff.js';
 import { MemoryCheckpointStore, withRetries } from '../checkpoint/index.js';
+import { CoalescedRun } from '../coalesced-run.js';
 import { readerEndOf, type LeaseEvent } from '../lease/lease-callbacks.js';
 import { consumerLeaseCoordinator, type LeaseCoordinator } from '../lease/lease-coordinator.js';
 import type { LeaseOptions } from '../lease/lease-options.js';
@@ -84,9 +85,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** With `fanOut`: the registered consumer's ARN, known after start(). */
   private consumerArn: string | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
   private running = false;
+  private readonly syncs = new CoalescedRun(() => this.sync(), {
+    enabled: () => this.running,
+    onError: (error) => this.reportError(error),
+  });
 
   constructor(private readonly options: ConsumerOptions) {
     super();
@@ -154,28 +157,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     clearInterval(this.syncTimer);
     await this.leases?.stopTaking();
     for (const { reader } of this.readers.values()) reader.stop();
-    await this.syncing?.catch(() => undefined);
+    await this.syncs.current?.catch(() => undefined);
     await Promise.all([...this.readers.values()].map((r) => r.done));
     await this.leases?.close(); // after the readers' last checkpoints: gives the leases up
   }
 
   /** Runs a shard sync now, or once more after the one in progress. */
   requestSync(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
-    }
-    this.syncing = this.sync()
-      .catch((error) => this.reportError(error))
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.syncAgain) {
-          this.syncAgain = false;
-          void this.requestSync();
-        }
-      });
-    return this.syncing;
+    return this.syncs.request();
   }
 
   private async sync(): Promise<void> {

@@ -12,31 +12,42 @@ export function toUserRecords(records: _Record[]): KinesisRecord[] {
     const data = Buffer.from(record.Data!.buffer, record.Data!.byteOffset, record.Data!.byteLength);
     const sequenceNumber = record.SequenceNumber!;
     const approximateArrivalTimestamp = record.ApproximateArrivalTimestamp ?? new Date(0);
-    const subRecords = isAggregated(data) ? deaggregate(data) : undefined;
-    if (!subRecords) {
-      out.push({
-        data,
-        partitionKey: record.PartitionKey!,
-        sequenceNumber,
-        subSequenceNumber: 0,
-        aggregated: false,
-        approximateArrivalTimestamp,
-      });
+    const subRecords = subRecordsOf(data, sequenceNumber, approximateArrivalTimestamp);
+    if (subRecords) {
+      for (const sub of subRecords) out.push(sub);
       continue;
     }
-    subRecords.forEach((sub, index) =>
-      out.push({
-        data: sub.data,
-        partitionKey: sub.partitionKey,
-        ...(sub.explicitHashKey !== undefined ? { explicitHashKey: sub.explicitHashKey } : {}),
-        sequenceNumber,
-        subSequenceNumber: index,
-        aggregated: true,
-        approximateArrivalTimestamp,
-      }),
-    );
+    out.push({
+      data,
+      partitionKey: record.PartitionKey!,
+      sequenceNumber,
+      subSequenceNumber: 0,
+      aggregated: false,
+      approximateArrivalTimestamp,
+    });
   }
   return out;
+}
+
+/**
+ * A KPL aggregate's sub-records as user records: they share the aggregate's sequence number and arrival time,
+ * sub-sequence = index. Undefined when `data` is no aggregate, or one that does not check out (MD5, protobuf).
+ */
+export function subRecordsOf(
+  data: Buffer,
+  sequenceNumber: string,
+  approximateArrivalTimestamp: Date,
+): KinesisRecord[] | undefined {
+  const subRecords = isAggregated(data) ? deaggregate(data) : undefined;
+  return subRecords?.map((sub, index) => ({
+    data: sub.data,
+    partitionKey: sub.partitionKey,
+    ...(sub.explicitHashKey !== undefined ? { explicitHashKey: sub.explicitHashKey } : {}),
+    sequenceNumber,
+    subSequenceNumber: index,
+    aggregated: true,
+    approximateArrivalTimestamp,
+  }));
 }
 
 /** Orders (sequence, sub-sequence) positions; sequence numbers are decimal strings of up to 128 bits. */

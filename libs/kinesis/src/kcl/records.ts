@@ -1,4 +1,4 @@
-import { deaggregate, isAggregated } from '../aggregation/index.js';
+import { subRecordsOf } from '../consumer/records.js';
 import type { KinesisRecord } from '../types.js';
 import type { KclRecord } from './protocol.js';
 
@@ -18,19 +18,9 @@ export function fromKclRecords(records: KclRecord[] = []): KinesisRecord[] {
     const data = Buffer.from(record.data ?? '', 'base64');
     const { partitionKey, sequenceNumber } = record;
     const approximateArrivalTimestamp = new Date(record.approximateArrivalTimestamp ?? 0);
-    const subRecords = isAggregated(data) ? deaggregate(data) : undefined;
+    const subRecords = subRecordsOf(data, sequenceNumber, approximateArrivalTimestamp);
     if (subRecords) {
-      subRecords.forEach((sub, index) =>
-        out.push({
-          data: sub.data,
-          partitionKey: sub.partitionKey,
-          ...(sub.explicitHashKey !== undefined ? { explicitHashKey: sub.explicitHashKey } : {}),
-          sequenceNumber,
-          subSequenceNumber: index,
-          aggregated: true,
-          approximateArrivalTimestamp,
-        }),
-      );
+      for (const sub of subRecords) out.push(sub);
       continue;
     }
     const subSequenceNumber = record.subSequenceNumber ?? 0;

@@ -1,3 +1,4 @@
+import { CoalescedRun } from '../coalesced-run.js';
 import type { Logger } from '../logger.js';
 import type { CheckpointStore, StartPosition } from '../types.js';
 import type { ShardInfo } from '../consumer/shard-lister.js';
@@ -36,8 +37,11 @@ export class LeaseCoordinator {
   private known = new Map<string, Lease>();
   private readonly requested: HandoffRequests;
   private readonly timers: { renew?: NodeJS.Timeout; take?: NodeJS.Timeout } = {};
-  private taking: Promise<void> | undefined;
-  private takeAgain = false;
+  /** Table scans, one at a time: from the timer, and at once after creating leases. */
+  private readonly takes = new CoalescedRun(() => this.takeCycle(), {
+    enabled: () => this.state === 'running',
+    onError: (error) => this.report(error),
+  });
   private renewing: Promise<void> | undefined;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
 
@@ -76,14 +80,14 @@ export class LeaseCoordinator {
       this.requested.size > 0
         ? Math.min(this.o.takeIntervalMs, Math.ceil(this.o.renewIntervalMs / 2))
         : this.o.takeIntervalMs;
-    this.loop('take', takeInterval, () => this.requestTake());
+    this.loop('take', takeInterval, () => this.takes.request());
   }
 
   /** Creates leases for listed shards that have none (parents first), then scans to take them. */
   async syncShards(shards: ShardInfo[]): Promise<void> {
     for (const [, h] of this.held.entries()) h.idle = false;
     const created = await createMissingLeases(this.table, shards, this.known, this.o.initialPosition);
-    if (created > 0) await this.requestTake();
+    if (created > 0) await this.takes.request();
     else this.ensureReaders();
   }
 
@@ -96,7 +100,7 @@ export class LeaseCoordinator {
   async stopTaking(): Promise<void> {
     if (this.state === 'running') this.state = 'draining';
     clearTimeout(this.timers.take);
-    await this.taking;
+    await this.takes.current;
   }
 
   /** Stops renewing and gives every lease up (others take them at once instead of after the failover time). */
@@ -120,25 +124,6 @@ export class LeaseCoordinator {
       const stopped = this.state === 'closed' || (name === 'take' && this.state !== 'running');
       if (!stopped) this.loop(name, intervalMs, run);
     }, intervalMs());
-  }
-
-  /** Runs a scan now, or once more after the one in progress (it may have missed a lease just created). */
-  private requestTake(): Promise<void> {
-    if (this.state !== 'running') return Promise.resolve();
-    if (this.taking) {
-      this.takeAgain = true;
-      return this.taking;
-    }
-    this.taking = this.takeCycle()
-      .catch((error) => this.report(error))
-      .finally(() => {
-        this.taking = undefined;
-        if (this.takeAgain) {
-          this.takeAgain = false;
-          void this.requestTake();
-        }
-      });
-    return this.taking;
   }
 
   private async takeCycle(): Promise<void> {

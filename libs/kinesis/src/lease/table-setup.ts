@@ -1,26 +1,10 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { sleep } from '../backoff.js';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureActive } from '../ensure-active.js';
 import { LEASE_KEY } from './lease.js';
 
 /** The table name DynamoDBCheckpointStore uses by default, so leases and a plain checkpoint store agree. */
 export function leaseTableName(appName: string, streamName: string): string {
   return `${appName}-${streamName}`;
-}
-
-async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
-  try {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return Table?.TableStatus ?? 'UNKNOWN';
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
 }
 
 /**
@@ -32,29 +16,34 @@ export async function ensureLeaseTable(
   tableName: string,
   timeoutMs: number,
 ): Promise<void> {
-  if ((await tableStatus(client, tableName)) === undefined) {
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          AttributeDefinitions: [{ AttributeName: LEASE_KEY, AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: LEASE_KEY, KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-    const status = await tableStatus(client, tableName);
-    if (status === 'ACTIVE' || status === 'UPDATING') return; // UPDATING tables serve reads and writes
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `DynamoDB table "${tableName}" is not ACTIVE after ${timeoutMs} ms (status: ${status ?? 'missing'})`,
-      );
-    }
-    await sleep(delay);
-  }
+  await ensureActive(
+    {
+      // The status is all this needs of the description.
+      describe: async () => {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+        return Table?.TableStatus ?? 'UNKNOWN';
+      },
+      // By name, not instanceof: errors from another copy of the SDK (or a test's fault injection) count too.
+      isMissing: (error) => (error as Error)?.name === 'ResourceNotFoundException',
+      statusOf: (status) => status,
+      create: () =>
+        client.send(
+          new CreateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: [{ AttributeName: LEASE_KEY, AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: LEASE_KEY, KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        ),
+      isAlreadyCreated: (error) => (error as Error)?.name === 'ResourceInUseException',
+    },
+    {
+      timeoutMs,
+      delayMs: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
+      timeoutError: (status) =>
+        new Error(
+          `DynamoDB table "${tableName}" is not ACTIVE after ${timeoutMs} ms (status: ${status ?? 'missing'})`,
+        ),
+    },
+  );
 }
