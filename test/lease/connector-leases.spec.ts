@@ -3,8 +3,6 @@
  * every record is emitted exactly once overall, by both. Without leases each would drain every shard (and a
  * connector without a checkpoint store is refused).
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Connector,
   StringTransformer,
@@ -13,10 +11,10 @@ import {
   type Emitter,
   type FailedItem,
 } from '../../libs/connector/src/index.js';
-import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
-import { dynamoClient, eventually, kinesisClient, uniqueName } from '../support/harness.js';
+import { silentLogger } from '../../libs/kinesis/src/index.js';
+import { eventually } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';
-import { handledCounts } from './fixtures.js';
+import { awsClients, handledCounts, leaseStream } from './fixtures.js';
 import { leaseCounts, serviceLeases, settled } from './service-fixtures.js';
 
 /** Keeps the emitted models (emitters themselves are tested elsewhere). */
@@ -30,24 +28,12 @@ class CollectingEmitter implements Emitter<string> {
 }
 
 describe('connectors sharing a stream through leases', () => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
   const connectors: Connector<string>[] = [];
-
-  beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
-  });
-  afterAll(async () => {
-    await Promise.all(connectors.map((c) => c.stop()));
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const clients = awsClients('kinesalite', () => Promise.all(connectors.map((c) => c.stop())));
 
   it('two connectors hold 2 leases each; 200 records are each emitted once, by both', async () => {
-    const streamName = uniqueName('lease-connector');
-    const appName = uniqueName('archive');
-    await ensureStream(kinesis, streamName, { shardCount: 4 });
+    const { kinesis, dynamo } = clients;
+    const { streamName, appName } = await leaseStream(kinesis, 'lease-connector', 4, 'archive');
     const deadLetters: DeadLetterEntry[] = [];
     const emitters = ['connector-a', 'connector-b'].map((workerId) => {
       const emitter = new CollectingEmitter();

@@ -4,54 +4,29 @@
  * its share by cooperative handoff, and every record put is handled. A record is handled twice only across
  * the failover, and only if it was in the killed worker's last, uncheckpointed batch of its shard.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ensureStream, leaseTableName, measureSettle } from '../../libs/kinesis/src/index.js';
-import { dynamoClient, eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
-import {
-  FAILOVER_MS,
-  handledCounts,
-  leaseWorker,
-  startWriter,
-  TAKE_INTERVAL_MS,
-  type LeaseWorker,
-} from './fixtures.js';
+import { eventually, kinesisEndpoint } from '../support/harness.js';
+import { FAILOVER_MS, handledCounts, leaseSuite, TAKE_INTERVAL_MS } from './fixtures.js';
 import { LeaseWorkerProcess, transpileKinesisLib } from './worker-process.js';
 
 describe('a lease worker killed with SIGKILL (kinesalite)', () => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
+  const lease = leaseSuite();
   let lib: ReturnType<typeof transpileKinesisLib> | undefined;
-  const workers: LeaseWorker[] = [];
-  let writer: ReturnType<typeof startWriter> | undefined;
   let child: LeaseWorkerProcess | undefined;
   beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
     lib = transpileKinesisLib();
   });
   afterEach(async () => {
-    await writer?.stop().catch(() => undefined);
     await child?.kill();
-    await Promise.all(workers.splice(0).map((w) => w.consumer.stop()));
   });
   afterAll(() => {
-    kinesis.destroy();
-    dynamo.destroy();
     lib?.remove();
   });
 
   it('its shards are taken within the failover time, a joining worker gets its share, every record handled', async () => {
-    const streamName = uniqueName('lease-kill');
-    const appName = uniqueName('app');
-    const tableName = leaseTableName(appName, streamName);
-    await ensureStream(kinesis, streamName, { shardCount: 6 });
-    writer = startWriter(kinesis, streamName);
-    const worker = (workerId: string) => {
-      const w = leaseWorker({ kinesis, dynamo, streamName, appName, workerId });
-      workers.push(w);
-      return w;
-    };
+    const stream = await lease.stream('lease-kill', 6);
+    const { streamName, appName } = stream;
+    lease.write(stream);
+    const worker = (workerId: string) => lease.worker(stream, workerId);
 
     const startedAt = Date.now();
     child = new LeaseWorkerProcess({
@@ -67,13 +42,7 @@ describe('a lease worker killed with SIGKILL (kinesalite)', () => {
     });
     const [w1, w2] = [worker('w1'), worker('w2')];
     await Promise.all([w1.consumer.start(), w2.consumer.start()]);
-    const settled = await measureSettle({
-      dynamoClient: dynamo,
-      tableName,
-      workers: ['child', 'w1', 'w2'],
-      startedAt,
-      timeoutMs: 30_000,
-    });
+    const settled = await lease.settle(stream, ['child', 'w1', 'w2'], { startedAt, timeoutMs: 30_000 });
     const childShards = settled.assignment.owners.child;
     expect(childShards).toHaveLength(2);
     // Kill it mid-batch: it checkpointed on each of its shards, and handled a batch it has not checkpointed yet.
@@ -88,13 +57,7 @@ describe('a lease worker killed with SIGKILL (kinesalite)', () => {
     const killedAt = Date.now();
     await child.kill('SIGKILL');
 
-    const recovered = await measureSettle({
-      dynamoClient: dynamo,
-      tableName,
-      workers: ['w1', 'w2'],
-      startedAt: killedAt,
-      timeoutMs: 20_000,
-    });
+    const recovered = await lease.settle(stream, ['w1', 'w2'], { startedAt: killedAt, timeoutMs: 20_000 });
     // Expired FAILOVER_MS after its last renewal as each survivor saw it (scans every TAKE_INTERVAL_MS).
     expect(recovered.elapsedMs).toBeLessThan(FAILOVER_MS + 2 * TAKE_INTERVAL_MS + 1_500);
     await eventually(
@@ -107,12 +70,7 @@ describe('a lease worker killed with SIGKILL (kinesalite)', () => {
     const joinedAt = Date.now();
     const w3 = worker('w3');
     await w3.consumer.start();
-    const rebalanced = await measureSettle({
-      dynamoClient: dynamo,
-      tableName,
-      workers: ['w1', 'w2', 'w3'],
-      startedAt: joinedAt,
-    });
+    const rebalanced = await lease.settle(stream, ['w1', 'w2', 'w3'], { startedAt: joinedAt });
     expect(rebalanced.assignment.owners.w3).toHaveLength(2);
     // Both by handoff (nothing was free): the holders drained, checkpointed and handed over.
     const handedToW3 = () =>
@@ -124,16 +82,11 @@ describe('a lease worker killed with SIGKILL (kinesalite)', () => {
         .sort(),
     ).toEqual([...rebalanced.assignment.owners.w3].sort());
 
-    const written = await writer.stop();
     const childData = child.records().map((r) => r.data);
-    const all = () => [childData, ...workers.map((w) => w.recorder.datas())];
-    await eventually(() => handledCounts(...all()).size >= written, {
-      timeoutMs: 30_000,
-      message: `${written} records`,
-    });
-    await Promise.all(workers.map((w) => w.consumer.stop()));
+    const written = await lease.allHandled({ timeoutMs: 30_000, elsewhere: childData });
+    await lease.stopWorkers();
 
-    const counts = handledCounts(...all());
+    const counts = handledCounts(childData, lease.handled());
     expect(counts.size).toBe(written); // every record put was handled
     const uncheckpointed = new Set([...child.uncheckpointed().values()].flat());
     const twice = [...counts].filter(([, n]) => n > 1).map(([data]) => data);
@@ -141,7 +94,7 @@ describe('a lease worker killed with SIGKILL (kinesalite)', () => {
     expect(twice.length).toBeGreaterThan(0);
     expect(twice.filter((data) => !uncheckpointed.has(data))).toEqual([]);
     expect([...counts.values()].every((n) => n <= 2)).toBe(true);
-    for (const w of workers) expect(w.recorder.calls('leaseLost')).toEqual([]);
+    for (const w of lease.workers) expect(w.recorder.calls('leaseLost')).toEqual([]);
     console.info(
       `3 workers (one a child process) settled in ${settled.elapsedMs} ms; recovered from SIGKILL in ` +
         `${recovered.elapsedMs} ms (failover ${FAILOVER_MS} ms); a joining worker got its share in ` +

@@ -4,47 +4,19 @@
  * renewal is then refused, its processor gets leaseLost, and the stuck batch's checkpoint is refused: that
  * batch is all that is handled twice.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ensureStream } from '../../libs/kinesis/src/index.js';
-import { dynamoClient, eventually, kinesisClient, uniqueName } from '../support/harness.js';
-import { FAILOVER_MS, handledCounts, leaseWorker, startWriter, type LeaseWorker } from './fixtures.js';
+import { eventually } from '../support/harness.js';
+import { FAILOVER_MS, handledCounts, leaseSuite } from './fixtures.js';
 
 describe('a cooperative handoff that does not complete (kinesalite)', () => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
-  const workers: LeaseWorker[] = [];
-  let writer: ReturnType<typeof startWriter> | undefined;
-  beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
-  });
-  afterEach(async () => {
-    await writer?.stop().catch(() => undefined);
-    await Promise.all(workers.splice(0).map((w) => w.consumer.stop()));
-  });
-  afterAll(() => {
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const lease = leaseSuite();
 
   it('the requester takes the lease after the handoff timeout; the stuck holder gets leaseLost', async () => {
-    const streamName = uniqueName('lease-stuck');
-    const appName = uniqueName('app');
-    await ensureStream(kinesis, streamName, { shardCount: 2 });
-    writer = startWriter(kinesis, streamName, { batch: 10, pauseMs: 30 });
+    const stream = await lease.stream('lease-stuck', 2);
+    lease.write(stream, { batch: 10, pauseMs: 30 });
     let stuck = false;
     let unstick!: () => void;
     const gate = new Promise<void>((resolve) => (unstick = resolve));
-    const w1 = leaseWorker({
-      kinesis,
-      dynamo,
-      streamName,
-      appName,
-      workerId: 'w1',
-      recording: { onBatch: () => (stuck ? gate : undefined) },
-    });
-    workers.push(w1);
+    const w1 = lease.worker(stream, 'w1', { recording: { onBatch: () => (stuck ? gate : undefined) } });
     await w1.consumer.start();
     await eventually(() => w1.consumer.activeShardIds().length === 2, { message: 'w1 reading both shards' });
     const batches = () => w1.recorder.calls('processRecords').length;
@@ -53,8 +25,7 @@ describe('a cooperative handoff that does not complete (kinesalite)', () => {
     await eventually(() => batches() >= before + 2, { message: 'w1 stuck in a batch' });
 
     const joinedAt = Date.now();
-    const w2 = leaseWorker({ kinesis, dynamo, streamName, appName, workerId: 'w2' });
-    workers.push(w2);
+    const w2 = lease.worker(stream, 'w2');
     await w2.consumer.start();
     await eventually(() => w2.events.some((e) => e.event === 'leaseTaken'), {
       timeoutMs: FAILOVER_MS * 4,
@@ -75,11 +46,9 @@ describe('a cooperative handoff that does not complete (kinesalite)', () => {
     expect(w1.recorder.calls('shutdownRequested', taken.shardId)).toEqual([]);
     await eventually(() => w2.recorder.calls('processRecords', taken.shardId).length > 0);
 
-    const written = await writer.stop();
-    const all = () => workers.flatMap((w) => w.recorder.datas());
-    await eventually(() => new Set(all()).size >= written, { message: `${written} records` });
-    await Promise.all(workers.map((w) => w.consumer.stop()));
-    const counts = handledCounts(all());
+    const written = await lease.allHandled();
+    await lease.stopWorkers();
+    const counts = handledCounts(lease.handled());
     expect(counts.size).toBe(written);
     // Twice: at most the stuck batch of the taken shard (its checkpoint was refused).
     const stuckBatch = w1.recorder.calls('processRecords', taken.shardId).at(-1)!.count!;

@@ -4,56 +4,20 @@
  * reader stops. The thief never renews: after the failover time the worker takes the lease back and resumes
  * at the last stored checkpoint, so only the refused batch is handled twice and nothing is lost.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  ensureStream,
-  LeaseLostError,
-  LeaseTable,
-  leaseTableName,
-  type Lease,
-} from '../../libs/kinesis/src/index.js';
-import {
-  dynamoClient,
-  eventually,
-  KINESIS_EMULATORS,
-  kinesisClient,
-  uniqueName,
-} from '../support/harness.js';
-import { FAILOVER_MS, handledCounts, leaseWorker, startWriter, type LeaseWorker } from './fixtures.js';
+import { LeaseLostError, LeaseTable, type Lease } from '../../libs/kinesis/src/index.js';
+import { eventually, KINESIS_EMULATORS } from '../support/harness.js';
+import { FAILOVER_MS, handledCounts, leaseSuite } from './fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('a lease lost while reading, on %s', (emulator) => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
-  let worker: LeaseWorker | undefined;
-  let writer: ReturnType<typeof startWriter> | undefined;
-  beforeAll(() => {
-    kinesis = kinesisClient(emulator);
-    dynamo = dynamoClient();
-  });
-  afterEach(async () => {
-    await writer?.stop().catch(() => undefined);
-    await worker?.consumer.stop();
-  });
-  afterAll(() => {
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const lease = leaseSuite(emulator);
 
   it('stops the reader with leaseLost, refuses its checkpoint, and re-reads from the checkpoint after failover', async () => {
-    const streamName = uniqueName('lease-lost');
-    const appName = uniqueName('app');
-    await ensureStream(kinesis, streamName, { shardCount: 1 });
-    const table = new LeaseTable({ client: dynamo, tableName: leaseTableName(appName, streamName) });
-    writer = startWriter(kinesis, streamName, { batch: 10, pauseMs: 20 });
+    const stream = await lease.stream('lease-lost', 1);
+    const table = new LeaseTable({ client: lease.dynamo, tableName: stream.tableName });
+    lease.write(stream, { batch: 10, pauseMs: 20 });
     let stolen: { lease: Lease; at: number } | undefined;
     let batches = 0;
-    worker = leaseWorker({
-      kinesis,
-      dynamo,
-      streamName,
-      appName,
-      workerId: 'w1',
+    const w1 = lease.worker(stream, 'w1', {
       recording: {
         // The fourth batch: another worker takes the lease between handling and checkpointing.
         onBatch: async (shardId) => {
@@ -63,7 +27,6 @@ describe.each(KINESIS_EMULATORS)('a lease lost while reading, on %s', (emulator)
         },
       },
     });
-    const w1 = worker;
     await w1.consumer.start();
     await eventually(() => stolen !== undefined, { message: 'the steal' });
     const shardId = stolen!.lease.leaseKey;
@@ -86,11 +49,12 @@ describe.each(KINESIS_EMULATORS)('a lease lost while reading, on %s', (emulator)
     const retakenAfter =
       w1.events.find((e) => e.event === 'leaseTaken' && e.at > stolen!.at)!.at - stolen!.at;
     expect(retakenAfter).toBeGreaterThanOrEqual(FAILOVER_MS);
+    // The reader starts after the leaseTaken event (it loads the checkpoint first): wait for its initialize.
+    await eventually(() => w1.recorder.calls('initialize').length >= 2, { message: 'the reader restarted' });
     const restarted = w1.recorder.calls('initialize').at(-1)!;
     expect(restarted.startedFrom).toBe(stolen!.lease.checkpoint!.sequenceNumber);
 
-    const written = await writer.stop();
-    await eventually(() => new Set(w1.recorder.datas()).size >= written, { message: `${written} records` });
+    const written = await lease.allHandled();
     await w1.consumer.stop();
     const counts = handledCounts(w1.recorder.datas());
     expect(counts.size).toBe(written);

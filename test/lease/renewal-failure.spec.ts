@@ -4,38 +4,22 @@
  * leaseLost. Once DynamoDB answers again, the lease (nobody took it) is still in its name: the worker takes it
  * back at its next scan and resumes at its checkpoint; nothing is lost.
  */
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ensureStream } from '../../libs/kinesis/src/index.js';
 import { injectFaults, serviceError } from '../support/faults.js';
-import { dynamoClient, eventually, kinesisClient, uniqueName } from '../support/harness.js';
-import { FAILOVER_MS, handledCounts, leaseWorker, startWriter, type LeaseWorker } from './fixtures.js';
+import { eventually } from '../support/harness.js';
+import { FAILOVER_MS, handledCounts, leaseSuite } from './fixtures.js';
 
 describe('lease renewals failing (kinesalite)', () => {
-  let kinesis: KinesisClient;
-  let worker: LeaseWorker | undefined;
-  let writer: ReturnType<typeof startWriter> | undefined;
-  const dynamo = dynamoClient();
-  beforeAll(() => (kinesis = kinesisClient('kinesalite')));
-  afterEach(async () => {
-    await writer?.stop().catch(() => undefined);
-    await worker?.consumer.stop();
-  });
-  afterAll(() => {
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const lease = leaseSuite();
 
   it('stops reading with leaseLost after the failover time, then takes the lease back', async () => {
-    const streamName = uniqueName('lease-renew');
-    await ensureStream(kinesis, streamName, { shardCount: 1 });
-    writer = startWriter(kinesis, streamName, { batch: 10, pauseMs: 30 });
-    worker = leaseWorker({ kinesis, dynamo, streamName, appName: uniqueName('app'), workerId: 'w1' });
-    const w1 = worker;
+    const stream = await lease.stream('lease-renew', 1);
+    lease.write(stream, { batch: 10, pauseMs: 30 });
+    const w1 = lease.worker(stream, 'w1');
     await w1.consumer.start();
     await eventually(() => w1.recorder.records.length > 0, { message: 'reading' });
 
     const failingSince = Date.now();
-    const faults = injectFaults(dynamo, {
+    const faults = injectFaults(lease.dynamo, {
       UpdateItem: async () => {
         throw serviceError('InternalServerError', 'injected', 'server');
       },
@@ -57,8 +41,7 @@ describe('lease renewals failing (kinesalite)', () => {
       message: 'the lease taken back',
     });
     await eventually(() => w1.consumer.activeShardIds().length === 1);
-    const written = await writer.stop();
-    await eventually(() => new Set(w1.recorder.datas()).size >= written, { message: `${written} records` });
+    const written = await lease.allHandled();
     expect(handledCounts(w1.recorder.datas()).size).toBe(written);
   });
 });

@@ -3,44 +3,19 @@
  * read, yet nobody takes them until the parent's lease is checkpointed at SHARD_END; then every record is
  * handled once, children after their parent.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamSummaryCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  ensureStream,
-  LeaseTable,
-  leaseTableName,
-  listShards,
-  measureSettle,
-  sleep,
-  type Lease,
-} from '../../libs/kinesis/src/index.js';
-import { dynamoClient, eventually, kinesisClient, uniqueName } from '../support/harness.js';
-import { handledCounts, leaseWorker, startWriter, TAKE_INTERVAL_MS, type LeaseWorker } from './fixtures.js';
+import { DescribeStreamSummaryCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { LeaseTable, listShards, sleep, type Lease } from '../../libs/kinesis/src/index.js';
+import { eventually } from '../support/harness.js';
+import { handledCounts, leaseSuite, TAKE_INTERVAL_MS } from './fixtures.js';
 
 describe('a split under leases (kinesalite)', () => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
-  const workers: LeaseWorker[] = [];
-  let writer: ReturnType<typeof startWriter> | undefined;
-  beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
-  });
-  afterEach(async () => {
-    await writer?.stop().catch(() => undefined);
-    await Promise.all(workers.splice(0).map((w) => w.consumer.stop()));
-  });
-  afterAll(() => {
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const lease = leaseSuite();
 
   it("children's leases are taken only after the parent's is checkpointed at SHARD_END", async () => {
-    const streamName = uniqueName('lease-split');
-    const appName = uniqueName('app');
-    const tableName = leaseTableName(appName, streamName);
-    const table = new LeaseTable({ client: dynamo, tableName });
-    await ensureStream(kinesis, streamName, { shardCount: 2 });
+    const { kinesis, dynamo, workers } = lease;
+    const stream = await lease.stream('lease-split', 2);
+    const { streamName } = stream;
+    const table = new LeaseTable({ client: dynamo, tableName: stream.tableName });
     const [parent] = await listShards(kinesis, streamName);
     let childIds: string[] = [];
     /** The children's leases, seen while the parent's shardEnded was held back. */
@@ -57,30 +32,23 @@ describe('a split under leases (kinesalite)', () => {
       childrenWhileParentOpen = (await table.list()).filter((l) => childIds.includes(l.leaseKey));
     };
     for (const workerId of ['w1', 'w2']) {
-      workers.push(
-        leaseWorker({
-          kinesis,
-          dynamo,
-          streamName,
-          appName,
-          workerId,
-          consumer: { shardSyncIntervalMs: 300 },
-          wrap: (shardId, recording) =>
-            shardId !== parent.shardId
-              ? recording
-              : {
-                  ...recording,
-                  shardEnded: async (input) => {
-                    await holdParentEnd();
-                    await recording.shardEnded(input);
-                  },
+      lease.worker(stream, workerId, {
+        consumer: { shardSyncIntervalMs: 300 },
+        wrap: (shardId, recording) =>
+          shardId !== parent.shardId
+            ? recording
+            : {
+                ...recording,
+                shardEnded: async (input) => {
+                  await holdParentEnd();
+                  await recording.shardEnded(input);
                 },
-        }),
-      );
+              },
+      });
     }
-    writer = startWriter(kinesis, streamName, { batch: 10, pauseMs: 30 });
+    lease.write(stream, { batch: 10, pauseMs: 30 });
     await Promise.all(workers.map((w) => w.consumer.start()));
-    await measureSettle({ dynamoClient: dynamo, tableName, workers: ['w1', 'w2'] });
+    await lease.settle(stream, ['w1', 'w2']);
     await eventually(() =>
       workers.some((w) => w.recorder.calls('processRecords', parent.shardId).length > 0),
     );
@@ -109,13 +77,8 @@ describe('a split under leases (kinesalite)', () => {
       message: 'both children read',
     });
 
-    const written = await writer.stop();
-    const all = () => workers.flatMap((w) => w.recorder.datas());
-    await eventually(() => new Set(all()).size >= written, {
-      timeoutMs: 30_000,
-      message: `${written} records`,
-    });
-    await Promise.all(workers.map((w) => w.consumer.stop()));
+    const written = await lease.allHandled({ timeoutMs: 30_000 });
+    await lease.stopWorkers();
 
     expect(childrenWhileParentOpen.map((l) => [l.leaseKey, l.leaseOwner, l.parentShardIds])).toEqual(
       childIds.map((c) => [c, undefined, [parent.shardId]]),
@@ -125,7 +88,7 @@ describe('a split under leases (kinesalite)', () => {
       expect(Math.min(...calls('initialize', child).map((e) => e.at))).toBeGreaterThanOrEqual(parentEnded);
     }
     expect((await table.get(parent.shardId))!.checkpoint?.sequenceNumber).toBe('SHARD_END');
-    const counts = handledCounts(all());
+    const counts = handledCounts(lease.handled());
     expect(counts.size).toBe(written);
     expect([...counts.values()].filter((n) => n > 1)).toEqual([]);
   });

@@ -4,14 +4,12 @@
  * partition key, so the client is pinned on `role:math,cmd:*` (one topic per cmd) and the cmds are chosen so that
  * every shard carries two topics. Without the option passed to the Consumer, both listeners would serve every act.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ensureStream } from '../../libs/kinesis/src/index.js';
 import { actPartitionKey, resolveOptions } from '../../libs/seneca/src/index.js';
 import { act, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
 import { senecaTopic } from '../../libs/transport/src/seneca/index.js';
-import { dynamoClient, kinesisClient, uniqueName } from '../support/harness.js';
-import { leaseCounts, serviceLeases, settled, shardOfKey } from './service-fixtures.js';
+import { awsClients } from './fixtures.js';
+import { leaseCounts, serviceLeases, serviceStreams, settled, shardOfKey } from './service-fixtures.js';
 
 const CALLS_PER_CMD = 5;
 
@@ -41,32 +39,18 @@ function actionsOf(name: string, cmds: string[], served: Map<string, string[]>) 
 }
 
 describe('Seneca listeners sharing the act stream through leases', () => {
-  let kinesis: KinesisClient;
-  let dynamo: DynamoDBClient;
   let pool: SenecaPool | undefined;
-
-  beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
-  });
-  afterAll(async () => {
-    await pool?.closeAll();
-    kinesis.destroy();
-    dynamo.destroy();
-  });
+  const clients = awsClients('kinesalite', async () => pool?.closeAll());
 
   it('listeners with leases start at TRIM_HORIZON, like with a checkpoint store', () => {
-    const leases = serviceLeases(dynamo, 'app', 'w');
+    const leases = serviceLeases(clients.dynamo, 'app', 'w');
     expect(resolveOptions({ leases }, {}).startPosition).toEqual({ type: 'TRIM_HORIZON' });
     expect(resolveOptions({ leases }, {}).leases).toBe(leases);
   });
 
   it('two listeners hold 2 leases each; every act is answered and served once, by both', async () => {
-    const actStream = uniqueName('lease-seneca-act');
-    const resStream = uniqueName('lease-seneca-res');
-    const appName = uniqueName('seneca');
-    await ensureStream(kinesis, actStream, { shardCount: 4 });
-    await ensureStream(kinesis, resStream, { shardCount: 1 });
+    const { kinesis, dynamo } = clients;
+    const { actStream, resStream, appName } = await serviceStreams(kinesis, 'lease-seneca', 'seneca');
     const cmds = await cmdsCoveringShards(kinesis, actStream, 2);
     expect(cmds).toHaveLength(8);
     pool = new SenecaPool(testOptions(kinesis, actStream, resStream, { createStreams: false }));

@@ -2,17 +2,32 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import {
+  ensureStream,
   leaseTableName,
   measureSettle,
   partitionKeyToHashKey,
   type LeaseOptions,
   type SettleResult,
 } from '../../libs/kinesis/src/index.js';
+import { uniqueName } from '../support/harness.js';
 import { FAILOVER_MS, TAKE_INTERVAL_MS } from './fixtures.js';
 
 /** One instance's leases: same app (hence table) for all, its own worker id, failover 3 s, scans every 0.5 s. */
 export function serviceLeases(dynamoClient: DynamoDBClient, appName: string, workerId: string): LeaseOptions {
   return { dynamoClient, appName, workerId, failoverTimeMs: FAILOVER_MS, takeIntervalMs: TAKE_INTERVAL_MS };
+}
+
+/** A service's streams of its own, `<prefix>-act-…` (4 shards) and `<prefix>-res-…` (1), and its app `<appPrefix>-…`. */
+export async function serviceStreams(
+  kinesis: KinesisClient,
+  prefix: string,
+  appPrefix: string,
+): Promise<{ actStream: string; resStream: string; appName: string }> {
+  const actStream = uniqueName(`${prefix}-act`);
+  const resStream = uniqueName(`${prefix}-res`);
+  await ensureStream(kinesis, actStream, { shardCount: 4 });
+  await ensureStream(kinesis, resStream, { shardCount: 1 });
+  return { actStream, resStream, appName: uniqueName(appPrefix) };
 }
 
 /** Waits until exactly `workerIds` hold the stream's leases, evenly. */

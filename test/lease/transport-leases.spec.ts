@@ -3,39 +3,25 @@
  * each, and every request is served by exactly one of them. Without the option passed to the Consumer, both
  * would read every shard and each request would be handled twice.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { ensureStream } from '../../libs/kinesis/src/index.js';
-import { dynamoClient, kinesisClient, uniqueName } from '../support/harness.js';
+import { uniqueName } from '../support/harness.js';
 import { received, startClient, startService, type RunningService } from '../transport/fixtures.js';
-import { leaseCounts, serviceLeases, settled } from './service-fixtures.js';
+import { awsClients } from './fixtures.js';
+import { leaseCounts, serviceLeases, serviceStreams, settled } from './service-fixtures.js';
 
 describe('transport servers sharing the act stream through leases', () => {
-  let kinesis: AwsKinesisClient;
-  let dynamo: DynamoDBClient;
   const services: RunningService[] = [];
   let caller: { app: INestApplicationContext; client: ClientProxy } | undefined;
-
-  beforeAll(() => {
-    kinesis = kinesisClient('kinesalite');
-    dynamo = dynamoClient();
-  });
-  afterAll(async () => {
+  const clients = awsClients('kinesalite', async () => {
     await caller?.app.close();
     await Promise.all(services.map((s) => s.close()));
-    kinesis.destroy();
-    dynamo.destroy();
   });
 
   it('two servers hold 2 leases each; 40 requests are each answered and handled once, by both servers', async () => {
-    const actStream = uniqueName('lease-act');
-    const resStream = uniqueName('lease-res');
-    const appName = uniqueName('svc');
-    await ensureStream(kinesis, actStream, { shardCount: 4 });
-    await ensureStream(kinesis, resStream, { shardCount: 1 });
+    const { kinesis, dynamo } = clients;
+    const { actStream, resStream, appName } = await serviceStreams(kinesis, 'lease', 'svc');
     const base = { region: 'us-east-1', awsClient: kinesis, actStream, resStream };
 
     services.push(

@@ -4,7 +4,7 @@
  * shapes and custom$. Every test has streams of its own.
  */
 import { KINESIS_EMULATORS } from '../support/harness.js';
-import { act, interopWorlds, send, senecaActions, senecaSide, VALUES } from './interop-fixtures.js';
+import { act, interopWorlds, send, VALUES } from './interop-fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
   const world = interopWorlds(emulator);
@@ -34,8 +34,8 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
 
   it('a Nest client reaches a Seneca listener, unpinned and pinned', async () => {
     const w = world();
-    await w.senecaListener(senecaActions(senecaSide(), 'unpinned'));
-    await w.senecaListener(senecaActions(senecaSide(), 'pinned'), { pin: 'role:seneca,cmd:echo' });
+    await w.senecaService({}, { tag: 'unpinned' });
+    await w.senecaService({ pin: 'role:seneca,cmd:echo' }, { tag: 'pinned' });
     const unpinned = await w.nestCaller();
     const pinned = await w.nestCaller({ seneca: { pin: { role: 'seneca', cmd: 'echo' } } });
 
@@ -69,7 +69,7 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
 
   it('50 concurrent Nest -> Seneca calls: every answer goes to its own caller', async () => {
     const w = world();
-    await w.senecaListener(senecaActions(senecaSide()));
+    await w.senecaService();
     const caller = await w.nestCaller();
 
     const answers = await Promise.all(
@@ -99,7 +99,7 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
     const w = world();
     // Seneca's default `strict.result` fails an action whose result is a scalar; without it the scalar is
     // put on the wire as it is: a Nest caller gets it, a Seneca caller gets {}.
-    await w.senecaListener(senecaActions(senecaSide()), {}, { strict: { result: false } });
+    await w.senecaService({}, { senecaOptions: { strict: { result: false } } });
     const caller = await w.nestCaller();
     const senecaCaller = await w.senecaClient();
     const value = (kind: string) => send(caller, { role: 'seneca', cmd: 'value' }, { kind });
@@ -125,7 +125,7 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
 
   it("a Nest client's custom (options and custom$ of the data) reaches the Seneca action's meta", async () => {
     const w = world();
-    await w.senecaListener(senecaActions(senecaSide()));
+    await w.senecaService();
     const caller = await w.nestCaller({ seneca: { custom: { app: 'nest', trace: 'default' } } });
 
     const out = await send(caller, { role: 'seneca', cmd: 'meta' }, { custom$: { trace: 't2' } });

@@ -3,7 +3,7 @@
  * Seneca -> Nest -> Seneca chains (track kept, loops rejected). Every test has streams of its own.
  */
 import { eventually, KINESIS_EMULATORS } from '../support/harness.js';
-import { act, interopWorlds, ready, send, senecaActions, senecaSide } from './interop-fixtures.js';
+import { act, interopWorlds, ready, send, senecaSide } from './interop-fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('Seneca interop, delivery and chains, on %s', (emulator) => {
   const world = interopWorlds(emulator);
@@ -25,7 +25,7 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, delivery and chains, on %s', (
     });
 
     expect(probe.of('dup')).toBe(1);
-    expect((await w.replyShard()).filter((r) => r.body.id === request.body.id)).toHaveLength(1);
+    expect(await w.repliesTo(request.body.id)).toHaveLength(1);
   });
 
   /*
@@ -35,8 +35,7 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, delivery and chains, on %s', (
    */
   it('a Seneca listener runs a duplicated act once and answers it once', async () => {
     const w = world();
-    const side = senecaSide();
-    await w.senecaListener(senecaActions(side));
+    const side = await w.senecaService();
     const caller = await w.nestCaller();
 
     expect(await send(caller, { role: 'seneca', cmd: 'count' }, { marker: 'dup' })).toEqual({
@@ -52,13 +51,12 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, delivery and chains, on %s', (
     });
 
     expect(side.counter.of('dup')).toBe(1);
-    expect((await w.replyShard()).filter((r) => r.body.id === request.body.id)).toHaveLength(1);
+    expect(await w.repliesTo(request.body.id)).toHaveLength(1);
   });
 
   it('a Seneca listener does not answer a duplicate delivered while the action runs', async () => {
     const w = world();
-    const side = senecaSide();
-    await w.senecaListener(senecaActions(side));
+    const side = await w.senecaService();
     const caller = await w.nestCaller();
 
     const call = send(caller, { role: 'seneca', cmd: 'slow-count' }, { marker: 'in-flight' });

@@ -11,20 +11,35 @@ import {
   interopWorlds,
   rejection,
   send,
-  senecaActions,
-  senecaSide,
   sleep,
+  type InteropWorld,
 } from './interop-fixtures.js';
 
 /** After a handler ran, how long a reply it would have caused gets to show up (besides the barrier call). */
 const REPLY_GRACE_MS = 300;
+
+/**
+ * The fire-and-forget act `marker: 'forgotten'` (its handler has run) was put with sync false and got no reply:
+ * `barrier`, a later `count` call on the same topic (same act and res shards), is answered after it, and its
+ * answer is the only record of the reply shard.
+ */
+async function expectNoReplyToForgotten(w: InteropWorld, barrier: () => Promise<unknown>): Promise<void> {
+  const request = await w.actWhere((a) => a.marker === 'forgotten');
+  expect(request.body.sync).toBe(false);
+  expect(await barrier()).toEqual({ marker: 'barrier', count: 1 });
+  await sleep(REPLY_GRACE_MS);
+
+  const replies = await w.replyShard();
+  expect(replies.map((r) => r.body.res)).toEqual([{ marker: 'barrier', count: 1 }]);
+  expect(replies.some((r) => r.body.id === request.body.id)).toBe(false);
+}
 
 describe.each(KINESIS_EMULATORS)('Seneca interop, errors and fire-and-forget, on %s', (emulator) => {
   const world = interopWorlds(emulator);
 
   it('a failing Seneca action reaches a Nest caller with the code and message a Seneca caller sees', async () => {
     const w = world();
-    await w.senecaListener(senecaActions(senecaSide()));
+    await w.senecaService();
     const nest = await w.nestCaller();
     const seneca = await w.senecaClient();
 
@@ -72,24 +87,13 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, errors and fire-and-forget, on
 
     fireAndForget(caller, { role: 'nest', cmd: 'count', marker: 'forgotten' });
     await eventually(() => probe.of('forgotten') === 1, { message: 'the handler' });
-    const request = await w.actWhere((a) => a.marker === 'forgotten');
-    expect(request.body.sync).toBe(false);
-    // A later call on the same topic (same act and res shards): answered after the forgotten one ran.
-    expect(await act(caller, { role: 'nest', cmd: 'count', marker: 'barrier' })).toEqual({
-      marker: 'barrier',
-      count: 1,
-    });
-    await sleep(REPLY_GRACE_MS);
 
-    const replies = await w.replyShard();
-    expect(replies.map((r) => r.body.res)).toEqual([{ marker: 'barrier', count: 1 }]);
-    expect(replies.some((r) => r.body.id === request.body.id)).toBe(false);
+    await expectNoReplyToForgotten(w, () => act(caller, { role: 'nest', cmd: 'count', marker: 'barrier' }));
   });
 
   it('a fire-and-forget act from Nest (emit) runs the Seneca action and gets no reply record', async () => {
     const w = world();
-    const side = senecaSide();
-    await w.senecaListener(senecaActions(side));
+    const side = await w.senecaService();
     const caller = await w.nestCaller();
 
     await new Promise<void>((resolve, reject) =>
@@ -99,23 +103,15 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, errors and fire-and-forget, on
       }),
     );
     await eventually(() => side.counter.of('forgotten') === 1, { message: 'the action' });
-    const request = await w.actWhere((a) => a.marker === 'forgotten');
-    expect(request.body.sync).toBe(false);
-    expect(await send(caller, { role: 'seneca', cmd: 'count' }, { marker: 'barrier' })).toEqual({
-      marker: 'barrier',
-      count: 1,
-    });
-    await sleep(REPLY_GRACE_MS);
 
-    const replies = await w.replyShard();
-    expect(replies.map((r) => r.body.res)).toEqual([{ marker: 'barrier', count: 1 }]);
-    expect(replies.some((r) => r.body.id === request.body.id)).toBe(false);
+    await expectNoReplyToForgotten(w, () =>
+      send(caller, { role: 'seneca', cmd: 'count' }, { marker: 'barrier' }),
+    );
   });
 
   it('a Seneca caller ignores a reply with a foreign origin and times out with action_timeout', async () => {
     const w = world();
-    const side = senecaSide();
-    await w.senecaListener(senecaActions(side), { pin: 'role:seneca,cmd:hold' }); // never answers
+    const side = await w.senecaService({ pin: 'role:seneca,cmd:hold' }); // never answers
     const caller = await w.senecaClient({ pin: 'role:seneca,cmd:hold' });
     const topic = 'seneca_cmd_hold_role_seneca_';
 

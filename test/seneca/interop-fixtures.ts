@@ -6,28 +6,21 @@
 import 'reflect-metadata';
 import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import { Controller, Inject, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import {
-  ClientsModule,
-  Ctx,
-  MessagePattern,
-  Payload,
-  RpcException,
-  type ClientProxy,
-} from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, RpcException, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, partitionKeyToHashKey, silentLogger } from '../../libs/kinesis/src/index.js';
 import {
-  KinesisClient,
   KinesisContext,
   KinesisServer,
   newSenecaInstanceId,
   SenecaExceptionFilter,
+  type KinesisClient,
   type KinesisClientProxyOptions,
 } from '../../libs/transport/src/index.js';
 import { ready, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
 import { eventually, kinesisClient, uniqueName, type KinesisEmulator } from '../support/harness.js';
 import { readStream, type StoredRecord } from '../support/stream-reader.js';
+import { kinesisClientsModule, startClient, startMicroservice } from '../transport/fixtures.js';
 
 export { act, actError, ready, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
 
@@ -162,7 +155,7 @@ export class InteropWorld {
     class InteropModule {}
     const module: DynamicModule = {
       module: InteropModule,
-      imports: [ClientsModule.register([{ name: INNER, customClass: KinesisClient, options: inner }])],
+      imports: [kinesisClientsModule({ [INNER]: inner })],
       controllers: [InteropController],
       providers: [{ provide: PROBE, useValue: probe }],
     };
@@ -174,34 +167,23 @@ export class InteropWorld {
       logger: silentLogger,
       seneca: { instanceId },
     });
-    const app = await NestFactory.createMicroservice(module, { strategy: server, logger: false });
-    app.useGlobalFilters(new SenecaExceptionFilter());
+    const { app } = await startMicroservice(module, server, new SenecaExceptionFilter());
     this.apps.push(app);
-    await app.listen();
     return { server, probe, instanceId };
   }
 
-  /** A Nest app with one KinesisClient in seneca mode (ClientsModule.register + customClass), connected. */
+  /** A Nest app with one KinesisClient in seneca mode (test/transport's startClient), connected. */
   async nestCaller(options: KinesisClientProxyOptions = {}): Promise<KinesisClient> {
     const clientOptions: KinesisClientProxyOptions = {
       ...this.transport(),
       protocol: 'seneca',
       timeoutMs: 8_000,
       pollIntervalMs: 50,
-      logger: silentLogger,
       ...options,
       seneca: { instanceId: newSenecaInstanceId(), ...options.seneca },
     };
-    @Module({
-      imports: [
-        ClientsModule.register([{ name: 'CALLER', customClass: KinesisClient, options: clientOptions }]),
-      ],
-    })
-    class CallerModule {}
-    const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
+    const { app, client } = await startClient(clientOptions);
     this.apps.push(app);
-    const client = app.get<KinesisClient>('CALLER');
-    await client.connect();
     return client;
   }
 
@@ -217,6 +199,16 @@ export class InteropWorld {
     return ready(seneca);
   }
 
+  /** A listener running the Seneca service (`senecaActions`); resolves what its actions share with the test. */
+  async senecaService(
+    listenArgs: Record<string, unknown> = {},
+    { tag, senecaOptions }: { tag?: string; senecaOptions?: Record<string, unknown> } = {},
+  ): Promise<SenecaSide> {
+    const side = senecaSide();
+    await this.senecaListener(senecaActions(side, tag), listenArgs, senecaOptions);
+    return side;
+  }
+
   /** A Seneca client, `seneca.client({ type: 'kinesis', ...clientArgs })`, ready. */
   senecaClient(clientArgs: Record<string, unknown> = {}) {
     return this.seneca.client(clientArgs);
@@ -229,6 +221,11 @@ export class InteropWorld {
       (s) => s.startingHashKey <= hash && hash <= s.endingHashKey,
     )!;
     return shard.records.map((r) => ({ ...r, body: JSON.parse(r.data.toString('utf8')) }));
+  }
+
+  /** The records of the reply shard (see replyShard) that answer the act `id`. */
+  async repliesTo(id: string, topic?: string): Promise<Array<StoredRecord & { body: any }>> {
+    return (await this.replyShard(topic)).filter((r) => r.body.id === id);
   }
 
   /** Every act record, decoded, in any shard. */

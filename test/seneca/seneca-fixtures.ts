@@ -1,16 +1,7 @@
 /** A Nest service reachable from Seneca (object patterns), and Nest clients in seneca mode, for test/seneca. */
 import 'reflect-metadata';
+import { Controller, Inject, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import {
-  Controller,
-  Inject,
-  Module,
-  type DynamicModule,
-  type INestApplicationContext,
-  type INestMicroservice,
-} from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import {
-  ClientsModule,
   Ctx,
   EventPattern,
   MessagePattern,
@@ -21,13 +12,18 @@ import {
 import { firstValueFrom } from 'rxjs';
 import { silentLogger, type Logger } from '../../libs/kinesis/src/index.js';
 import {
-  KinesisClient,
   KinesisContext,
   KinesisServer,
   SenecaExceptionFilter,
   type KinesisClientProxyOptions,
   type KinesisServerOptions,
 } from '../../libs/transport/src/index.js';
+import {
+  kinesisClientsModule,
+  startClient,
+  startMicroservice,
+  type RunningService,
+} from '../transport/fixtures.js';
 
 /** How often each marker reached a handler (markers are unique per test). */
 export const hits = new Map<string, number>();
@@ -137,11 +133,7 @@ export interface SenecaServiceOptions extends KinesisServerOptions {
   innerInstanceId: string;
 }
 
-export interface RunningSenecaService {
-  app: INestMicroservice;
-  server: KinesisServer;
-  close(): Promise<void>;
-}
+export type RunningSenecaService = RunningService;
 
 function serviceModule(o: SenecaServiceOptions): DynamicModule {
   const client = (instanceId: string): KinesisClientProxyOptions => ({
@@ -156,12 +148,7 @@ function serviceModule(o: SenecaServiceOptions): DynamicModule {
   class SenecaServiceModule {}
   return {
     module: SenecaServiceModule,
-    imports: [
-      ClientsModule.register([
-        { name: INNER, customClass: KinesisClient, options: client(o.innerInstanceId) },
-        { name: LOOPING, customClass: KinesisClient, options: client(o.instanceId) },
-      ]),
-    ],
+    imports: [kinesisClientsModule({ [INNER]: client(o.innerInstanceId), [LOOPING]: client(o.instanceId) })],
     controllers: [SenecaMathController],
   };
 }
@@ -186,30 +173,12 @@ export async function startSenecaService(
     ...serverOptions,
     seneca: { instanceId },
   });
-  const app = await NestFactory.createMicroservice(serviceModule(o), { strategy: server, logger: false });
-  app.useGlobalFilters(new SenecaExceptionFilter());
-  await app.listen();
-  return { app, server, close: () => app.close() };
+  return startMicroservice(serviceModule(o), server, new SenecaExceptionFilter());
 }
 
-/** A caller app with one client (ClientsModule.register + customClass, as a Nest app gets it). */
-export async function startCaller(
+/** A caller app with one client (test/transport's startClient), calls timing out after 10 s. */
+export function startCaller(
   options: KinesisClientProxyOptions,
 ): Promise<{ app: INestApplicationContext; client: ClientProxy }> {
-  @Module({
-    imports: [
-      ClientsModule.register([
-        {
-          name: 'CALLER',
-          customClass: KinesisClient,
-          options: { pollIntervalMs: 20, logger: silentLogger, timeoutMs: 10_000, ...options },
-        },
-      ]),
-    ],
-  })
-  class CallerModule {}
-  const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
-  const client = app.get<ClientProxy>('CALLER');
-  await client.connect();
-  return { app, client };
+  return startClient({ timeoutMs: 10_000, ...options });
 }

@@ -1,6 +1,14 @@
 /** A Nest microservice and client module over Kinesis, for the transporter suites. */
 import 'reflect-metadata';
-import { Controller, Module, type INestApplicationContext, type INestMicroservice } from '@nestjs/common';
+import {
+  Controller,
+  Module,
+  type DynamicModule,
+  type ExceptionFilter,
+  type INestApplicationContext,
+  type INestMicroservice,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ClientsModule,
@@ -9,7 +17,6 @@ import {
   MessagePattern,
   Payload,
   RpcException,
-  type ClientProxy,
 } from '@nestjs/microservices';
 import { delay, interval, of, take, type Observable } from 'rxjs';
 import {
@@ -99,33 +106,44 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export async function startService(options: KinesisServerOptions): Promise<RunningService> {
-  const server = new KinesisServer({ pollIntervalMs: 20, logger: silentLogger, ...options });
-  const app = await NestFactory.createMicroservice(ServiceModule, { strategy: server, logger: false });
+/** A Nest microservice serving `module` through `server`, with `filters` as global exception filters, listening. */
+export async function startMicroservice(
+  module: Type | DynamicModule,
+  server: KinesisServer,
+  ...filters: ExceptionFilter[]
+): Promise<RunningService> {
+  const app = await NestFactory.createMicroservice(module, { strategy: server, logger: false });
+  if (filters.length > 0) app.useGlobalFilters(...filters);
   await app.listen();
   return { app, server, close: () => app.close() };
 }
 
+export function startService(options: KinesisServerOptions): Promise<RunningService> {
+  return startMicroservice(
+    ServiceModule,
+    new KinesisServer({ pollIntervalMs: 20, logger: silentLogger, ...options }),
+  );
+}
+
+/** A KinesisClient under each name, registered the way a Nest app does it: ClientsModule.register with customClass. */
+export function kinesisClientsModule(clients: Record<string, KinesisClientProxyOptions>): DynamicModule {
+  return ClientsModule.register(
+    Object.entries(clients).map(([name, options]) => ({ name, customClass: KinesisClient, options })),
+  );
+}
+
 export const CLIENT = 'KINESIS_CLIENT';
 
-/** A client the way a Nest app gets one: ClientsModule.register with customClass. */
+/** A caller app with one client the way a Nest app gets it (see kinesisClientsModule), connected. */
 export async function startClient(
   options: KinesisClientProxyOptions,
-): Promise<{ app: INestApplicationContext; client: ClientProxy }> {
+): Promise<{ app: INestApplicationContext; client: KinesisClient }> {
   @Module({
-    imports: [
-      ClientsModule.register([
-        {
-          name: CLIENT,
-          customClass: KinesisClient,
-          options: { pollIntervalMs: 20, logger: silentLogger, ...options },
-        },
-      ]),
-    ],
+    imports: [kinesisClientsModule({ [CLIENT]: { pollIntervalMs: 20, logger: silentLogger, ...options } })],
   })
   class CallerModule {}
   const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
-  const client = app.get<ClientProxy>(CLIENT);
+  const client = app.get<KinesisClient>(CLIENT);
   await client.connect();
   return { app, client };
 }

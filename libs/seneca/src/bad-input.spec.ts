@@ -1,27 +1,13 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { KINESIS_EMULATORS, eventually, kinesisClient, uniqueName } from '../../../test/support/harness.js';
+import { KINESIS_EMULATORS, eventually } from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { readAll } from '../../../test/support/stream-reader.js';
-import { RecordingLogger, SenecaPool, act, mathActions, testOptions } from '../test/seneca-fixtures.js';
+import { RecordingLogger, act, mathActions, senecaStreams } from '../test/seneca-fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, bad input on %s', (emulator) => {
-  let client: KinesisClient;
-  let pool: SenecaPool;
-  let actStream: string;
-  let resStream: string;
-
-  beforeAll(() => {
-    client = kinesisClient(emulator);
-  });
-  beforeEach(() => {
-    actStream = uniqueName('seneca-act');
-    resStream = uniqueName('seneca-res');
-    pool = new SenecaPool(testOptions(client, actStream, resStream));
-  });
-  afterEach(() => pool.closeAll());
-  afterAll(() => client.destroy());
+  const streams = senecaStreams(emulator);
 
   it('skips non-JSON, kind-less and id-null requests with a warning (no payload) and still serves valid calls', async () => {
+    const { client, pool, actStream, resStream } = streams();
     const logger = new RecordingLogger();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls), {}, { logger });
@@ -53,6 +39,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, bad input on %s', (e
   });
 
   it('skips a reply that is not JSON with a warning and still answers its calls', async () => {
+    const { client, pool, resStream } = streams();
     const logger = new RecordingLogger();
     await pool.listener(mathActions());
     const caller = await pool.client({}, { logger });

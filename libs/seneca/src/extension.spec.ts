@@ -1,13 +1,7 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Producer, type KinesisRecord, type ProducerRecord } from '../../kinesis/src/index.js';
-import {
-  KINESIS_EMULATORS,
-  kinesisClient,
-  kinesisEndpoint,
-  uniqueName,
-} from '../../../test/support/harness.js';
+import { KINESIS_EMULATORS, kinesisEndpoint, uniqueName } from '../../../test/support/harness.js';
 import { readAll } from '../../../test/support/stream-reader.js';
-import { SenecaPool, act, actError, mathActions, ready, testOptions } from '../test/seneca-fixtures.js';
+import { act, actError, mathActions, ready, senecaStreams, testOptions } from '../test/seneca-fixtures.js';
 import {
   KinesisStream,
   SenecaRecordProcessor,
@@ -40,24 +34,13 @@ class StampingProcessor extends SenecaRecordProcessor {
 }
 
 describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on %s', (emulator) => {
-  let client: KinesisClient;
-  let pool: SenecaPool;
-  let actStream: string;
-  let resStream: string;
-
-  beforeAll(() => {
-    client = kinesisClient(emulator);
-  });
+  const streams = senecaStreams(emulator);
   beforeEach(() => {
     streamCalls.length = 0;
-    actStream = uniqueName('seneca-act');
-    resStream = uniqueName('seneca-res');
-    pool = new SenecaPool(testOptions(client, actStream, resStream));
   });
-  afterEach(() => pool.closeAll());
-  afterAll(() => client.destroy());
 
   it('uses the Stream class given as transport.kinesis.Stream, and closes it with seneca.close()', async () => {
+    const { pool, actStream, resStream } = streams();
     await pool.listener(mathActions(), {}, { Stream: RecordingStream });
     const caller = await pool.client({}, { Stream: RecordingStream });
 
@@ -79,6 +62,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on
   });
 
   it('puts through the producer createProducer returns: no explicit hash key; flushed and closed on close', async () => {
+    const { pool, actStream, resStream } = streams();
     const puts: Array<ProducerRecord & { stream: string }> = [];
     const closed: string[] = [];
     const createProducer: ProducerFactory = (options) => {
@@ -112,6 +96,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on
   });
 
   it('fails a call at once, with its own code, when its request cannot be put', async () => {
+    const { pool } = streams();
     const failing: ProducerFactory = () => ({
       put: () => Promise.reject(new Error('injected put failure')),
       flush: async () => {},
@@ -127,6 +112,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on
   });
 
   it('hands records to the RecordProcessor class given', async () => {
+    const { pool } = streams();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls), {}, { RecordProcessor: StampingProcessor });
     const caller = await pool.client();
@@ -136,6 +122,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on
   });
 
   it('takes plain options from seneca.use and object options bound with createKinesisTransport', async () => {
+    const { client, pool, actStream, resStream } = streams();
     const listener = pool.bare().use(kinesisTransport, {
       endpoint: kinesisEndpoint(emulator),
       region: 'us-east-1',
@@ -157,6 +144,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, replaceable parts on
   });
 
   it('lets seneca.listen/client arguments name other streams', async () => {
+    const { client, pool } = streams();
     const [otherAct, otherRes] = [uniqueName('seneca-act'), uniqueName('seneca-res')];
     await pool.listener(mathActions(), { actStream: otherAct, resStream: otherRes });
     const caller = await pool.client({ actStream: otherAct, resStream: otherRes });

@@ -1,28 +1,14 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { KINESIS_EMULATORS, eventually, kinesisClient, uniqueName } from '../../../test/support/harness.js';
+import { KINESIS_EMULATORS, eventually } from '../../../test/support/harness.js';
 import { readAll } from '../../../test/support/stream-reader.js';
-import { SenecaPool, act, actError, mathActions, testOptions } from '../test/seneca-fixtures.js';
+import { act, actError, mathActions, senecaStreams } from '../test/seneca-fixtures.js';
 
 const json = (data: Buffer) => JSON.parse(data.toString('utf8'));
 
 describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) => {
-  let client: KinesisClient;
-  let pool: SenecaPool;
-  let actStream: string;
-  let resStream: string;
-
-  beforeAll(() => {
-    client = kinesisClient(emulator);
-  });
-  beforeEach(() => {
-    actStream = uniqueName('seneca-act');
-    resStream = uniqueName('seneca-res');
-    pool = new SenecaPool(testOptions(client, actStream, resStream));
-  });
-  afterEach(() => pool.closeAll());
-  afterAll(() => client.destroy());
+  const streams = senecaStreams(emulator);
 
   it('answers a client with no pin: one record each way, keyed seneca_any_act / seneca_any_res', async () => {
+    const { client, pool, actStream, resStream } = streams();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls));
     const caller = await pool.client();
@@ -52,6 +38,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it('answers a pinned client from a listener pinned the same way, on topic seneca_cmd_sum_role_math_', async () => {
+    const { client, pool, actStream, resStream } = streams();
     await pool.listener(mathActions(), { pin: 'role:math,cmd:sum' });
     const caller = await pool.client({ pin: 'role:math,cmd:sum' });
 
@@ -65,6 +52,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it('a pinned listener ignores requests for other topics: they time out instead of being served', async () => {
+    const { client, pool, actStream } = streams();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls), { pin: 'role:math,cmd:sum' });
     const unpinned = await pool.client();
@@ -77,6 +65,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it('gives each of 50 concurrent calls its own answer', async () => {
+    const { client, pool, actStream } = streams();
     await pool.listener(mathActions());
     const caller = await pool.client();
 
@@ -90,6 +79,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it("keeps an action error's code and message, as a local call would see them", async () => {
+    const { pool } = streams();
     const listener = await pool.listener(mathActions());
     const caller = await pool.client();
 
@@ -105,6 +95,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it('writes no reply for a fire-and-forget act (sync false)', async () => {
+    const { client, pool, actStream, resStream } = streams();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls));
     const caller = await pool.client();
@@ -125,6 +116,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
   });
 
   it('two clients sharing the res stream each get only their own answers', async () => {
+    const { client, pool, resStream } = streams();
     await pool.listener(mathActions());
     const [first, second] = await Promise.all([pool.client(), pool.client()]);
 

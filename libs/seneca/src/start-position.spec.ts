@@ -1,8 +1,7 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MemoryCheckpointStore, ensureStream } from '../../kinesis/src/index.js';
-import { KINESIS_EMULATORS, eventually, kinesisClient, uniqueName } from '../../../test/support/harness.js';
+import { KINESIS_EMULATORS, eventually } from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
-import { SenecaPool, act, mathActions, testOptions } from '../test/seneca-fixtures.js';
+import { act, mathActions, senecaStreams } from '../test/seneca-fixtures.js';
 
 /** A request as another Seneca instance would have put it (fire-and-forget: nobody waits for it). */
 const request = (marker: string, n: number) => ({
@@ -19,23 +18,12 @@ const request = (marker: string, n: number) => ({
 });
 
 describe.each(KINESIS_EMULATORS)('Seneca kinesis listener start position on %s', (emulator) => {
-  let client: KinesisClient;
-  let pool: SenecaPool;
-  let actStream: string;
-
-  beforeAll(() => {
-    client = kinesisClient(emulator);
-  });
-  beforeEach(() => {
-    actStream = uniqueName('seneca-act');
-    pool = new SenecaPool(testOptions(client, actStream, uniqueName('seneca-res')));
-  });
-  afterEach(() => pool.closeAll());
-  afterAll(() => client.destroy());
+  const streams = senecaStreams(emulator);
 
   const markers = (calls: Array<{ msg: any }>) => calls.map((c) => c.msg.marker).filter(Boolean);
 
   it('starts at LATEST by default: a request written before the listener is not served', async () => {
+    const { client, pool, actStream } = streams();
     await ensureStream(client, actStream, { shardCount: 2 });
     await putRaw(client, actStream, [request('before', 1)]);
     const calls: Array<{ msg: any; meta: any }> = [];
@@ -47,6 +35,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis listener start position on %s',
   });
 
   it('with a checkpoint store starts at TRIM_HORIZON, and a restarted listener resumes after its checkpoint', async () => {
+    const { client, pool, actStream } = streams();
     const checkpointStore = new MemoryCheckpointStore();
     await ensureStream(client, actStream, { shardCount: 2 });
     await putRaw(client, actStream, [request('before', 1)]);

@@ -1,6 +1,7 @@
 /** Test helpers for the Seneca plugin's suites: real Seneca instances wired to the emulators. */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import Seneca from 'seneca';
+import { kinesisClient, uniqueName, type KinesisEmulator } from '../../../test/support/harness.js';
 import type { Logger } from '../../kinesis/src/index.js';
 import { kinesisTransport, type KinesisSenecaOptions } from '../src/index.js';
 
@@ -128,6 +129,40 @@ export function testOptions(
   extra: KinesisSenecaOptions = {},
 ): KinesisSenecaOptions {
   return { awsClient, actStream, resStream, createStreams: true, shards: 2, pollIntervalMs: 50, ...extra };
+}
+
+export interface SenecaStreams {
+  /** The suite's client for `emulator`. */
+  client: KinesisClient;
+  actStream: string;
+  resStream: string;
+  /** Seneca instances on the test's act and res streams (`testOptions`), closed after it. */
+  pool: SenecaPool;
+}
+
+/**
+ * Registers a Kinesis client per suite and, per test, streams of its own and a SenecaPool on them (closed
+ * after the test). `streams()` is the current test's.
+ */
+export function senecaStreams(emulator: KinesisEmulator): () => SenecaStreams {
+  let client: KinesisClient;
+  let current: SenecaStreams | undefined;
+  beforeAll(() => {
+    client = kinesisClient(emulator);
+  });
+  beforeEach(() => {
+    const actStream = uniqueName('seneca-act');
+    const resStream = uniqueName('seneca-res');
+    current = {
+      client,
+      actStream,
+      resStream,
+      pool: new SenecaPool(testOptions(client, actStream, resStream)),
+    };
+  });
+  afterEach(() => current?.pool.closeAll());
+  afterAll(() => client.destroy());
+  return () => current!;
 }
 
 /** Math actions the suites call; `calls` sees every message an action received (with its meta). */

@@ -6,7 +6,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { createKinesisClient, Producer, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
-import { ClientClosedError, RequestTimeoutError, rethrowMissingStream } from './errors.js';
+import { rethrowMissingStream } from './errors.js';
 import type { KinesisStatus } from './server-types.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import {
@@ -16,14 +16,9 @@ import {
   type KinesisClientProxyOptions,
 } from './options.js';
 import { FanOutReplyReader } from './fan-out-reply-reader.js';
+import { PendingCalls } from './pending-calls.js';
 import { ReplyShardReader, type ReplyReader } from './reply-shard-reader.js';
 import { SenecaClientProtocol } from './seneca/seneca-client-protocol.js';
-
-interface PendingCall {
-  pattern: string;
-  callback: (packet: WritePacket) => void;
-  timer: NodeJS.Timeout;
-}
 
 /** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
 export function randomReplyHashKey(): string {
@@ -38,7 +33,7 @@ export class KinesisClient extends ClientProxy {
   protected readonly logger = new NestLogger(KinesisClient.name);
   private readonly coreLogger: Logger;
   private readonly emitter = new EventEmitter();
-  private readonly pending = new Map<string, PendingCall>();
+  private readonly pending = new PendingCalls();
   private connection: Promise<void> | undefined;
   private awsClient: AwsKinesisClient | undefined;
   private producer: Producer | undefined;
@@ -90,11 +85,7 @@ export class KinesisClient extends ClientProxy {
   }
 
   async close(): Promise<void> {
-    for (const [id, call] of this.pending) {
-      clearTimeout(call.timer);
-      this.pending.delete(id);
-      call.callback({ err: new ClientClosedError(call.pattern), isDisposed: true });
-    }
+    this.pending.closeAll();
     const connection = this.connection;
     this.connection = undefined;
     await connection?.catch(() => undefined);
@@ -156,24 +147,14 @@ export class KinesisClient extends ClientProxy {
     const id = randomUUID();
     const pattern = this.normalizePattern(packet.pattern);
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const timer = setTimeout(() => {
-      if (!this.pending.delete(id)) return;
-      callback({ err: new RequestTimeoutError(pattern, timeoutMs, id), isDisposed: true });
-    }, timeoutMs);
-    this.pending.set(id, { pattern, callback, timer });
-    const envelope = this.envelope(id, pattern, packet, {
-      replyTo: { stream: this.resStream, hashKey: this.replyHashKey! },
-      deadline: Date.now() + timeoutMs,
-    });
-    this.put(envelope).catch((err) => {
-      if (!this.pending.delete(id)) return;
-      clearTimeout(timer);
-      callback({ err, isDisposed: true });
-    });
-    return () => {
-      clearTimeout(timer);
-      this.pending.delete(id);
-    };
+    return this.pending.start(id, pattern, timeoutMs, callback, () =>
+      this.put(
+        this.envelope(id, pattern, packet, {
+          replyTo: { stream: this.resStream, hashKey: this.replyHashKey! },
+          deadline: Date.now() + timeoutMs,
+        }),
+      ),
+    );
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
@@ -237,10 +218,7 @@ export class KinesisClient extends ClientProxy {
       // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
       const { v: _version, ...nestPacket } = reply;
       void Promise.resolve(this.deserializer.deserialize(nestPacket)).then((packet: WritePacket) => {
-        if (packet.isDisposed || packet.err) {
-          clearTimeout(call.timer);
-          this.pending.delete(reply.id);
-        }
+        if (packet.isDisposed || packet.err) this.pending.take(reply.id);
         call.callback(packet);
       });
     }

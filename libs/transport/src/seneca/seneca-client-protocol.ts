@@ -6,8 +6,9 @@ import {
   type Logger,
   type Producer,
 } from '../../../kinesis/src/index.js';
-import { ClientClosedError, RequestTimeoutError, rethrowMissingStream } from '../errors.js';
+import { ClientClosedError, rethrowMissingStream } from '../errors.js';
 import { DEFAULT_RES_STREAM, type KinesisClientProxyOptions } from '../options.js';
+import { PendingCalls } from '../pending-calls.js';
 import { ReplyShardReader } from '../reply-shard-reader.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import {
@@ -34,12 +35,6 @@ export interface SenecaClientDeps {
   onError(error: unknown): void;
 }
 
-interface PendingCall {
-  pattern: string;
-  callback: (packet: WritePacket) => void;
-  timer: NodeJS.Timeout;
-}
-
 interface OutgoingCall {
   id: string;
   topic: string;
@@ -56,7 +51,7 @@ const noop = () => undefined;
  */
 export class SenecaClientProtocol {
   readonly instanceId: string;
-  private readonly pending = new Map<string, PendingCall>();
+  private readonly pending = new PendingCalls();
   /** One reader per topic, at LATEST before the first act to that topic goes out. */
   private readonly readers = new Map<string, Promise<ReplyShardReader>>();
   private client: AwsKinesisClient | undefined;
@@ -94,22 +89,8 @@ export class SenecaClientProtocol {
       callback({ err, isDisposed: true });
       return noop;
     }
-    const { id, pattern } = call;
     const timeoutMs = this.d.options.timeoutMs ?? 30_000;
-    const timer = setTimeout(() => {
-      if (!this.pending.delete(id)) return;
-      callback({ err: new RequestTimeoutError(pattern, timeoutMs, id), isDisposed: true });
-    }, timeoutMs);
-    this.pending.set(id, { pattern, callback, timer });
-    this.put(call).catch((err) => {
-      if (!this.pending.delete(id)) return;
-      clearTimeout(timer);
-      callback({ err, isDisposed: true });
-    });
-    return () => {
-      clearTimeout(timer);
-      this.pending.delete(id);
-    };
+    return this.pending.start(call.id, call.pattern, timeoutMs, callback, () => this.put(call));
   }
 
   /** Fire-and-forget (`sync: false`): the listener runs the action and writes no reply. */
@@ -118,11 +99,7 @@ export class SenecaClientProtocol {
   }
 
   async close(): Promise<void> {
-    for (const [id, call] of this.pending) {
-      clearTimeout(call.timer);
-      this.pending.delete(id);
-      call.callback({ err: new ClientClosedError(call.pattern), isDisposed: true });
-    }
+    this.pending.closeAll();
     this.client = this.producer = undefined; // until open() again: later calls fail with ClientClosedError
     const readers = [...this.readers.values()];
     this.readers.clear();
@@ -212,10 +189,8 @@ export class SenecaClientProtocol {
         continue;
       }
       if (reply.origin !== this.instanceId) continue; // another client's (or a forged) reply
-      const call = this.pending.get(reply.id);
+      const call = this.pending.take(reply.id);
       if (!call) continue; // a duplicate, a late one, or a fire-and-forget act's
-      clearTimeout(call.timer);
-      this.pending.delete(reply.id);
       call.callback(
         reply.error
           ? { err: new SenecaActError(reply.id, reply.error), isDisposed: true }
