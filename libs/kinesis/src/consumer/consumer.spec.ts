@@ -122,21 +122,29 @@ describe.each(KINESIS_EMULATORS)('Consumer on %s', (emulator) => {
       streamName,
       Array.from({ length: 150 }, (_, i) => ({ data: `k:${i}:${big}`, key: 'k' })),
     );
-    const limits: number[] = [];
+    const calls: Array<{ limit: number; at: number }> = [];
     const faults = injectFaults(client, {
       GetRecords: async ({ input, send }) => {
-        limits.push(input.Limit);
+        calls.push({ limit: input.Limit, at: Date.now() });
         return send();
       },
     });
     const recorder = new Recorder();
-    await consumer({ streamName, maxBytesPerCall: 200_000, processorFactory: recorder.factory() }).start();
+    await consumer({
+      streamName,
+      maxBytesPerCall: 200_000,
+      pollIntervalMs: 1_000,
+      processorFactory: recorder.factory(),
+    }).start();
     await eventually(() => recorder.records.length >= 150, { message: '150 records' });
     faults.remove();
     // The first call asks for 100 (sizes unknown); then 200 KB / ~10 KB per record = 19 or 20.
-    expect(limits[0]).toBe(100);
-    expect(limits[1]).toBeGreaterThanOrEqual(19);
-    expect(limits[1]).toBeLessThanOrEqual(20);
+    expect(calls[0].limit).toBe(100);
+    expect(calls[1].limit).toBeGreaterThanOrEqual(19);
+    expect(calls[1].limit).toBeLessThanOrEqual(20);
+    // The probe came back full: the sized call followed at once; later calls keep the poll interval.
+    expect(calls[1].at - calls[0].at).toBeLessThan(700);
+    expect(calls[2].at - calls[1].at).toBeGreaterThanOrEqual(950);
     expect(new Set(recorder.datas()).size).toBe(150);
   });
 

@@ -18,7 +18,9 @@ const THROTTLING = new Set([
 
 /**
  * The first GetRecords of a shard asks for this many records: their sizes are unknown, and 10,000 aggregated
- * records can be 20 MiB or more. From then on the limit follows the records' size (`nextLimit`).
+ * records can be 20 MiB or more. From then on the limit follows the records' size (`nextLimit`). When this
+ * probe comes back full (a backlog), the sized call follows at once instead of a poll interval later: one extra
+ * call per shard at start, so a small probe costs no throughput.
  */
 const FIRST_CALL_LIMIT = 100;
 
@@ -58,6 +60,8 @@ function iteratorPosition(
 export class ShardReader extends ShardReaderBase {
   /** GetRecords Limit for the next call, sized from the last response's record sizes. */
   private limit = Math.min(this.o.maxRecordsPerCall, FIRST_CALL_LIMIT);
+  /** The next call is the size probe (the first one). */
+  private probing = true;
 
   protected async read(checkpoint: Checkpoint | undefined): Promise<ShardReaderOutcome> {
     const { client, shardId, pollIntervalMs } = this.o;
@@ -84,6 +88,9 @@ export class ShardReader extends ShardReaderBase {
         await this.backOff(error, THROTTLING);
         continue;
       }
+      const probe = this.probing;
+      this.probing = false;
+      if (probe && (response.Records?.length ?? 0) >= this.limit) lastCallAt = 0;
       this.limit = nextLimit(response.Records ?? [], this.limit, this.o);
       const leaseLost = await this.deliver(response.Records ?? [], response.MillisBehindLatest);
       if (leaseLost) return leaseLost;
