@@ -96,8 +96,51 @@ describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
     apps.push(app);
     const statuses: string[] = [];
     (client as KinesisClient).status.subscribe((s) => statuses.push(s));
+    // An idle client does not read: the call makes it poll (throttled twice, then the answer).
+    const answer = firstValueFrom(client.send('sum', [1, 1]));
     await eventually(() => statuses.includes('throttled'), { message: 'a throttled status' });
-    expect(await firstValueFrom(client.send('sum', [1, 1]))).toBe(2);
+    expect(await answer).toBe(2);
+    await app.close();
+    aws.destroy();
+  });
+
+  it('does not poll its reply shard while no call awaits a reply, and reads again when one starts', async () => {
+    const aws = kinesisClient(emulator);
+    const faults = injectFaults(aws, {});
+    const { app, client } = await startClient({ ...base(), awsClient: aws, timeoutMs: 20_000 });
+    apps.push(app);
+    expect(await firstValueFrom(client.send('sum', [1, 2]))).toBe(3);
+    await new Promise((r) => setTimeout(r, 100)); // a poll in flight when the call ended may finish
+    const idleFrom = faults.calls.get('GetRecords') ?? 0;
+    await new Promise((r) => setTimeout(r, 600)); // 30 poll intervals of 20 ms
+    expect(faults.calls.get('GetRecords') ?? 0).toBe(idleFrom);
+    expect(await firstValueFrom(client.send('sum', [2, 2]))).toBe(4);
+    expect(faults.calls.get('GetRecords')).toBeGreaterThan(idleFrom);
+    await app.close();
+    aws.destroy();
+  });
+
+  it('renews an iterator that expired while idle from where it stopped reading, not LATEST', async () => {
+    const aws = kinesisClient(emulator);
+    const positions: string[] = [];
+    let expire = true;
+    injectFaults(aws, {
+      GetShardIterator: async ({ input, send }) => {
+        positions.push(input.ShardIteratorType);
+        return send();
+      },
+      // The first read after connecting finds its iterator expired (as after 5 idle minutes).
+      GetRecords: async ({ send }) => {
+        if (!expire) return send();
+        expire = false;
+        throw serviceError('ExpiredIteratorException');
+      },
+    });
+    const { app, client } = await startClient({ ...base(), awsClient: aws, timeoutMs: 20_000 });
+    apps.push(app);
+    expect(await firstValueFrom(client.send('sum', [5, 5]))).toBe(10);
+    // LATEST at connect; the renewal reads from just before connecting, so the answer cannot be skipped.
+    expect(positions).toEqual(['LATEST', 'AT_TIMESTAMP']);
     await app.close();
     aws.destroy();
   });

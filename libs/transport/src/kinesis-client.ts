@@ -133,7 +133,11 @@ export class KinesisClient extends ClientProxy {
     };
     this.reader = o.fanOut
       ? new FanOutReplyReader({ ...reading, ...o.fanOut })
-      : new ReplyShardReader({ ...reading, pollIntervalMs: o.pollIntervalMs ?? 200 });
+      : new ReplyShardReader({
+          ...reading,
+          pollIntervalMs: o.pollIntervalMs ?? 200,
+          idle: () => this.pending.size === 0, // no call awaits a reply: leave the shard's reads to others
+        });
     try {
       await this.reader.start(); // before any request goes out: no reply can be missed
     } catch (error) {
@@ -147,7 +151,7 @@ export class KinesisClient extends ClientProxy {
     const id = randomUUID();
     const pattern = this.normalizePattern(packet.pattern);
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    return this.pending.start(id, pattern, timeoutMs, callback, () =>
+    const teardown = this.pending.start(id, pattern, timeoutMs, callback, () =>
       this.put(
         this.envelope(id, pattern, packet, {
           replyTo: { stream: this.resStream, hashKey: this.replyHashKey! },
@@ -155,6 +159,8 @@ export class KinesisClient extends ClientProxy {
         }),
       ),
     );
+    this.reader?.wake?.();
+    return teardown;
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {

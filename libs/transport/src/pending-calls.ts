@@ -37,6 +37,11 @@ export class PendingCalls {
     return () => void this.take(id);
   }
 
+  /** How many calls wait on an answer. */
+  get size(): number {
+    return this.calls.size;
+  }
+
   /** The call waiting on `id`, left waiting (a stream of answers). */
   get(id: string): PendingCall | undefined {
     return this.calls.get(id);

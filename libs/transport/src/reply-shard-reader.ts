@@ -20,7 +20,15 @@ export interface ReplyReader {
   /** Resolves once any reply written afterwards will be read. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** A call started: read again if reading was paused while idle. */
+  wake?(): void;
 }
+
+/**
+ * Renewing an iterator without a record to continue after: from this long before the last read began, by
+ * arrival time (some endpoints keep it to the second). Replies read twice are ignored by id; missed ones are not.
+ */
+const RENEW_SKEW_MS = 2_000;
 
 export interface ReplyShardReaderOptions {
   client: AwsKinesisClient;
@@ -28,6 +36,11 @@ export interface ReplyShardReaderOptions {
   /** The client's reply hash key: the reader follows the one shard whose range covers it. */
   hashKey: bigint;
   pollIntervalMs: number;
+  /**
+   * True while no call awaits a reply: the reader then stops polling until `wake()` (a shard's 5 reads/s are
+   * shared by every client reading it, so idle clients should not spend them). Default: never idle.
+   */
+  idle?: () => boolean;
   logger: Logger;
   onRecords(records: KinesisRecord[]): void;
   onThrottled(): void;
@@ -47,7 +60,10 @@ export class ReplyShardReader implements ReplyReader {
   private shardId: string | undefined;
   private iterator: string | undefined;
   private lastSequenceNumber: string | undefined;
+  /** When the last successful GetRecords began: everything that arrived before it was read. */
+  private readUpTo: number | undefined;
   private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
 
   constructor(private readonly o: ReplyShardReaderOptions) {}
 
@@ -61,28 +77,48 @@ export class ReplyShardReader implements ReplyReader {
     const shard = shards.find((s) => !s.endingSequenceNumber && covers(s, this.o.hashKey));
     if (!shard) throw new Error(`no open shard of "${this.o.streamName}" covers the reply hash key`);
     this.shardId = shard.shardId;
+    const startedAt = Date.now();
     this.iterator = await this.iteratorFor({ ShardIteratorType: 'LATEST' });
+    this.readUpTo = startedAt; // what came before is not ours: a renewal never reads it
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.wakeUp?.();
     await this.loop;
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Waits while no call awaits a reply; the iterator is kept (renewed on expiry from where reading stopped). */
+  private async whileIdle(): Promise<void> {
+    while (this.o.idle?.() && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        if (!this.o.idle!()) resolve(); // a call started between the check and now
+      });
+      this.wakeUp = undefined;
+    }
   }
 
   private async run(): Promise<void> {
     let lastCallAt = 0;
     let failures = 0;
     while (!this.abort.signal.aborted) {
+      await this.whileIdle();
       await sleep(lastCallAt + this.o.pollIntervalMs - Date.now(), this.abort.signal);
       if (this.abort.signal.aborted) return;
-      lastCallAt = Date.now();
+      const startedAt = (lastCallAt = Date.now());
       try {
         this.iterator ??= await this.renewedIterator();
         const out = await this.o.client.send(new GetRecordsCommand({ ShardIterator: this.iterator }), {
           abortSignal: this.abort.signal,
         });
         failures = 0;
+        this.readUpTo = startedAt;
         const records = toUserRecords(out.Records ?? []);
         if (records.length > 0) {
           this.lastSequenceNumber = records.at(-1)!.sequenceNumber;
@@ -114,16 +150,23 @@ export class ReplyShardReader implements ReplyReader {
     this.o.logger.info('reply shard ended; following its child', { parent, child: child.shardId });
     this.shardId = child.shardId;
     this.lastSequenceNumber = undefined;
+    this.readUpTo = undefined; // the child is read from its start
     return this.iteratorFor({ ShardIteratorType: 'TRIM_HORIZON' });
   }
 
+  /** After an expired iterator: after the last record read, else from when reading last began (never LATEST). */
   private renewedIterator(): Promise<string | undefined> {
-    return this.lastSequenceNumber
-      ? this.iteratorFor({
-          ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
-          StartingSequenceNumber: this.lastSequenceNumber,
-        })
-      : this.iteratorFor({ ShardIteratorType: 'LATEST' });
+    if (this.lastSequenceNumber) {
+      return this.iteratorFor({
+        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+        StartingSequenceNumber: this.lastSequenceNumber,
+      });
+    }
+    if (this.readUpTo === undefined) return this.iteratorFor({ ShardIteratorType: 'TRIM_HORIZON' });
+    return this.iteratorFor({
+      ShardIteratorType: 'AT_TIMESTAMP',
+      Timestamp: new Date(this.readUpTo - RENEW_SKEW_MS),
+    });
   }
 
   private async iteratorFor(position: Omit<GetShardIteratorCommandInput, 'StreamName' | 'ShardId'>) {
