@@ -200,6 +200,37 @@ describe('enhanced fan-out on kinesis-local', () => {
     expect(positions.slice(1)).toEqual(positions.slice(1).map(() => after));
   });
 
+  it('falls back to TRIM_HORIZON with a warning when the checkpointed sequence is gone', async () => {
+    const base = await setup();
+    await putRaw(client, base.streamName, fixtures(0, 3));
+    const store = new MemoryCheckpointStore();
+    // A record aged out of the stream: the service refuses a subscription at its sequence number.
+    await store.set(base.streamName, base.shardId, {
+      sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+      subSequenceNumber: 0,
+    });
+    const positions: unknown[] = [];
+    injectFaults(client, {
+      SubscribeToShard: async ({ input, send }) => {
+        positions.push(input.StartingPosition.Type);
+        if (input.StartingPosition.Type === 'AT_SEQUENCE_NUMBER')
+          throw serviceError('InvalidArgumentException');
+        return send();
+      },
+    });
+    const warnings: string[] = [];
+    const recorder = new Recorder();
+    startReader(base, {
+      store,
+      processor: recorder.factory()(base.shardId),
+      logger: { ...silentLogger, warn: (m: string) => void warnings.push(m) },
+    });
+    await eventually(() => recorder.records.length >= 3, { message: 'the shard read from its start' });
+    expect(recorder.datas()).toEqual(range(0, 3));
+    expect(positions.slice(0, 2)).toEqual(['AT_SEQUENCE_NUMBER', 'TRIM_HORIZON']);
+    expect(warnings.some((w) => w.includes('aged out'))).toBe(true);
+  });
+
   it('renews the subscription on the interval (2 s here, 5 min by default) without loss or repeats', async () => {
     const base = await setup();
     let subscribed = 0;
