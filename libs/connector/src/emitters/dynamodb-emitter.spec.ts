@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { KinesisRecord } from '../../../kinesis/src/index.js';
+import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
 import { injectFaults } from '../../../../test/support/faults.js';
 import { dynamoClient, eventually, uniqueName } from '../../../../test/support/harness.js';
 import type { BufferedItem, EmitBatch } from '../interfaces.js';
@@ -15,29 +15,9 @@ import { canonical, DynamoDBEmitter } from './dynamodb-emitter.js';
 
 type Model = { id: string; body?: string };
 
-function item(model: Model, n: number): BufferedItem<Model> {
-  const data = Buffer.from(JSON.stringify(model));
-  const record: KinesisRecord = {
-    data,
-    partitionKey: model.id,
-    sequenceNumber: String(1000 + n),
-    subSequenceNumber: 0,
-    aggregated: false,
-    approximateArrivalTimestamp: new Date(),
-  };
-  return { model, record, bytes: data.length };
-}
-
-function batch(items: BufferedItem<Model>[]): EmitBatch<Model> {
-  return {
-    streamName: 'orders',
-    shardId: 'shardId-000000000000',
-    items,
-    firstSequenceNumber: items[0].record.sequenceNumber,
-    lastSequenceNumber: items[items.length - 1].record.sequenceNumber,
-    toBytes: (model) => Buffer.from(JSON.stringify(model)),
-  };
-}
+const item = (model: Model, n: number): BufferedItem<Model> =>
+  bufferedItem(model, { sequenceNumber: String(1000 + n), partitionKey: model.id });
+const batch = (items: BufferedItem<Model>[]): EmitBatch<Model> => emitBatch(items);
 
 const models = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => item({ id: `${prefix}-${i}`, body: `b${i}` }, i));

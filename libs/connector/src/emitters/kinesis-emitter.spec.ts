@@ -5,9 +5,9 @@ import {
   ProducerClosedError,
   PutRecordError,
   silentLogger,
-  type KinesisRecord,
   type ProducerOptions,
 } from '../../../kinesis/src/index.js';
+import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
 import { injectFaults } from '../../../../test/support/faults.js';
 import { KINESIS_EMULATORS, kinesisClient, uniqueName } from '../../../../test/support/harness.js';
 import { partiallyFail, readAll, readStream } from '../../../../test/support/stream-reader.js';
@@ -16,30 +16,14 @@ import { KinesisEmitter } from './kinesis-emitter.js';
 
 type Model = { id: string; user: string; blob?: string };
 
-function item(model: Model, n: number): BufferedItem<Model> {
-  const data = Buffer.from(JSON.stringify(model));
-  const record: KinesisRecord = {
-    data,
-    partitionKey: `source-${model.user}`,
-    sequenceNumber: String(5000 + n),
-    subSequenceNumber: 0,
-    aggregated: false,
-    approximateArrivalTimestamp: new Date(),
-  };
-  return { model, record, bytes: data.length };
-}
-
+const item = (model: Model, n: number): BufferedItem<Model> =>
+  bufferedItem(model, { sequenceNumber: String(5000 + n), partitionKey: `source-${model.user}` });
 /** toBytes writes something other than the source data, to show it is what gets forwarded. */
-function batch(items: BufferedItem<Model>[]): EmitBatch<Model> {
-  return {
+const batch = (items: BufferedItem<Model>[]): EmitBatch<Model> =>
+  emitBatch(items, {
     streamName: 'source',
-    shardId: 'shardId-000000000000',
-    items,
-    firstSequenceNumber: items[0].record.sequenceNumber,
-    lastSequenceNumber: items[items.length - 1].record.sequenceNumber,
     toBytes: (model) => Buffer.from(`out:${model.id}:${model.blob ?? ''}`),
-  };
-}
+  });
 
 const models = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => item({ id: `${prefix}${i}`, user: `u${i % 4}` }, i));

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { KinesisRecord } from '../../../kinesis/src/index.js';
+import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
 import { databaseUrl, uniqueName } from '../../../../test/support/harness.js';
 import { InvalidIdentifierError } from '../errors.js';
 import type { BufferedItem, EmitBatch } from '../interfaces.js';
@@ -7,29 +7,9 @@ import { createJsonTable, jsonColumns, PostgresEmitter } from './postgres-emitte
 
 const SHARD = 'shardId-000000000001';
 
-function item<T>(model: T, sequenceNumber: string, subSequenceNumber = 0): BufferedItem<T> {
-  const data = Buffer.from(JSON.stringify(model));
-  const record: KinesisRecord = {
-    data,
-    partitionKey: 'pk',
-    sequenceNumber,
-    subSequenceNumber,
-    aggregated: subSequenceNumber > 0,
-    approximateArrivalTimestamp: new Date(),
-  };
-  return { model, record, bytes: data.length };
-}
-
-function batch<T>(items: BufferedItem<T>[]): EmitBatch<T> {
-  return {
-    streamName: 'orders',
-    shardId: SHARD,
-    items,
-    firstSequenceNumber: items[0].record.sequenceNumber,
-    lastSequenceNumber: items[items.length - 1].record.sequenceNumber,
-    toBytes: (model) => Buffer.from(JSON.stringify(model)),
-  };
-}
+const item = <T>(model: T, sequenceNumber: string, subSequenceNumber = 0): BufferedItem<T> =>
+  bufferedItem(model, { sequenceNumber, subSequenceNumber });
+const batch = <T>(items: BufferedItem<T>[]): EmitBatch<T> => emitBatch(items, { shardId: SHARD });
 
 /** Sequence numbers shaped like Kinesis' (56 digits: beyond any JS number). */
 const seq = (n: number) => `4962${'0'.repeat(40)}${String(n).padStart(12, '0')}`;

@@ -5,8 +5,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
 import { databaseUrl, s3Client, uniqueName } from '../../../../test/support/harness.js';
-import type { KinesisRecord } from '../../../kinesis/src/index.js';
 import { InvalidIdentifierError } from '../errors.js';
 import type { EmitBatch } from '../interfaces.js';
 import { RedshiftBasicEmitter } from './redshift-basic-emitter.js';
@@ -23,20 +23,10 @@ const seq = (i: number) => String(SEQ_BASE + BigInt(i));
 /** A batch of `models` with consecutive sequence numbers from `start`, as the pipeline hands it over. */
 function batchOf<T>(models: T[], start: number, streamName = 'orders'): EmitBatch<T> {
   const toBytes = (m: T) => Buffer.from(typeof m === 'string' ? m : JSON.stringify(m));
-  const items = models.map((model, i) => {
-    const record: KinesisRecord = {
-      data: toBytes(model),
-      partitionKey: `pk-${i}`,
-      sequenceNumber: seq(start + i),
-      subSequenceNumber: 0,
-      aggregated: false,
-      approximateArrivalTimestamp: new Date(),
-    };
-    return { model, record, bytes: record.data.length };
-  });
-  const first = items[0].record.sequenceNumber;
-  const last = items.at(-1)!.record.sequenceNumber;
-  return { streamName, shardId: SHARD, items, firstSequenceNumber: first, lastSequenceNumber: last, toBytes };
+  const items = models.map((model, i) =>
+    bufferedItem(model, { sequenceNumber: seq(start + i), partitionKey: `pk-${i}` }, toBytes),
+  );
+  return emitBatch(items, { streamName, shardId: SHARD, toBytes });
 }
 
 let s3: S3Client;

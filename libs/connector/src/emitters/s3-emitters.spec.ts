@@ -6,9 +6,10 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { bufferedItem, emitBatch, jsonBytes } from '../../../../test/support/emit-batches.js';
 import { kinesisClient, s3Client, uniqueName } from '../../../../test/support/harness.js';
 import { readAll } from '../../../../test/support/stream-reader.js';
-import { ensureStream, Producer, silentLogger, type KinesisRecord } from '../../../kinesis/src/index.js';
+import { ensureStream, Producer, silentLogger } from '../../../kinesis/src/index.js';
 import type { EmitBatch } from '../interfaces.js';
 import { S3Emitter, S3WriteError } from './s3-emitter.js';
 import { parseS3Url, s3ObjectKey } from './s3-keys.js';
@@ -18,30 +19,15 @@ const SEQ_BASE = 49590338271490256608559692538361571095921575989136588898n;
 const SHARD = 'shardId-000000000000';
 
 /** A batch of `models` as the pipeline hands it over: consecutive sequence numbers from `start`. */
-function batchOf<T>(
-  models: T[],
-  start = 0,
-  toBytes = (m: T) => Buffer.from(JSON.stringify(m)),
-): EmitBatch<T> {
-  const items = models.map((model, i) => {
-    const record: KinesisRecord = {
-      data: toBytes(model),
-      partitionKey: `pk-${i}`,
-      sequenceNumber: String(SEQ_BASE + BigInt(start + i)),
-      subSequenceNumber: 0,
-      aggregated: false,
-      approximateArrivalTimestamp: new Date(),
-    };
-    return { model, record, bytes: record.data.length };
-  });
-  return {
-    streamName: 'orders',
-    shardId: SHARD,
-    items,
-    firstSequenceNumber: items[0]?.record.sequenceNumber ?? String(SEQ_BASE),
-    lastSequenceNumber: items.at(-1)?.record.sequenceNumber ?? String(SEQ_BASE),
-    toBytes,
-  };
+function batchOf<T>(models: T[], start = 0, toBytes = (m: T) => jsonBytes(m)): EmitBatch<T> {
+  const items = models.map((model, i) =>
+    bufferedItem(
+      model,
+      { sequenceNumber: String(SEQ_BASE + BigInt(start + i)), partitionKey: `pk-${i}` },
+      toBytes,
+    ),
+  );
+  return emitBatch(items, { shardId: SHARD, toBytes });
 }
 
 let s3: S3Client;
