@@ -1,8 +1,8 @@
-import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { startKinesalite } from '../../local-aws/src/index.js';
 import { createKinesisClient } from './client.js';
 import { StreamNotActiveError } from './errors.js';
-import { ensureStream, resolveShardCount } from './stream-admin.js';
+import { ensureStream, resolveShardCount, StreamEncryptionError } from './stream-admin.js';
 import { KINESIS_EMULATORS, kinesisClient, uniqueName } from '../../../test/support/harness.js';
 
 describe('resolveShardCount', () => {
@@ -61,6 +61,114 @@ describe('ensureStream bounded wait', () => {
     } finally {
       client.destroy();
       await slow.stop();
+    }
+  });
+});
+
+/** The names of the commands `client` sends from now on. */
+function recordCommands(client: KinesisClient): string[] {
+  const sent: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(context.commandName!);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return sent;
+}
+
+// kinesis-mock implements StartStreamEncryption (KeyId: a GUID or an alias, no real KMS behind it).
+describe('ensureStream with KMS encryption on kinesis-local', () => {
+  const client = kinesisClient('kinesis-local');
+  const sent = recordCommands(client);
+  afterAll(() => client.destroy());
+  const summary = async (name: string) =>
+    (await client.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary!;
+
+  it('creates the stream, encrypts it with the key and returns once it is ACTIVE again', async () => {
+    const name = uniqueName('admin-kms');
+    const result = await ensureStream(client, name, {
+      shardCount: 1,
+      encryption: { keyId: 'alias/aws/kinesis' },
+    });
+    expect(result).toMatchObject({
+      status: 'ACTIVE',
+      created: true,
+      encryptionType: 'KMS',
+      keyId: 'alias/aws/kinesis',
+    });
+    expect(await summary(name)).toMatchObject({
+      StreamStatus: 'ACTIVE',
+      EncryptionType: 'KMS',
+      KeyId: 'alias/aws/kinesis',
+    });
+  });
+
+  it('encrypts an existing clear stream, does nothing when the key is already there, and switches keys', async () => {
+    const name = uniqueName('admin-kms-existing');
+    await ensureStream(client, name, { shardCount: 1 });
+    expect((await summary(name)).EncryptionType).toBe('NONE');
+    await ensureStream(client, name, { encryption: { keyId: 'alias/aws/kinesis' } });
+    expect(await summary(name)).toMatchObject({ EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+
+    sent.length = 0;
+    expect(await ensureStream(client, name, { encryption: { keyId: 'alias/aws/kinesis' } })).toMatchObject({
+      created: false,
+      encryptionType: 'KMS',
+    });
+    expect(sent).not.toContain('StartStreamEncryptionCommand');
+
+    const otherKey = '3b9bfc3e-2f4b-4c2a-9d1e-0c7f4a1b2c3d';
+    await ensureStream(client, name, { encryption: { keyId: otherKey } });
+    expect(sent.filter((c) => c === 'StartStreamEncryptionCommand')).toHaveLength(1);
+    expect(await summary(name)).toMatchObject({
+      StreamStatus: 'ACTIVE',
+      EncryptionType: 'KMS',
+      KeyId: otherKey,
+    });
+  });
+
+  it('lets several processes encrypt the same stream at once', async () => {
+    const name = uniqueName('admin-kms-race');
+    await ensureStream(client, name, { shardCount: 1 });
+    const clients = Array.from({ length: 3 }, () => kinesisClient('kinesis-local'));
+    const results = await Promise.all(
+      clients.map((c) => ensureStream(c, name, { encryption: { keyId: 'alias/aws/kinesis' } })),
+    );
+    clients.forEach((c) => c.destroy());
+    expect(results.map((r) => r.encryptionType)).toEqual(['KMS', 'KMS', 'KMS']);
+  });
+
+  it('reports a key the service refuses as StreamEncryptionError naming stream and key', async () => {
+    const name = uniqueName('admin-kms-badkey');
+    const error = await ensureStream(client, name, {
+      shardCount: 1,
+      encryption: { keyId: 'not a key' },
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(StreamEncryptionError);
+    expect(error.message).toMatch(
+      `could not encrypt stream "${name}" with KMS key "not a key": InvalidArgumentException`,
+    );
+  });
+});
+
+describe('ensureStream with KMS encryption on kinesalite', () => {
+  it('fails with a clear StreamEncryptionError (kinesalite has no StartStreamEncryption)', async () => {
+    const client = kinesisClient('kinesalite');
+    const name = uniqueName('admin-kms');
+    try {
+      const error = await ensureStream(client, name, {
+        shardCount: 1,
+        encryption: { keyId: 'alias/aws/kinesis' },
+      }).catch((e) => e);
+      expect(error).toBeInstanceOf(StreamEncryptionError);
+      expect(error).toMatchObject({ streamName: name, keyId: 'alias/aws/kinesis' });
+      expect(error.message).toMatch(
+        /^could not encrypt stream ".*" with KMS key "alias\/aws\/kinesis": UnknownOperationException/,
+      );
+    } finally {
+      client.destroy();
     }
   });
 });

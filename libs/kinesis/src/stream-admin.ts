@@ -3,10 +3,13 @@ import {
   DescribeStreamSummaryCommand,
   ResourceInUseException,
   ResourceNotFoundException,
+  StartStreamEncryptionCommand,
   type KinesisClient,
+  type StreamDescriptionSummary,
 } from '@aws-sdk/client-kinesis';
+import { sleep } from './backoff.js';
 import { ensureActive } from './ensure-active.js';
-import { StreamNotActiveError } from './errors.js';
+import { KinesisTransportError, StreamNotActiveError } from './errors.js';
 
 export interface EnsureStreamOptions {
   /** Default: `AWS_KINESIS_SHARDS`, else 2. Used only when the stream is created. */
@@ -15,6 +18,13 @@ export interface EnsureStreamOptions {
   timeoutMs?: number;
   /** Describe interval while waiting, ms. */
   pollMs?: number;
+  /**
+   * Server-side encryption with this KMS key (id, ARN, alias name or alias ARN), also for a stream that exists:
+   * StartStreamEncryption once the stream is ACTIVE, then a wait for ACTIVE again. Nothing is called when the
+   * stream is already encrypted with this key. Writers then need kms:GenerateDataKey and readers kms:Decrypt on
+   * the key (see docs/iam).
+   */
+  encryption?: { keyId: string };
 }
 
 export interface StreamDescription {
@@ -23,6 +33,21 @@ export interface StreamDescription {
   status: string;
   openShardCount?: number;
   created: boolean;
+  /** `NONE` or `KMS`, as DescribeStreamSummary reports it (absent when the endpoint does not say). */
+  encryptionType?: string;
+  keyId?: string;
+}
+
+/** StartStreamEncryption failed (the endpoint does not support it, the key is unknown or not usable). */
+export class StreamEncryptionError extends KinesisTransportError {
+  constructor(
+    readonly streamName: string,
+    readonly keyId: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`could not encrypt stream "${streamName}" with KMS key "${keyId}": ${reason}`, { cause });
+  }
 }
 
 export function resolveShardCount(shardCount?: number, env: NodeJS.ProcessEnv = process.env): number {
@@ -67,11 +92,64 @@ export async function ensureStream(
       timeoutError: (lastStatus, waitedMs) => new StreamNotActiveError(streamName, lastStatus, waitedMs),
     },
   );
+  const summary = options.encryption
+    ? await encryptStream(client, streamName, options.encryption.keyId, { timeoutMs, pollMs })
+    : { ...description, StreamStatus: status };
   return {
     streamName,
-    streamArn: description.StreamARN,
-    status,
-    openShardCount: description.OpenShardCount,
+    streamArn: summary.StreamARN,
+    status: summary.StreamStatus ?? status,
+    openShardCount: summary.OpenShardCount,
     created,
+    encryptionType: summary.EncryptionType,
+    keyId: summary.KeyId,
   };
+}
+
+const isEncryptedWith = (summary: StreamDescriptionSummary, keyId: string) =>
+  summary.EncryptionType === 'KMS' && summary.KeyId === keyId;
+
+/**
+ * Encrypts the stream with `keyId` unless it already is. StartStreamEncryption needs an ACTIVE stream (a reshard
+ * or another process's encryption leaves it UPDATING: we wait, then look again).
+ */
+async function encryptStream(
+  client: KinesisClient,
+  streamName: string,
+  keyId: string,
+  wait: { timeoutMs: number; pollMs: number },
+): Promise<StreamDescriptionSummary> {
+  for (let attempt = 0; ; attempt++) {
+    const summary = await waitForActive(client, streamName, wait);
+    if (isEncryptedWith(summary, keyId)) return summary;
+    try {
+      await client.send(
+        new StartStreamEncryptionCommand({ StreamName: streamName, EncryptionType: 'KMS', KeyId: keyId }),
+      );
+    } catch (error) {
+      // Another process changed the stream meanwhile: wait for it to settle, then look again (once).
+      if (error instanceof ResourceInUseException && attempt === 0) continue;
+      throw new StreamEncryptionError(streamName, keyId, error);
+    }
+    const encrypted = await waitForActive(client, streamName, wait);
+    if (isEncryptedWith(encrypted, keyId)) return encrypted;
+    const reported = `${encrypted.EncryptionType ?? 'unknown'} with key ${encrypted.KeyId ?? 'none'}`;
+    throw new StreamEncryptionError(streamName, keyId, new Error(`the stream reports ${reported}`));
+  }
+}
+
+async function waitForActive(
+  client: KinesisClient,
+  streamName: string,
+  { timeoutMs, pollMs }: { timeoutMs: number; pollMs: number },
+): Promise<StreamDescriptionSummary> {
+  const started = Date.now();
+  for (;;) {
+    const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
+      .StreamDescriptionSummary!;
+    if (summary.StreamStatus === 'ACTIVE') return summary;
+    const waited = Date.now() - started;
+    if (waited >= timeoutMs) throw new StreamNotActiveError(streamName, summary.StreamStatus, waited);
+    await sleep(Math.min(pollMs, timeoutMs - waited));
+  }
 }
