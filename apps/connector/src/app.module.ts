@@ -1,4 +1,4 @@
-/** The HTTP app around ConnectorModule: pino logging, /health and /metrics. */
+/** The HTTP app around ConnectorModule: pino logging, /health and /metrics (unless METRICS_ENABLED=false: 404). */
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -29,7 +29,7 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         ConnectorModule.forRoot(overrides, connector),
       ],
-      controllers: [HealthController, MetricsController],
+      controllers: config.metricsEnabled ? [HealthController, MetricsController] : [HealthController],
       providers: [ConnectorHealthIndicator],
     };
   }

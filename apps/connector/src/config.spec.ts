@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigValidationError, loadConnectorConfig } from './config.js';
+import { ConfigValidationError, loadConnectorConfig, redactCredentials, redactUrl } from './config.js';
 
 const base = { CONNECTOR_STREAM: 'orders', S3_BUCKET: 'archive' };
 
@@ -29,7 +29,7 @@ describe('connector config', () => {
     });
     expect(problems).toEqual([
       'CONNECTOR_STREAM is required',
-      'KINESIS_ENDPOINT must be a URL, got "not a url"',
+      'KINESIS_ENDPOINT must be a URL (value not shown: it may hold credentials)',
       'CONNECTOR_CREATE_STREAM must be false, true or a shard count, got "lots"',
       'START_POSITION must be one of TRIM_HORIZON, LATEST, got "middle"',
       'EMITTER must be one of s3, postgres, dynamodb, kinesis, got "ftp"',
@@ -96,6 +96,13 @@ describe('connector config', () => {
       deadLetterStream: undefined,
       buffer: { maxRecords: 500, maxBytes: 5 * 1024 * 1024, maxAgeMs: 10_000 },
       httpPort: 0,
+      httpHost: '127.0.0.1',
+      metricsEnabled: true,
+      health: { stallMs: 70_000, maxLagMs: 600_000 },
+      shutdownGraceMs: 20_000,
+      pgStatementTimeoutMs: 30_000,
+      awsRequestTimeoutMs: 30_000,
+      awsConnectTimeoutMs: 5_000,
       statusIntervalMs: 5_000,
       logLevel: 'info',
     });
@@ -127,6 +134,71 @@ describe('connector config', () => {
     ]);
     expect(problemsOf({ ...base, CHECKPOINT_STORE: 'lease' })).toEqual([
       'CHECKPOINT_STORE must be one of memory, redis, dynamodb, leases, got "lease"',
+    ]);
+  });
+
+  it('never quotes a URL or the config file text in an error: they may hold credentials', () => {
+    const secret = 's3cr3t-Pa55';
+    const problems = problemsOf({
+      ...base,
+      EMITTER: 'postgres',
+      DATABASE_URL: `postgres://app:${secret}@db host:5432/orders`, // a space: not a URL
+      CHECKPOINT_STORE: 'redis',
+      REDIS_URL: `redis://:${secret}@[cache`,
+    });
+    expect(problems).toEqual([
+      'REDIS_URL must be a URL (value not shown: it may hold credentials)',
+      'DATABASE_URL must be a URL (value not shown: it may hold credentials)',
+    ]);
+    expect(JSON.stringify(problems)).not.toContain(secret);
+
+    // JSON.parse's own message quotes the text around the mistake.
+    const file = join(mkdtempSync(join(tmpdir(), 'connector-config-')), 'connector.json');
+    writeFileSync(file, `{"DATABASE_URL": postgres://app:${secret}@db/orders}`);
+    const fileProblems = problemsOf({ ...base, CONNECTOR_CONFIG_FILE: file });
+    expect(fileProblems).toEqual([
+      `CONNECTOR_CONFIG_FILE ${JSON.stringify(file)} could not be read: not valid JSON`,
+    ]);
+  });
+
+  it('shows URLs without their credentials', () => {
+    expect(redactUrl('postgres://app:pw@db:5432/orders')).toBe('postgres://***@db:5432/orders');
+    expect(redactUrl('redis://:pw@cache:6379')).toBe('redis://***@cache:6379');
+    expect(redactUrl('http://localhost:4566')).toBe('http://localhost:4566');
+    expect(redactUrl('not a url with pw')).toBe('(not shown)');
+    expect(redactCredentials('connect to postgres://app:pw@db/x failed; redis://u:p@r:1 too')).toBe(
+      'connect to postgres://***@db/x failed; redis://***@r:1 too',
+    );
+  });
+
+  it('reads the health, shutdown and timeout settings', () => {
+    expect(
+      loadConnectorConfig({
+        ...base,
+        HTTP_HOST: '0.0.0.0',
+        METRICS_ENABLED: 'false',
+        HEALTH_STALL_MS: '5000',
+        HEALTH_MAX_LAG_MS: '0',
+        BUFFER_MAX_AGE_MS: '1000',
+        SHUTDOWN_GRACE_MS: '3000',
+        PG_STATEMENT_TIMEOUT_MS: '100',
+        AWS_REQUEST_TIMEOUT_MS: '200',
+        AWS_CONNECT_TIMEOUT_MS: '300',
+      }),
+    ).toMatchObject({
+      httpHost: '0.0.0.0',
+      metricsEnabled: false,
+      health: { stallMs: 5_000, maxLagMs: 0 },
+      shutdownGraceMs: 3_000,
+      pgStatementTimeoutMs: 100,
+      awsRequestTimeoutMs: 200,
+      awsConnectTimeoutMs: 300,
+    });
+    // The default stall threshold stays above the buffer's age limit; a set one must be above it.
+    expect(loadConnectorConfig({ ...base, BUFFER_MAX_AGE_MS: '600000' }).health.stallMs).toBe(660_000);
+    expect(problemsOf({ ...base, HEALTH_STALL_MS: '10000', METRICS_ENABLED: 'nope' })).toEqual([
+      'METRICS_ENABLED must be true or false, got "nope"',
+      'HEALTH_STALL_MS (10000) must be greater than BUFFER_MAX_AGE_MS (10000)',
     ]);
   });
 

@@ -44,6 +44,18 @@ export interface ConnectorConfig {
   deadLetterStream?: string;
   buffer: { maxRecords: number; maxBytes: number; maxAgeMs: number };
   httpPort: number;
+  /** HTTP_HOST: the address the HTTP server binds (default 127.0.0.1: not reachable from other hosts). */
+  httpHost: string;
+  /** METRICS_ENABLED: false answers /metrics with 404. */
+  metricsEnabled: boolean;
+  health: HealthSettings;
+  /** SHUTDOWN_GRACE_MS: stop() and the whole close return within this, whatever the emitter does. */
+  shutdownGraceMs: number;
+  /** PG_STATEMENT_TIMEOUT_MS: Postgres cancels a statement after this (and the pool gives up on it). */
+  pgStatementTimeoutMs: number;
+  /** AWS_REQUEST_TIMEOUT_MS / AWS_CONNECT_TIMEOUT_MS: the S3 and DynamoDB clients' socket timeouts. */
+  awsRequestTimeoutMs: number;
+  awsConnectTimeoutMs: number;
   /** 0: no status lines. */
   statusIntervalMs: number;
   logLevel: LogLevel;
@@ -58,6 +70,17 @@ export interface LeaseSettings {
   workerId: string;
   /** LEASE_FAILOVER_MS: a dead instance's leases are taken after this long. Default 10 s. */
   failoverTimeMs: number;
+}
+
+/** When /health answers 503 (see health.ts). */
+export interface HealthSettings {
+  /**
+   * HEALTH_STALL_MS: a shard whose read records wait unwritten (nothing emitted, dead-lettered or checkpointed)
+   * this long. Default BUFFER_MAX_AGE_MS + 60 s; must be above BUFFER_MAX_AGE_MS.
+   */
+  stallMs: number;
+  /** HEALTH_MAX_LAG_MS: a shard whose millisBehindLatest is above this; 0: not checked. */
+  maxLagMs: number;
 }
 
 /** Every key the app reads; a key in the JSON file that is not here is reported (likely a typo). */
@@ -92,6 +115,14 @@ export const CONFIG_KEYS = [
   'BUFFER_MAX_BYTES',
   'BUFFER_MAX_AGE_MS',
   'HTTP_PORT',
+  'HTTP_HOST',
+  'METRICS_ENABLED',
+  'HEALTH_STALL_MS',
+  'HEALTH_MAX_LAG_MS',
+  'SHUTDOWN_GRACE_MS',
+  'PG_STATEMENT_TIMEOUT_MS',
+  'AWS_REQUEST_TIMEOUT_MS',
+  'AWS_CONNECT_TIMEOUT_MS',
   'STATUS_INTERVAL_MS',
   'LOG_LEVEL',
 ] as const;
@@ -156,9 +187,12 @@ class Reader {
     return fallback;
   }
 
+  /** A URL may carry credentials (user:password@): a bad one is named, never quoted. */
   url(key: string): string | undefined {
     const value = this.raw[key];
-    if (value !== undefined && !URL.canParse(value)) this.bad(key, 'a URL', value);
+    if (value !== undefined && !URL.canParse(value)) {
+      this.problem(`${key} must be a URL (value not shown: it may hold credentials)`);
+    }
     return value;
   }
 
@@ -177,9 +211,12 @@ function readConfigFile(path: string, problems: string[]): Raw {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    problems.push(
-      `CONNECTOR_CONFIG_FILE ${JSON.stringify(path)} could not be read: ${(error as Error).message}`,
-    );
+    // JSON.parse's message quotes the text around the mistake, which may be a secret: say only what failed.
+    const why =
+      error instanceof SyntaxError
+        ? 'not valid JSON'
+        : ((error as NodeJS.ErrnoException).code ?? 'unreadable');
+    problems.push(`CONNECTOR_CONFIG_FILE ${JSON.stringify(path)} could not be read: ${why}`);
     return {};
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -264,6 +301,16 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
       maxAgeMs: r.integer('BUFFER_MAX_AGE_MS', 10_000),
     },
     httpPort: r.integer('HTTP_PORT', 9464, 0, 65_535),
+    httpHost: r.string('HTTP_HOST', '127.0.0.1'),
+    metricsEnabled: r.boolean('METRICS_ENABLED', true),
+    health: {
+      stallMs: r.integer('HEALTH_STALL_MS', 0, 100), // 0: set below from BUFFER_MAX_AGE_MS
+      maxLagMs: r.integer('HEALTH_MAX_LAG_MS', 600_000, 0),
+    },
+    shutdownGraceMs: r.integer('SHUTDOWN_GRACE_MS', 20_000, 100),
+    pgStatementTimeoutMs: r.integer('PG_STATEMENT_TIMEOUT_MS', 30_000, 1),
+    awsRequestTimeoutMs: r.integer('AWS_REQUEST_TIMEOUT_MS', 30_000, 1),
+    awsConnectTimeoutMs: r.integer('AWS_CONNECT_TIMEOUT_MS', 5_000, 1),
     statusIntervalMs: r.integer('STATUS_INTERVAL_MS', 5_000, 0),
     logLevel: r.oneOf<LogLevel>(
       'LOG_LEVEL',
@@ -294,6 +341,14 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
   if (emitter === 'kinesis') r.required('TARGET_STREAM', ' when EMITTER=kinesis');
   if (deadLetter === 'kinesis') r.required('DEAD_LETTER_STREAM', ' when DEAD_LETTER=kinesis');
 
+  // A buffer legitimately holds records up to BUFFER_MAX_AGE_MS before writing them: not a stall.
+  if (config.health.stallMs === 0) config.health.stallMs = config.buffer.maxAgeMs + 60_000;
+  else if (config.health.stallMs <= config.buffer.maxAgeMs) {
+    r.problem(
+      `HEALTH_STALL_MS (${config.health.stallMs}) must be greater than BUFFER_MAX_AGE_MS (${config.buffer.maxAgeMs})`,
+    );
+  }
+
   if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
   return config;
 }
@@ -305,3 +360,19 @@ export const CONNECTOR_CONFIG = getConfigToken(CONNECTOR_CONFIG_NAMESPACE);
 /** A ConfigModule `load` factory: validation runs when Nest builds the module, i.e. at start. */
 export const connectorConfigFactory = (env?: Record<string, string | undefined>) =>
   registerAs(CONNECTOR_CONFIG_NAMESPACE, () => loadConnectorConfig(env));
+
+/** A URL for logs and errors: credentials (user:password@) replaced by ***; unparseable: not shown at all. */
+export function redactUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!URL.canParse(value)) return '(not shown)';
+  const url = new URL(value);
+  if (!url.username && !url.password) return value;
+  url.username = '***';
+  url.password = '';
+  return url.href;
+}
+
+/** Any `scheme://user:password@` inside a text (an error message, a stack) with the credentials replaced. */
+export function redactCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1***@');
+}

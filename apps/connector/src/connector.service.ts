@@ -26,10 +26,17 @@ import {
   type Transformer,
 } from '../../../libs/connector/src/index.js';
 import { ensureStream, type CheckpointStore } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, type ConnectorConfig } from './config.js';
+import { CONNECTOR_CONFIG, redactCredentials, type ConnectorConfig } from './config.js';
 import { ConnectorMetrics } from './metrics.js';
 import { createLeaseOptions } from './parts.js';
 import { ConnectorResources, coreLogger } from './resources.js';
+import {
+  ShardHealth,
+  watchBuffers,
+  watchDeadLetter,
+  watchEmitter,
+  type ShardProblem,
+} from './shard-health.js';
 
 export type ConnectorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -37,12 +44,18 @@ export interface ConnectorHealth {
   state: ConnectorState;
   stream: string;
   activeShards: string[];
+  /** Shards that stalled, lag or lost their lease (see shard-health.ts); any makes /health answer 503. */
+  problems: ShardProblem[];
   lastError?: string;
 }
+
+/** At shutdown, the part of SHUTDOWN_GRACE_MS kept for closing the clients after the connector stopped. */
+const CLOSE_RESERVE_MS = 2_000;
 
 @Injectable()
 export class ConnectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly counters = new PipelineCounters();
+  readonly shardHealth: ShardHealth;
   private readonly logger = new Logger('Connector');
   private connector?: Connector<unknown>;
   private state: ConnectorState = 'idle';
@@ -60,7 +73,9 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(EMITTER) private readonly emitter: Emitter<unknown>,
     @Inject(DEAD_LETTER_SINK) private readonly deadLetter: DeadLetterSink,
     @Inject(CHECKPOINT_STORE) private readonly checkpointStore: CheckpointStore,
-  ) {}
+  ) {
+    this.shardHealth = new ShardHealth(config.health);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const { config } = this;
@@ -77,10 +92,10 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         checkpointStore: this.checkpointStore,
         transformer: this.transformer,
         filter: this.filter,
-        bufferFactory: this.bufferFactory,
-        emitter: this.emitter,
-        deadLetter: this.deadLetter,
-        observer: fanOut(this.counters, this.metrics),
+        bufferFactory: watchBuffers(this.bufferFactory, this.shardHealth),
+        emitter: watchEmitter(this.emitter, this.shardHealth),
+        deadLetter: watchDeadLetter(this.deadLetter, this.shardHealth),
+        observer: fanOut(this.counters, this.metrics, this.shardHealth),
         logger: coreLogger('Connector'),
         consumer: {
           leases: createLeaseOptions(config, this.resources), // CHECKPOINT_STORE=leases
@@ -91,15 +106,20 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         },
       });
       // Without a listener an 'error' event would crash the process; the consumer keeps reading after it.
-      this.connector.consumer.on('error', (error, shardId) => {
-        this.lastError = `${shardId ?? 'consumer'}: ${(error as Error)?.message ?? String(error)}`;
-        this.logger.error({ msg: 'connector error', shardId, err: (error as Error)?.message });
+      const consumer = this.connector.consumer;
+      consumer.on('error', (error, shardId) => {
+        const message = redactCredentials((error as Error)?.message ?? String(error));
+        this.lastError = `${shardId ?? 'consumer'}: ${message}`;
+        this.logger.error({ msg: 'connector error', shardId, err: message });
       });
+      consumer.on('shardStarted', (shardId) => this.shardHealth.shardStarted(shardId));
+      consumer.on('leaseTaken', (shardId) => this.shardHealth.leaseTaken(shardId));
+      consumer.on('leaseLost', (shardId, reason) => this.shardHealth.leaseLost(shardId, reason));
       await this.connector.start();
       this.state = 'running';
     } catch (error) {
       this.state = 'failed';
-      this.lastError = (error as Error).message;
+      this.lastError = redactCredentials((error as Error).message);
       throw error;
     }
     this.lastStatus = { at: Date.now(), read: this.counters.recordsRead };
@@ -112,29 +132,54 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     );
   }
 
-  /** Before the HTTP server and the clients close: the final flush and checkpoint still need them. */
+  /**
+   * Before the HTTP server and the clients close: the final flush and checkpoint still need them. Bounded by
+   * SHUTDOWN_GRACE_MS whatever the emitter does: what is not written by then stays uncheckpointed (read again
+   * after a restart), and the leases of shards still stopping are not released: they expire after
+   * LEASE_FAILOVER_MS once the process has exited.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.statusTimer);
+    const grace = this.config.shutdownGraceMs;
+    this.resources.closeBy(Date.now() + grace);
     if (!this.connector || this.state === 'stopped') return;
     this.state = 'stopping';
     this.logger.log('stopping connector: flushing buffers and checkpointing');
+    const stopBudget = grace - Math.min(CLOSE_RESERVE_MS, grace / 4);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), stopBudget)));
     try {
-      await this.connector.stop();
+      const outcome = await Promise.race([this.connector.stop(), late]);
+      if (outcome === 'late') {
+        this.state = 'failed';
+        this.lastError = `not stopped within SHUTDOWN_GRACE_MS (${grace} ms)`;
+        this.logStatus();
+        this.logger.warn(
+          `connector not stopped within the grace period (${stopBudget} ms of SHUTDOWN_GRACE_MS ${grace}): ` +
+            'unwritten records stay uncheckpointed and are read again after a restart; ' +
+            'leases still held expire after LEASE_FAILOVER_MS',
+        );
+        return;
+      }
       this.state = 'stopped';
       this.logStatus();
       this.logger.log('connector stopped');
     } catch (error) {
       this.state = 'failed';
-      this.lastError = (error as Error).message;
+      this.lastError = redactCredentials((error as Error).message);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   health(): ConnectorHealth {
+    const activeShards = this.connector?.consumer.activeShardIds() ?? [];
     return {
       state: this.state,
       stream: this.config.stream,
-      activeShards: this.connector?.consumer.activeShardIds() ?? [],
+      activeShards,
+      problems: this.state === 'running' ? this.shardHealth.problems(activeShards) : [],
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
   }

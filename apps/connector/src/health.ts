@@ -1,4 +1,8 @@
-/** `/health` (terminus): up while the connector runs and its consumer reads at least one shard. */
+/**
+ * `/health` (terminus): up while the connector runs, its consumer reads at least one shard, and no shard has a
+ * problem (records waiting unwritten longer than HEALTH_STALL_MS, lag above HEALTH_MAX_LAG_MS, a lease lost);
+ * else 503 with the details, per shard.
+ */
 import { Controller, Get, Inject, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ConnectorService } from './connector.service.js';
@@ -15,7 +19,7 @@ export class ConnectorHealthIndicator {
     const health = this.connector.health();
     const details = { ...health, activeShardCount: health.activeShards.length };
     // Started but reading no shard (stream gone, every reader failed) is down too: nothing moves.
-    return health.state === 'running' && health.activeShards.length > 0
+    return health.state === 'running' && health.activeShards.length > 0 && health.problems.length === 0
       ? session.up(details)
       : session.down(details);
   }

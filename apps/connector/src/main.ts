@@ -8,7 +8,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { ConfigValidationError, loadConnectorConfig } from './config.js';
+import { ConfigValidationError, loadConnectorConfig, redactCredentials } from './config.js';
 import type { ConnectorOverrides } from './connector.module.js';
 
 export { AppModule } from './app.module.js';
@@ -24,7 +24,7 @@ export { ConnectorMetrics } from './metrics.js';
 
 export interface CreateConnectorAppOptions {
   overrides?: ConnectorOverrides;
-  /** Listen on HTTP_PORT (default true); false: only init (the connector runs, no HTTP server). */
+  /** Listen on HTTP_HOST:HTTP_PORT (default true); false: only init (the connector runs, no HTTP server). */
   listen?: boolean;
 }
 
@@ -49,14 +49,18 @@ export async function createConnectorApp(
     return app;
   }
   try {
-    await app.listen(config.httpPort);
+    await app.listen(config.httpPort, config.httpHost);
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;
   }
+  // The address actually bound, as the OS reports it (not what the config asked for).
   const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.httpPort;
-  logger.log(`connector listening on http://127.0.0.1:${port}`, 'ConnectorApp');
+  const where =
+    typeof address === 'object' && address
+      ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : String(address);
+  logger.log(`connector listening on http://${where}`, 'ConnectorApp');
   return app;
 }
 
@@ -71,8 +75,10 @@ export async function bootstrap(): Promise<INestApplication> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   bootstrap().catch((error: unknown) => {
-    // A config problem needs its list, not a stack; anything else needs the stack.
-    console.error(error instanceof ConfigValidationError ? error.message : error);
+    // A config problem needs its list, not a stack; anything else needs the stack (with no URL credentials).
+    const text =
+      error instanceof ConfigValidationError ? error.message : ((error as Error)?.stack ?? String(error));
+    console.error(redactCredentials(text));
     process.exit(1);
   });
 }

@@ -10,7 +10,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pg from 'pg';
 import { createKinesisClient, type Logger as CoreLogger } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, type ConnectorConfig } from './config.js';
+import { CONNECTOR_CONFIG, redactCredentials, type ConnectorConfig } from './config.js';
 
 @Injectable()
 export class ConnectorResources implements OnApplicationShutdown {
@@ -21,6 +21,8 @@ export class ConnectorResources implements OnApplicationShutdown {
   private pgPool?: pg.Pool;
   private readonly closers: Array<{ what: string; close: () => Promise<void> | void }> = [];
   private readonly buckets = new Map<string, Promise<void>>();
+  /** Set when shutdown starts (ConnectorService): closing the clients never runs past it. */
+  private closeDeadline = Infinity;
 
   constructor(@Inject(CONNECTOR_CONFIG) private readonly config: ConnectorConfig) {}
 
@@ -37,19 +39,30 @@ export class ConnectorResources implements OnApplicationShutdown {
     return this.kinesisClient;
   }
 
+  /**
+   * The S3 and DynamoDB clients' HTTP handler: a request with no answer fails after AWS_REQUEST_TIMEOUT_MS (the
+   * SDK's default waits forever), a connection after AWS_CONNECT_TIMEOUT_MS; the SDK's retries still apply.
+   */
+  private httpHandler(): NodeHttpHandler {
+    return new NodeHttpHandler({
+      requestTimeout: this.config.awsRequestTimeoutMs,
+      connectionTimeout: this.config.awsConnectTimeoutMs,
+    });
+  }
+
   /** A local endpoint (s3rver, MinIO) needs path-style URLs, HTTP/1.1 and no streamed-upload checksums. */
   get s3(): S3Client {
     if (!this.s3Client) {
       const endpoint = this.config.s3Endpoint;
       const client = new S3Client({
         region: this.config.region,
+        requestHandler: this.httpHandler(),
         ...(endpoint
           ? {
               endpoint,
               forcePathStyle: true,
               requestChecksumCalculation: 'WHEN_REQUIRED',
               responseChecksumValidation: 'WHEN_REQUIRED',
-              requestHandler: new NodeHttpHandler(),
             }
           : {}),
       });
@@ -64,7 +77,8 @@ export class ConnectorResources implements OnApplicationShutdown {
       const endpoint = this.config.dynamodbEndpoint;
       const client = new DynamoDBClient({
         region: this.config.region,
-        ...(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {}),
+        requestHandler: this.httpHandler(),
+        ...(endpoint ? { endpoint } : {}),
       });
       this.own('dynamodb client', () => client.destroy());
       this.dynamoClient = client;
@@ -74,9 +88,18 @@ export class ConnectorResources implements OnApplicationShutdown {
 
   get pg(): pg.Pool {
     if (!this.pgPool) {
-      const pool = new pg.Pool({ connectionString: this.config.databaseUrl, max: 4 });
+      const timeout = this.config.pgStatementTimeoutMs;
+      const pool = new pg.Pool({
+        connectionString: this.config.databaseUrl,
+        max: 4,
+        // The server cancels a statement after the timeout (SQLSTATE 57014); the client gives up a little later
+        // in case the server itself does not answer. A connection attempt gives up after 10 s.
+        statement_timeout: timeout,
+        query_timeout: timeout + 1_000,
+        connectionTimeoutMillis: 10_000,
+      });
       // An idle client's error (server restart) would otherwise crash the process; the next query fails instead.
-      pool.on('error', (error) => this.logger.warn(`postgres pool: ${error.message}`));
+      pool.on('error', (error) => this.logger.warn(`postgres pool: ${redactCredentials(error.message)}`));
       this.own('postgres pool', () => pool.end());
       this.pgPool = pool;
     }
@@ -109,14 +132,32 @@ export class ConnectorResources implements OnApplicationShutdown {
     this.closers.push({ what, close });
   }
 
+  /** Closing the clients at shutdown stops waiting at `deadline` (epoch ms). */
+  closeBy(deadline: number): void {
+    this.closeDeadline = deadline;
+  }
+
   async onApplicationShutdown(): Promise<void> {
-    for (const { what, close } of this.closers.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (error) {
-        this.logger.warn(`closing ${what} failed: ${(error as Error).message}`);
+    const closing = (async () => {
+      for (const { what, close } of this.closers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          this.logger.warn(`closing ${what} failed: ${redactCredentials((error as Error).message)}`);
+        }
       }
-    }
+    })();
+    // A pool whose client never comes back (a hung query) would hold pool.end() forever.
+    const left = this.closeDeadline - Date.now();
+    if (!Number.isFinite(left)) return closing;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>(
+      (resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left))),
+    );
+    const outcome = await Promise.race([closing, late]);
+    clearTimeout(timer);
+    if (outcome === 'late')
+      this.logger.warn('clients still closing at the end of the grace period: not waited for');
   }
 }
 
