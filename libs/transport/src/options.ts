@@ -8,6 +8,7 @@ import {
   type Logger,
   type StartPosition,
 } from '../../kinesis/src/index.js';
+import type { SigningOptions } from './signing.js';
 
 /** What both sides share: where Kinesis is and which streams carry requests and replies. */
 export interface KinesisTransportOptions extends KinesisClientOptions {
@@ -15,14 +16,22 @@ export interface KinesisTransportOptions extends KinesisClientOptions {
   actStream?: string;
   /** Replies. Default `res`. */
   resStream?: string;
-  /** Create missing streams with these shard counts (off by default: streams are infrastructure). */
-  createStreams?: { act?: number; res?: number } | boolean;
+  /**
+   * Create missing streams with these shard counts (off by default: streams are infrastructure). `kmsKeyId`:
+   * encrypt both streams with this KMS key (also existing ones; see `ensureStream`'s `encryption`).
+   */
+  createStreams?: { act?: number; res?: number; kmsKeyId?: string } | boolean;
   /** An AWS client to use instead of creating one (it is not destroyed on close). */
   awsClient?: AwsKinesisClient;
   serializer?: Serializer;
   deserializer?: Deserializer;
   /** Core-library logger (warnings of the producer and consumer). Default: Nest's logger. */
   logger?: Logger;
+  /**
+   * Envelope signing (native protocol): requests and events are signed by the client and verified by the server,
+   * replies signed by the server and verified by the client. Off by default. See `SigningOptions`.
+   */
+  signing?: SigningOptions;
 }
 
 /** Which envelopes a server reads: `auto` (default) tells Seneca acts from native v1 envelopes by shape. */
@@ -136,6 +145,13 @@ export async function createStreamsIfAsked(
 ): Promise<void> {
   const shardCounts = streamShardCounts(options.createStreams);
   if (!shardCounts) return;
-  await ensureStream(client, options.actStream ?? DEFAULT_ACT_STREAM, { shardCount: shardCounts.act });
-  await ensureStream(client, options.resStream ?? DEFAULT_RES_STREAM, { shardCount: shardCounts.res });
+  const encryption = shardCounts.kmsKeyId ? { keyId: shardCounts.kmsKeyId } : undefined;
+  await ensureStream(client, options.actStream ?? DEFAULT_ACT_STREAM, {
+    shardCount: shardCounts.act,
+    encryption,
+  });
+  await ensureStream(client, options.resStream ?? DEFAULT_RES_STREAM, {
+    shardCount: shardCounts.res,
+    encryption,
+  });
 }

@@ -1,0 +1,114 @@
+/**
+ * Each documented IAM policy (docs/iam) against the calls its component makes in a representative run on the
+ * local endpoints: every action called must be in the policy (else it is too small), every action in the policy
+ * must have been called or be optional for a stated reason (else it is too wide), and every call whose input
+ * names its resource must be allowed on that resource by the policy's statements (ARNs as the emulators make them).
+ * What cannot be checked locally is listed in docs/iam/README.md.
+ */
+import type { INestApplicationContext } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { createKinesisClient, ensureStream } from '../../libs/kinesis/src/index.js';
+import { startClient, startService, received } from '../transport/fixtures.js';
+import {
+  eventually,
+  kinesisClient,
+  kinesisEndpoint,
+  uniqueName,
+  type KinesisEmulator,
+} from '../support/harness.js';
+import { checkPolicy, KMS_OPTIONAL, loadPolicy, recordCalls, type RecordedCall } from './iam-support.js';
+
+export const CREATE_STREAMS_OPTIONAL = {
+  'kinesis:DescribeStreamSummary':
+    'only with createStreams: ensureStream looks for the stream and waits for ACTIVE',
+  'kinesis:CreateStream': 'only with createStreams, when a stream is missing',
+  'kinesis:StartStreamEncryption':
+    'only with createStreams.kmsKeyId, when a stream is not yet encrypted with it',
+};
+
+/** A recorded Kinesis client on `emulator`. */
+function recordedKinesis(emulator: KinesisEmulator, calls: RecordedCall[]) {
+  const client = createKinesisClient({ endpoint: kinesisEndpoint(emulator), region: 'us-east-1' });
+  recordCalls(client, 'kinesis', calls);
+  return client;
+}
+
+/** Fails with the whole comparison, so a failing run says which actions are off. */
+export function expectPolicyFits(
+  name: string,
+  values: Record<string, string>,
+  calls: RecordedCall[],
+  optional: Record<string, string>,
+): string[] {
+  const check = checkPolicy(loadPolicy(name, values), calls, optional);
+  expect({
+    policy: name,
+    missing: check.missing,
+    unexplained: check.unexplained,
+    outOfScope: check.outOfScope,
+  }).toEqual({
+    policy: name,
+    missing: [],
+    unexplained: [],
+    outOfScope: [],
+  });
+  return check.used;
+}
+
+describe.each([
+  { emulator: 'kinesalite' as const, fanOut: false },
+  { emulator: 'kinesis-local' as const, fanOut: true },
+])('transport server and client on $emulator (fanOut: $fanOut)', ({ emulator, fanOut }) => {
+  const ActStream = uniqueName('iam-act');
+  const ResStream = uniqueName('iam-res');
+  const values = {
+    ActStream,
+    ResStream,
+    ServerConsumer: 'iam-server',
+    ClientConsumer: 'iam-client',
+    KmsKeyId: 'key-id',
+  };
+  const serverCalls: RecordedCall[] = [];
+  const clientCalls: RecordedCall[] = [];
+  const admin = kinesisClient(emulator);
+  let service: { close(): Promise<void> } | undefined;
+  let caller: { app: INestApplicationContext; client: ClientProxy } | undefined;
+
+  beforeAll(async () => {
+    await ensureStream(admin, ActStream, { shardCount: 2 });
+    await ensureStream(admin, ResStream, { shardCount: 1 });
+    const base = { actStream: ActStream, resStream: ResStream };
+    service = await startService({
+      ...base,
+      awsClient: recordedKinesis(emulator, serverCalls),
+      ...(fanOut ? { fanOut: { consumerName: values.ServerConsumer } } : {}),
+    });
+    caller = await startClient({
+      ...base,
+      awsClient: recordedKinesis(emulator, clientCalls),
+      timeoutMs: 20_000,
+      ...(fanOut ? { fanOut: { consumerName: values.ClientConsumer } } : {}),
+    });
+    // A representative run: a call answered, an event handled, then both sides stop.
+    expect(await firstValueFrom(caller.client.send('sum', [1, 2]))).toBe(3);
+    const marker = uniqueName('evt');
+    await firstValueFrom(caller.client.emit('evt', marker));
+    await eventually(() => received.events.includes(marker), { message: 'the event handled' });
+    await caller.app.close();
+    await service.close();
+  });
+  afterAll(() => admin.destroy());
+
+  it('the server uses exactly its documented policy', () => {
+    const name = fanOut ? 'transport-server-fan-out' : 'transport-server';
+    const used = expectPolicyFits(name, values, serverCalls, { ...CREATE_STREAMS_OPTIONAL, ...KMS_OPTIONAL });
+    console.log(name, used);
+  });
+
+  it('the client uses exactly its documented policy', () => {
+    const name = fanOut ? 'transport-client-fan-out' : 'transport-client';
+    const used = expectPolicyFits(name, values, clientCalls, { ...CREATE_STREAMS_OPTIONAL, ...KMS_OPTIONAL });
+    console.log(name, used);
+  });
+});
