@@ -4,8 +4,18 @@ import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis'
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { createKinesisClient, Producer, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
+import {
+  createKinesisClient,
+  errorForLog,
+  forLog,
+  isSafeId,
+  Producer,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
+import { jsonDeeperThan } from './json-depth.js';
+import { EnvelopeSigner, SigningOptionsError, type SignatureError } from './signing.js';
 import { rethrowMissingStream } from './errors.js';
 import type { KinesisStatus } from './server-types.js';
 import { coreLoggerFrom } from './nest-logger.js';
@@ -25,6 +35,22 @@ export function randomReplyHashKey(): string {
   return BigInt(`0x${randomBytes(16).toString('hex')}`).toString();
 }
 
+/** Deepest reply accepted (arrays and objects): deeper values can overflow the stack of code that walks them. */
+export const MAX_REPLY_DEPTH = 256;
+
+/** What a client counted on its reply shard since it was created. */
+export interface KinesisClientStats {
+  /** Replies handed to a waiting call. */
+  replies: number;
+  /** Readable replies no call of this client waits on (another client's on the shared shard, duplicates, late). */
+  ignored: number;
+  /** Records that are not a reply: not JSON, too deep, bad version, unsafe id, refused by the deserializer. */
+  invalid: number;
+  /** With `signing`: replies without a signature (while `required`), and with one that does not verify. */
+  unsigned: number;
+  badSignature: number;
+}
+
 /**
  * Nest's client proxy over Kinesis. Requests go to the act stream carrying `replyTo: { stream, hashKey }`;
  * this instance reads only the one reply shard that covers its hash key.
@@ -34,6 +60,8 @@ export class KinesisClient extends ClientProxy {
   private readonly coreLogger: Logger;
   private readonly emitter = new EventEmitter();
   private readonly pending = new PendingCalls();
+  private readonly signer: EnvelopeSigner | undefined;
+  readonly stats: KinesisClientStats = { replies: 0, ignored: 0, invalid: 0, unsigned: 0, badSignature: 0 };
   private connection: Promise<void> | undefined;
   private awsClient: AwsKinesisClient | undefined;
   private producer: Producer | undefined;
@@ -47,6 +75,11 @@ export class KinesisClient extends ClientProxy {
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     this.coreLogger = options.logger ?? coreLoggerFrom(this.logger);
+    if (options.signing && options.protocol === 'seneca')
+      throw new SigningOptionsError(
+        'signing: Seneca acts carry no signature; use it with the native protocol',
+      );
+    this.signer = EnvelopeSigner.from(options.signing);
     this.seneca =
       options.protocol === 'seneca'
         ? new SenecaClientProtocol({
@@ -193,7 +226,9 @@ export class KinesisClient extends ClientProxy {
 
   private async put(envelope: RequestEnvelope): Promise<void> {
     await this.connect();
-    await this.producer!.put({ data: encodeEnvelope(envelope), partitionKey: this.partitionKey(envelope) });
+    const json = encodeEnvelope(envelope);
+    const data = this.signer ? this.signer.sign('request', json) : json;
+    await this.producer!.put({ data, partitionKey: this.partitionKey(envelope) });
   }
 
   private partitionKey({ id, pattern, data }: RequestEnvelope): string {
@@ -208,26 +243,57 @@ export class KinesisClient extends ClientProxy {
     return key.length >= 1 && key.length <= 256 ? key : createHash('sha256').update(key).digest('hex');
   }
 
+  /** The records of the reply shard: any of them may be hostile, so none can throw out of here or be kept. */
   private onReplies(records: KinesisRecord[]): void {
     for (const record of records) {
-      let reply;
       try {
-        reply = decodeReply(record.data);
+        this.onReply(record);
       } catch (error) {
-        this.coreLogger.warn('invalid record on the reply stream ignored', {
-          reason: (error as Error).message,
-        });
-        continue;
+        this.skipReply(`the deserializer threw: ${errorForLog(error)}`); // a custom deserializer
       }
-      const call = this.pending.get(reply.id);
-      if (!call) continue; // another client's reply sharing the shard, a duplicate, or a late one
-      // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
-      const { v: _version, ...nestPacket } = reply;
-      void Promise.resolve(this.deserializer.deserialize(nestPacket)).then((packet: WritePacket) => {
-        if (packet.isDisposed || packet.err) this.pending.take(reply.id);
-        call.callback(packet);
-      });
     }
+  }
+
+  private onReply(record: KinesisRecord): void {
+    // Verified before it is parsed: with signing on, a forged record costs one HMAC and reaches nothing else.
+    const refusal = this.signer?.check('reply', record.data);
+    if (refusal) return this.refuseReply(refusal);
+    if (jsonDeeperThan(record.data, MAX_REPLY_DEPTH))
+      return this.skipReply(`nested deeper than ${MAX_REPLY_DEPTH} levels`);
+    let reply;
+    try {
+      reply = decodeReply(record.data);
+    } catch (error) {
+      return this.skipReply(errorForLog(error));
+    }
+    const id = reply.id;
+    if (!isSafeId(id)) return this.skipReply('reply id is not 1-128 safe characters');
+    if (!this.pending.get(id)) {
+      this.stats.ignored++; // another client's reply sharing the shard, a duplicate, or a late one
+      return;
+    }
+    // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
+    const { v: _version, sig: _signature, ...nestPacket } = reply as typeof reply & { sig?: unknown };
+    void Promise.resolve(this.deserializer.deserialize(nestPacket))
+      .then((packet: WritePacket | undefined) => {
+        if (typeof packet !== 'object' || packet === null) return this.skipReply('deserialized to no packet');
+        if (this.pending.answer(id, packet)) this.stats.replies++;
+      })
+      .catch((error: unknown) => this.skipReply(`the deserializer failed: ${errorForLog(error)}`));
+  }
+
+  private skipReply(reason: string): void {
+    this.stats.invalid++;
+    this.coreLogger.warn('invalid record on the reply stream ignored', { reason });
+  }
+
+  private refuseReply(refusal: SignatureError): void {
+    if (refusal.reason === 'unsigned') this.stats.unsigned++;
+    else this.stats.badSignature++;
+    this.coreLogger.warn('reply refused for its signature', {
+      reason: refusal.reason,
+      ...(refusal.keyId !== undefined ? { keyId: forLog(refusal.keyId, 64) } : {}),
+    });
   }
 
   private reportError(error: unknown): void {

@@ -82,4 +82,18 @@ describe('PendingCalls', () => {
     expect(second.packets).toEqual([{ err: new ClientClosedError('greet'), isDisposed: true }]);
     expect(calls.get('id-1')).toBeUndefined();
   });
+
+  it('answer hands a stream of packets to the call, ends it on the final one, and ignores unknown ids', () => {
+    const calls = new PendingCalls();
+    const { packets, callback } = recorder();
+    calls.start('id-1', 'stream', 1_000, callback, sent);
+
+    expect(calls.answer('id-1', { response: 1 })).toBe(true);
+    expect(calls.answer('id-1', { response: 2, isDisposed: true })).toBe(true);
+    expect(calls.answer('id-1', { response: 3, isDisposed: true })).toBe(false);
+    expect(calls.answer('other', { response: 4 })).toBe(false);
+    jest.advanceTimersByTime(1_000); // its timer was stopped with the final packet
+    expect(packets).toEqual([{ response: 1 }, { response: 2, isDisposed: true }]);
+    expect(calls.size).toBe(0);
+  });
 });

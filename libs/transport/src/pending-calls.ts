@@ -47,6 +47,16 @@ export class PendingCalls {
     return this.calls.get(id);
   }
 
+  /**
+   * Hands `packet` to the call waiting on `id`; false when none waits (another client's reply, a duplicate, a
+   * late one). A final packet (`isDisposed`, or an error) ends the call. The callback's throw reaches the caller.
+   */
+  answer(id: string, packet: WritePacket): boolean {
+    const call = packet.isDisposed || packet.err ? this.take(id) : this.calls.get(id);
+    call?.callback(packet);
+    return call !== undefined;
+  }
+
   /** The call waiting on `id`, no longer waiting (its timer stopped): its final answer is the caller's to give. */
   take(id: string): PendingCall | undefined {
     const call = this.calls.get(id);

@@ -122,7 +122,7 @@ export class ReplyShardReader implements ReplyReader {
         const records = toUserRecords(out.Records ?? []);
         if (records.length > 0) {
           this.lastSequenceNumber = records.at(-1)!.sequenceNumber;
-          this.o.onRecords(records);
+          this.deliver(records);
         }
         this.iterator = out.NextShardIterator ?? (await this.followChild());
       } catch (error) {
@@ -137,6 +137,18 @@ export class ReplyShardReader implements ReplyReader {
         else this.o.onError(error);
         await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 2_000 }), this.abort.signal);
       }
+    }
+  }
+
+  /**
+   * A throwing onRecords is reported and the batch left behind: retrying it would read the same records again
+   * and again, so one hostile record would stop every later reply of the shard.
+   */
+  private deliver(records: KinesisRecord[]): void {
+    try {
+      this.o.onRecords(records);
+    } catch (error) {
+      this.o.onError(error);
     }
   }
 
