@@ -1,4 +1,4 @@
-import { KinesisTransportError } from '../../kinesis/src/index.js';
+import { errorForLog, KinesisTransportError } from '../../kinesis/src/index.js';
 
 /** Base of the Seneca plugin's errors; a KinesisTransportError, so one `instanceof` covers the whole stack. */
 export class SenecaKinesisError extends KinesisTransportError {}
@@ -13,6 +13,20 @@ export class TransportUtilsMissingError extends SenecaKinesisError {
   }
 }
 
+/**
+ * `seneca.listen({ type: 'kinesis' })` could not start (stream missing, endpoint down, no permission). Seneca
+ * treats a failed listen as fatal: its `errhandler` option receives this, then the process exits.
+ */
+export class ListenFailedError extends SenecaKinesisError {
+  readonly code = 'kinesis_listen_failed';
+  constructor(
+    readonly actStream: string,
+    cause: unknown,
+  ) {
+    super(`listen on act stream "${actStream}" failed: ${errorForLog(cause)}`, { cause });
+  }
+}
+
 /** Why an act-stream record was skipped. */
 export type InvalidRequestReason =
   | 'not JSON'
@@ -21,7 +35,10 @@ export type InvalidRequestReason =
   | 'kind is not act'
   | 'id is null'
   | 'id is not a string'
-  | 'act is not an object';
+  | 'id is not a safe id'
+  | 'act is not an object'
+  | 'origin is not a bounded string'
+  | 'track is not a bounded list of instance ids';
 
 /** A record on the act stream that is not a Seneca request; it is logged (without its data) and skipped. */
 export class InvalidRequestRecordError extends SenecaKinesisError {

@@ -1,6 +1,8 @@
-import { sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
+import { errorForLog, forLog, sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
 import { DedupeWindow } from '../../transport/src/dedupe-window.js';
+import { ListenFailedError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
+import { ListenerTopics } from './listen-topics.js';
 import { streamOverrides, type StreamOverrides } from './options.js';
 import type {
   RequestEnvelope,
@@ -13,8 +15,6 @@ import type {
 import type { SenecaKinesisTransport } from './transport.js';
 import { actPartitionKey, encodeEnvelope, resPartitionKey } from './wire.js';
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** `role:transport,hook:listen,type:kinesis`: what `seneca.listen({ type: 'kinesis' })` runs. */
 export function listenHook(transport: SenecaKinesisTransport, tu: TransportUtils): SenecaAction {
   return function hookListenKinesis(this: SenecaInstance, args, done) {
@@ -23,7 +23,17 @@ export function listenHook(transport: SenecaKinesisTransport, tu: TransportUtils
     const listenOptions: TransportArgs = { ...args, ...streams };
     startListener(seneca, tu, transport, listenOptions, streams).then(
       () => done(null, listenOptions),
-      (error: unknown) => done(error instanceof Error ? error : new Error(describe(error))),
+      (cause: unknown) => {
+        const error = new ListenFailedError(streams.actStream, cause);
+        transport.logger.error('seneca listener failed', {
+          actStream: streams.actStream,
+          error: error.message,
+        });
+        // Seneca makes a failed listen fatal (as for tcp) and prints nothing under `log: 'silent'`: one line
+        // on stderr says why the process is going down.
+        process.stderr.write(`[kinesis-transport] ${error.message}\n`);
+        done(error);
+      },
     );
   };
 }
@@ -36,22 +46,36 @@ async function startListener(
   streams: StreamOverrides,
 ): Promise<void> {
   const { options, logger } = transport;
-  const topics = tu.listen_topics(seneca, listenOptions, listenOptions);
-  const topicsByPartitionKey = new Map(topics.map((topic) => [actPartitionKey(topic), topic]));
+  const topics = new ListenerTopics(seneca, tu, listenOptions);
+  const topicsByPartitionKey = new Map(topics.all.map((topic) => [actPartitionKey(topic), topic]));
   const replies = transport.stream(streams.resStream);
   await replies.ensure();
   // Kinesis delivers at least once: a redelivered act must not run again, nor be answered from Seneca's
   // history while its first run is still going (that answer is null).
   const seen = new DedupeWindow(options.dedupeWindowMs);
-  const handleRequest = (request: RequestEnvelope, topic: string) => {
-    if (!seen.firstSeen(request.id)) return logger.debug('duplicate act skipped', { id: request.id, topic });
+  const handleRequest = (request: RequestEnvelope, topic: string): Promise<void> | undefined => {
+    if (!topics.serves(seneca, topic, request.act)) {
+      logger.debug('act on a shared topic left to its listener', { id: request.id, topic });
+      return undefined;
+    }
+    if (!seen.firstSeen(request.id)) {
+      logger.debug('duplicate act skipped', { id: request.id, topic });
+      return undefined;
+    }
     return transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic));
   };
   const polled = new Set<string>();
   const consumer = await transport.stream(streams.actStream).consume({
     processorFactory: (shardId) =>
       signalFirstPoll(
-        new options.RecordProcessor({ shardId, topicsByPartitionKey, logger, handleRequest }),
+        new options.RecordProcessor({
+          shardId,
+          topicsByPartitionKey,
+          logger,
+          handleRequest,
+          maxActsInFlight: options.maxActsInFlight,
+          closeGracePeriodMs: options.closeGracePeriodMs,
+        }),
         () => polled.add(shardId),
       ),
     startPosition: options.startPosition,
@@ -63,7 +87,7 @@ async function startListener(
   logger.info('seneca listener started', {
     actStream: streams.actStream,
     resStream: streams.resStream,
-    topics,
+    topics: topics.all.map((topic) => forLog(topic)),
   });
 }
 
@@ -79,16 +103,19 @@ function serve(
 ): Promise<void> {
   return new Promise<void>((resolve) => {
     tu.handle_request(seneca, request, listenOptions, (handled) => {
-      const out = handled?.kind === undefined ? rejectionReply(seneca, request, handled) : handled;
+      const out =
+        handled?.kind === undefined
+          ? rejectionReply(seneca, request, handled, transport.options.exposeErrors)
+          : handled;
       // Only a caller that waits gets an answer (seneca-transport's tcp listener does the same).
       if (out?.sync !== true) return resolve();
       const partitionKey = resPartitionKey(topic);
       const failed = (error: unknown) =>
         transport.logger.error('reply not written', {
-          id: out.id,
+          id: forLog(out.id),
           stream: replies.name,
-          partitionKey,
-          error: describe(error),
+          partitionKey: forLog(partitionKey),
+          error: errorForLog(error),
         });
       let data: string;
       try {
@@ -102,22 +129,33 @@ function serve(
   });
 }
 
+/** seneca-transport's own texts for its pre-action rejections: fixed, so no record content goes back. */
+const REJECTION_MESSAGES: Record<string, string> = {
+  no_data: 'The message has no data.',
+  invalid_kind_act: 'Inbound messages should have kind "act".',
+  no_message_id: 'The message has no identifier.',
+  message_loop: 'Inbound message rejected as looping back to this server.',
+};
+
 /**
  * `handle_request` rejects some requests before any action runs (`message_loop`: this instance is already in
  * the act's track; `data_error`) and responds with only `{ input, error }`: no id, kind, origin or sync, so
  * the reply was never written and the caller waited for its timeout (e.g. a Nest handler calling back into
  * the Seneca instance that sent it the act). Completed from the request, the caller gets the error at once,
- * as from the Nest server (message_loop) and Seneca's http listener; the error is copied as `update_output`
- * does (an Error's message and name are not enumerable). Not for `own_message` (this instance sent the
- * request itself, and another listener may be answering it: replying would fail that call).
+ * as from the Nest server (message_loop) and Seneca's http listener. The error carries its code and a fixed
+ * message; with `exposeErrors` it is copied whole as `update_output` does (details may quote the request).
+ * Not for `own_message` (this instance sent the request itself, and another listener may be answering it:
+ * replying would fail that call).
  */
 function rejectionReply(
   seneca: SenecaInstance,
   request: RequestEnvelope,
   out: ResponseEnvelope | null,
+  exposeErrors: boolean,
 ): ResponseEnvelope | null {
   const error = out?.error as (Record<string, unknown> & Partial<Error>) | undefined;
   if (!error || error.code === 'own_message') return out;
+  const code = typeof error.code === 'string' ? error.code : 'request_rejected';
   const now = Date.now();
   return {
     id: request.id,
@@ -128,7 +166,14 @@ function rejectionReply(
     time: { client_sent: request.time?.client_sent ?? 0, listen_recv: now, listen_sent: now },
     sync: request.sync,
     res: null,
-    error: { ...error, message: error.message, name: error.name ?? 'Error' },
+    error: exposeErrors
+      ? { ...error, message: error.message, name: error.name ?? 'Error' }
+      : {
+          code,
+          message: REJECTION_MESSAGES[code] ?? 'Request rejected.',
+          name: 'Error',
+          seneca: true,
+        },
   };
 }
 

@@ -54,6 +54,16 @@ export interface KinesisSenecaOptions {
   lingerMs?: number;
   /** A request id seen within this window is not handled twice (Kinesis redelivers), ms. Default 10 min. */
   dedupeWindowMs?: number;
+  /**
+   * Acts of one act-stream shard running at once on a listener; reading that shard pauses while this many
+   * run (one KPL aggregate can hold thousands). Default 64.
+   */
+  maxActsInFlight?: number;
+  /**
+   * Send the full error of a request rejected before any action ran (message_loop, no_message_id, ...) to
+   * the caller, details included (they may quote the request). Default false: code and a fixed message.
+   */
+  exposeErrors?: boolean;
   /** How long `seneca.close()` waits for requests being handled before closing the producers, ms. Default 5 s. */
   closeGracePeriodMs?: number;
   /** How long a listener waits for its first poll of every shard before it reports ready, ms. Default 10 s. */
@@ -113,6 +123,8 @@ export function resolveOptions(
     pollIntervalMs: options.pollIntervalMs ?? 200,
     lingerMs: options.lingerMs ?? 0,
     dedupeWindowMs: options.dedupeWindowMs ?? 10 * 60_000,
+    maxActsInFlight: positiveInteger(options.maxActsInFlight, 'maxActsInFlight', 64),
+    exposeErrors: options.exposeErrors ?? false,
     closeGracePeriodMs: options.closeGracePeriodMs ?? 5_000,
     listenReadyTimeoutMs: options.listenReadyTimeoutMs ?? 10_000,
     logger: options.logger,
@@ -120,6 +132,13 @@ export function resolveOptions(
     createProducer: options.createProducer ?? ((producerOptions) => new Producer(producerOptions)),
     RecordProcessor: options.RecordProcessor ?? SenecaRecordProcessor,
   };
+}
+
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
 }
 
 /** `actStream`, `resStream` and `pollIntervalMs` given to `seneca.listen/client`, over the plugin's. */

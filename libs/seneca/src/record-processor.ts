@@ -1,11 +1,15 @@
-import type {
-  Checkpointer,
-  InitializeInput,
-  KinesisRecord,
-  Logger,
-  ProcessRecordsInput,
-  RecordProcessor,
+import {
+  errorForLog,
+  forLog,
+  type Checkpointer,
+  type InitializeInput,
+  type KinesisRecord,
+  type Logger,
+  type ProcessRecordsInput,
+  type RecordProcessor,
 } from '../../kinesis/src/index.js';
+import { InOrderTracker } from '../../transport/src/in-order-tracker.js';
+import { Semaphore } from '../../transport/src/semaphore.js';
 import { InvalidRequestRecordError } from './errors.js';
 import type { RequestEnvelope } from './seneca-types.js';
 import { decodeRequest } from './wire.js';
@@ -16,41 +20,102 @@ export interface RecordProcessorContext {
   /** `<topic>_act` to `<topic>`, for the listener's topics: records with any other partition key are not ours. */
   topicsByPartitionKey: ReadonlyMap<string, string>;
   logger: Logger;
-  /** Hands a request to seneca-transport's `handle_request`; replies are written by the listener. */
-  handleRequest(request: RequestEnvelope, topic: string, record: KinesisRecord): void;
+  /**
+   * Hands a request to seneca-transport's `handle_request`; replies are written by the listener. Returns what
+   * settles once the act is finished (its reply stored, or no reply due), or nothing when there is no work.
+   */
+  handleRequest(request: RequestEnvelope, topic: string, record: KinesisRecord): Promise<void> | void;
+  /** Acts of this shard running at once; reading the shard pauses while this many run. Default 64. */
+  maxActsInFlight?: number;
+  /** How long a shutdown waits for running acts before its checkpoint, ms. Default 0. */
+  closeGracePeriodMs?: number;
 }
 
 export type SenecaRecordProcessorClass = new (context: RecordProcessorContext) => RecordProcessor;
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+export const DEFAULT_MAX_ACTS_IN_FLIGHT = 64;
 
 /**
  * The listener's processor for one shard of the act stream: keeps the records addressed to the listener's
  * topics, decodes them and hands them on. A bad record is logged at warn (never its data) and skipped; nothing
- * a record holds can stop the shard. Requests are handed on without waiting for their actions, so an action
- * that calls another remote action cannot deadlock the shard; progress is checkpointed after each batch.
+ * a record holds can stop the shard. Up to `maxActsInFlight` acts run at once without waiting for each
+ * other (an action may call another remote action); the checkpoint only moves past records whose act is
+ * finished with nothing before it pending, so a listener that dies mid-action has the act re-read.
  */
 export class SenecaRecordProcessor implements RecordProcessor {
-  constructor(protected readonly context: RecordProcessorContext) {}
+  private readonly tracker = new InOrderTracker();
+  private readonly slots: Semaphore;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(protected readonly context: RecordProcessorContext) {
+    this.slots = new Semaphore(context.maxActsInFlight ?? DEFAULT_MAX_ACTS_IN_FLIGHT);
+  }
 
   initialize(_input: InitializeInput): void {}
 
+  /** Acts of this shard handed off and not finished. */
+  get actsInFlight(): number {
+    return this.running.size;
+  }
+
   async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
-    for (const record of records) this.processRecord(record);
-    if (records.length > 0) await this.checkpoint(checkpointer, 'batch');
+    for (const record of records) {
+      await this.slots.acquire(); // a full shard stops reading here until an act finishes
+      const done = this.tracker.start(record);
+      let work: Promise<void> | void = undefined;
+      try {
+        work = this.processRecord(record);
+      } catch (error) {
+        this.context.logger.error('request handling threw', {
+          ...this.where(record),
+          error: errorForLog(error),
+        });
+      }
+      if (!work) {
+        done();
+        this.slots.release();
+        continue;
+      }
+      const tracked: Promise<void> = work
+        .catch((error: unknown) =>
+          this.context.logger.error('request handling failed', {
+            ...this.where(record),
+            error: errorForLog(error),
+          }),
+        )
+        .finally(() => {
+          done();
+          this.slots.release();
+          this.running.delete(tracked);
+        });
+      this.running.add(tracked);
+    }
+    await this.checkpointAdvance(checkpointer, 'batch');
   }
 
   leaseLost(): void {}
 
   async shardEnded({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
+    await Promise.all(this.running);
     await this.checkpoint(checkpointer, 'shard end'); // SHARD_END: lets the shard's children start
   }
 
+  /** Waits (up to the grace period) for running acts, then checkpoints past the finished ones only. */
   async shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
-    await this.checkpoint(checkpointer, 'shutdown');
+    const grace = this.context.closeGracePeriodMs ?? 0;
+    if (this.running.size > 0 && grace > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.running),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, grace))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.checkpointAdvance(checkpointer, 'shutdown');
   }
 
-  protected processRecord(record: KinesisRecord): void {
+  /** One record: the act's work, or nothing when the record is not ours or not a request. */
+  protected processRecord(record: KinesisRecord): Promise<void> | void {
     const topic = this.context.topicsByPartitionKey.get(record.partitionKey);
     if (topic === undefined) return; // another listener's topic, or not Seneca at all
     let request: RequestEnvelope;
@@ -60,11 +125,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
       this.skip(record, error);
       return;
     }
-    try {
-      this.context.handleRequest(request, topic, record);
-    } catch (error) {
-      this.context.logger.error('request handling threw', { ...this.where(record), error: describe(error) });
-    }
+    return this.context.handleRequest(request, topic, record);
   }
 
   protected decode(record: KinesisRecord): RequestEnvelope {
@@ -72,28 +133,33 @@ export class SenecaRecordProcessor implements RecordProcessor {
   }
 
   protected skip(record: KinesisRecord, error: unknown): void {
-    const reason = error instanceof InvalidRequestRecordError ? error.reason : describe(error);
+    const reason = error instanceof InvalidRequestRecordError ? error.reason : errorForLog(error);
     this.context.logger.warn('act-stream record skipped', { ...this.where(record), reason });
   }
 
   protected where(record: KinesisRecord): Record<string, unknown> {
     return {
       shardId: this.context.shardId,
-      partitionKey: record.partitionKey,
+      partitionKey: forLog(record.partitionKey),
       sequenceNumber: record.sequenceNumber,
       subSequenceNumber: record.subSequenceNumber,
     };
   }
 
+  private async checkpointAdvance(checkpointer: Checkpointer, when: string): Promise<void> {
+    const at = this.tracker.takeAdvance();
+    if (at) await this.checkpoint(checkpointer, when, at);
+  }
+
   /** A failed checkpoint costs re-delivery after a restart, not the shard: log it and go on. */
-  protected async checkpoint(checkpointer: Checkpointer, when: string): Promise<void> {
+  protected async checkpoint(checkpointer: Checkpointer, when: string, at?: KinesisRecord): Promise<void> {
     try {
-      await checkpointer.checkpoint();
+      await checkpointer.checkpoint(at);
     } catch (error) {
       this.context.logger.warn('checkpoint failed', {
         shardId: this.context.shardId,
         when,
-        error: describe(error),
+        error: errorForLog(error),
       });
     }
   }

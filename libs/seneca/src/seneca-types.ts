@@ -41,6 +41,10 @@ export interface SenecaInstance {
   add(pattern: string | SenecaMessage, action: SenecaAction): SenecaInstance;
   export(name: string): unknown;
   options(): { transport?: Record<string, unknown> } & Record<string, unknown>;
+  /** The action an act would run (most specific pattern), or null. */
+  find?(msg: SenecaMessage): { pattern: string; msgcanon: SenecaMessage } | null;
+  /** The patterns of the actions under any of `pins` (a pin `{}` lists every action). */
+  findpins?(pins: SenecaMessage[]): SenecaMessage[];
 }
 
 /** A request on the wire: what `prepare_request` returns (see the envelopes reference). */
@@ -107,6 +111,9 @@ export interface TransportUtils {
     done: (error: Error | null, client?: unknown) => void,
   ): void;
   listen_topics(seneca: SenecaInstance, args: TransportArgs, listenOptions: TransportArgs): string[];
+  /** `pin`/`pins` of listen or client options as pattern objects; falsy when unpinned. */
+  resolve_pins?(options: TransportArgs): SenecaMessage[] | null | undefined;
+  _msgprefix?: string;
   close(
     seneca: SenecaInstance,
     closer: (this: SenecaInstance, done: (error?: unknown) => void) => void,

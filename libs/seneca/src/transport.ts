@@ -1,11 +1,15 @@
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
-import { createKinesisClient, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
+import {
+  createKinesisClient,
+  errorForLog,
+  forLog,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
 import { InvalidReplyRecordError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import type { ResolvedSenecaOptions } from './options.js';
 import { decodeReply, replyHashKey, resPartitionKey } from './wire.js';
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * What one `seneca.use(kinesisTransport)` holds: the AWS client, one Stream facade per stream name (shared by
@@ -80,13 +84,17 @@ export class SenecaKinesisTransport {
     return started;
   }
 
-  /** Keeps a request being handled in view, so close() can wait for its reply to be written. */
-  track(work: Promise<void>): void {
+  /**
+   * Keeps a request being handled in view, so close() can wait for its reply to be written; returns what
+   * settles (never rejects) once it is finished.
+   */
+  track(work: Promise<void>): Promise<void> {
     const tracked = work.catch((error: unknown) =>
-      this.logger.error('request handling failed', { error: describe(error) }),
+      this.logger.error('request handling failed', { error: errorForLog(error) }),
     );
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
   }
 
   /** Stops reading, waits (up to the grace period) for requests being handled, then flushes and closes. */
@@ -121,10 +129,10 @@ export class SenecaKinesisTransport {
     try {
       data = decodeReply(record.data);
     } catch (error) {
-      const reason = error instanceof InvalidReplyRecordError ? error.reason : describe(error);
+      const reason = error instanceof InvalidReplyRecordError ? error.reason : errorForLog(error);
       this.logger.warn('res-stream record skipped', {
         stream: resStream,
-        partitionKey: record.partitionKey,
+        partitionKey: forLog(record.partitionKey),
         sequenceNumber: record.sequenceNumber,
         reason,
       });
@@ -133,7 +141,7 @@ export class SenecaKinesisTransport {
     try {
       onReply(data);
     } catch (error) {
-      this.logger.error('reply handling threw', { stream: resStream, error: describe(error) });
+      this.logger.error('reply handling threw', { stream: resStream, error: errorForLog(error) });
     }
   }
 }

@@ -4,7 +4,7 @@
  * seneca-transport's `prepare_request` returns; a reply is one record on the res stream with partition key
  * `<topic>_res` (no explicit hash key), its data the UTF-8 JSON of what `handle_request` responds.
  */
-import { partitionKeyToHashKey } from '../../kinesis/src/index.js';
+import { isSafeId, partitionKeyToHashKey } from '../../kinesis/src/index.js';
 import { InvalidReplyRecordError, InvalidRequestRecordError } from './errors.js';
 import type { RequestEnvelope } from './seneca-types.js';
 
@@ -31,6 +31,16 @@ function parseObject(data: Buffer): Record<string, unknown> | 'not JSON' | 'not 
   return isObject(parsed) ? parsed : 'not an object';
 }
 
+/** Longest instance id accepted in `origin` and `track` (Seneca's are ~45 characters: nid/time/pid/version/tag). */
+export const MAX_INSTANCE_ID_LENGTH = 256;
+/** Most hops accepted in `track`. */
+export const MAX_TRACK_LENGTH = 64;
+
+const isBoundedText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_INSTANCE_ID_LENGTH;
+const isBoundedTrack = (value: unknown): boolean =>
+  Array.isArray(value) && value.length <= MAX_TRACK_LENGTH && value.every(isBoundedText);
+
 /**
  * A request record's envelope. Throws InvalidRequestRecordError for what `handle_request` could not serve:
  * without an id a reply reaches nobody, and without an `act` object it throws.
@@ -43,7 +53,14 @@ export function decodeRequest(data: Buffer): RequestEnvelope {
   if (parsed.id === null) throw new InvalidRequestRecordError('id is null');
   if (typeof parsed.id !== 'string' || parsed.id === '')
     throw new InvalidRequestRecordError('id is not a string');
+  // An id is kept in the dedupe window and echoed in logs: bounded, or the act is refused (an unsafe id
+  // cannot be answered either: the caller that made it would not be Seneca).
+  if (!isSafeId(parsed.id)) throw new InvalidRequestRecordError('id is not a safe id');
   if (!isObject(parsed.act)) throw new InvalidRequestRecordError('act is not an object');
+  if (parsed.origin !== undefined && !isBoundedText(parsed.origin))
+    throw new InvalidRequestRecordError('origin is not a bounded string');
+  if (parsed.track !== undefined && !isBoundedTrack(parsed.track))
+    throw new InvalidRequestRecordError('track is not a bounded list of instance ids');
   return parsed as RequestEnvelope;
 }
 
