@@ -58,6 +58,12 @@ export interface ProcessRecordsInput {
   records: KinesisRecord[];
   millisBehindLatest: number | undefined;
   checkpointer: Checkpointer;
+  /**
+   * Aborted when the shard's reading ends (the consumer stops, the lease is lost or handed over): a processor
+   * still waiting to start records (e.g. for capacity) can return early; records it did not start are not
+   * checkpointed and are read again. Absent where the caller has no such notion (e.g. the KCL adapter).
+   */
+  signal?: AbortSignal;
 }
 
 /** The KCL's record processor shape. One instance per shard; calls for a shard never overlap. */

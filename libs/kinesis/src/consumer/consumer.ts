@@ -9,6 +9,7 @@ import type { LeaseOptions } from '../lease/lease-options.js';
 import { defaultLogger, type Logger } from '../logger.js';
 import type { CheckpointStore, RecordProcessorFactory, StartPosition } from '../types.js';
 import { isShardEnd } from '../types.js';
+import { settlesBy } from './deadline.js';
 import { ensureStreamConsumer, FanOutShardReader } from './fan-out.js';
 import { listShards, type ShardInfo } from './shard-lister.js';
 import { ShardReader, type ShardReaderOptions, type ShardReaderOutcome } from './shard-reader.js';
@@ -51,6 +52,14 @@ export interface ConsumerOptions {
   callProcessRecordsEvenForEmptyRecordList?: boolean;
   /** Retries of the checkpoint store before its failure is surfaced. Default 3. */
   checkpointAttempts?: number;
+  /**
+   * How long stop() waits for the shards' processors (the batch in progress, shutdownRequested and its
+   * checkpoint), ms. Default 30 s. Past it, stop() gives up on the processors still running: their later
+   * checkpoints are refused (ConsumerStoppedError), so what they did not checkpoint is read again after a
+   * restart; with `leases`, their leases are no longer renewed and expire after the failover time, while the
+   * leases of the processors that finished are released (bounded by a further 5 s).
+   */
+  stopTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -66,6 +75,10 @@ export interface ConsumerEvents {
   /** With `leases`: another worker asked for a lease; we checkpointed (shutdownRequested) and handed it over. */
   leaseHandedOver: [shardId: string, to: string];
 }
+
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+/** stop(): the bound on releasing leases once the processors are done (one conditional write per lease). */
+const LEASE_RELEASE_TIMEOUT_MS = 5_000;
 
 /**
  * Reads every shard of a stream: one poll loop per shard, children of a split or merge only after all their
@@ -151,15 +164,34 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.syncTimer.unref();
   }
 
-  /** Ends every poll loop; each shard's processor gets shutdownRequested. Resolves when all are done. */
+  /**
+   * Ends every poll loop; each shard's processor gets shutdownRequested. Resolves when all are done, or after
+   * `stopTimeoutMs` (plus at most 5 s to release leases): see that option for what happens to the rest.
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearInterval(this.syncTimer);
-    await this.leases?.stopTaking();
-    for (const { reader } of this.readers.values()) reader.stop();
-    await this.syncs.current?.catch(() => undefined);
-    await Promise.all([...this.readers.values()].map((r) => r.done));
-    await this.leases?.close(); // after the readers' last checkpoints: gives the leases up
+    const deadline = Date.now() + (this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    const drained = (async () => {
+      await this.leases?.stopTaking();
+      for (const { reader } of this.readers.values()) reader.stop();
+      await this.syncs.current?.catch(() => undefined);
+      await Promise.all([...this.readers.values()].map((r) => r.done));
+    })();
+    const unfinished: string[] = [];
+    if (!(await settlesBy(drained, deadline))) {
+      for (const [shardId, { reader }] of this.readers) {
+        reader.abandon();
+        unfinished.push(shardId);
+      }
+      this.logger.warn('stop deadline passed: not waiting for these shards any longer', {
+        shardIds: unfinished.join(','),
+      });
+    }
+    if (!this.leases) return;
+    // After the readers' last checkpoints: gives the leases up (those of unfinished shards expire).
+    if (!(await settlesBy(this.leases.close(unfinished), Date.now() + LEASE_RELEASE_TIMEOUT_MS)))
+      this.logger.warn('leases not released in time: they expire after the failover time');
   }
 
   /** Runs a shard sync now, or once more after the one in progress. */
@@ -270,4 +302,5 @@ function validateConsumerOptions(o: ConsumerOptions): void {
   check('maxBytesPerCall', 1);
   check('pollIntervalMs', 0);
   check('shardSyncIntervalMs', 1);
+  check('stopTimeoutMs', 0);
 }

@@ -1,7 +1,19 @@
-import { InvalidCheckpointError, LeaseLostError } from '../errors.js';
+import { InvalidCheckpointError, KinesisTransportError, LeaseLostError } from '../errors.js';
 import type { Checkpoint, Checkpointer, CheckpointStore, KinesisRecord } from '../types.js';
 import { SHARD_END } from '../types.js';
 import { comparePositions, isSequenceNumber } from './records.js';
+
+/**
+ * A checkpoint asked for after Consumer.stop() gave up waiting for the shard's processor (its stop deadline
+ * passed): nothing is written, so the records it covers are read again after a restart.
+ */
+export class ConsumerStoppedError extends KinesisTransportError {
+  constructor(readonly shardId: string) {
+    super(
+      `${shardId}: the consumer has stopped: checkpoint refused (the records are read again after a restart)`,
+    );
+  }
+}
 
 /** What a no-argument `checkpoint()` means depends on the call it is given in. */
 export type CheckpointScope =
@@ -17,6 +29,8 @@ export class ShardCheckpointer {
   /** The last record handed to the processor. */
   lastDelivered: KinesisRecord | undefined;
   leaseLost = false;
+  /** Consumer.stop() returned without this shard's processor: its checkpoints are refused from now on. */
+  abandoned = false;
 
   constructor(
     private readonly store: CheckpointStore,
@@ -30,6 +44,7 @@ export class ShardCheckpointer {
   }
 
   private async checkpoint(scope: CheckpointScope, at?: KinesisRecord | string, sub?: number): Promise<void> {
+    if (this.abandoned) throw new ConsumerStoppedError(this.shardId);
     const target = this.resolve(scope, at, sub);
     if (!target) return; // nothing delivered yet: nothing to record
     if (target.sequenceNumber !== SHARD_END) this.validate(target);

@@ -59,6 +59,15 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
     this.abort.abort();
   }
 
+  /**
+   * Consumer.stop() gave up waiting for this reader (its stop deadline passed): reading ends as after stop(),
+   * and every later checkpoint of its processor is refused (ConsumerStoppedError).
+   */
+  abandon(): void {
+    this.checkpointer.abandoned = true;
+    this.stop();
+  }
+
   /** The shard's lease is gone: ends reading soon; the processor gets leaseLost, not shutdownRequested. */
   loseLease(): void {
     this.checkpointer.leaseLost = true;
@@ -111,6 +120,7 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
         records,
         millisBehindLatest,
         checkpointer: this.checkpointer.scoped({ kind: 'batch', last }),
+        signal: this.abort.signal,
       });
     } catch (error) {
       // As the KCL: a processor's exception is reported and reading goes on; the processor owns retries.

@@ -76,6 +76,17 @@ export class HeldLeases {
     );
   }
 
+  /**
+   * Stops holding a lease without releasing it: no renewal, and its checkpoints are refused (LeaseLostError);
+   * it expires after the failover time.
+   */
+  forget(shardId: string): void {
+    if (!this.held.delete(shardId)) return;
+    this.o.logger.warn('lease left to expire: its processor did not finish before the stop deadline', {
+      shardId,
+    });
+  }
+
   /** Gives every lease up: others take them at once instead of after the failover time. */
   async releaseAll(): Promise<void> {
     await Promise.all([...this.held].map(([shardId, h]) => this.release(shardId, h)));

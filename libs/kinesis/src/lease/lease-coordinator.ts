@@ -103,12 +103,19 @@ export class LeaseCoordinator {
     await this.takes.current;
   }
 
-  /** Stops renewing and gives every lease up (others take them at once instead of after the failover time). */
-  async close(): Promise<void> {
-    await this.stopTaking();
+  /**
+   * Stops renewing at once, then gives the leases up (others take them at once instead of after the failover
+   * time), except those of `unfinished` shards, whose processor may still be at work: those are no longer
+   * renewed either, and expire after the failover time (another worker then takes them and re-reads from their
+   * last checkpoint).
+   */
+  async close(unfinished: Iterable<string> = []): Promise<void> {
     this.state = 'closed';
+    clearTimeout(this.timers.take);
     clearTimeout(this.timers.renew);
-    await this.renewing;
+    for (const shardId of unfinished) this.held.forget(shardId);
+    await this.takes.current?.catch(() => undefined);
+    await this.renewing?.catch(() => undefined);
     await this.held.releaseAll();
     // Withdraw our pending requests: a holder handing over to a stopped worker would leave the lease idle.
     await Promise.all(
