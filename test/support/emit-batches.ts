@@ -8,12 +8,14 @@ export interface ItemPosition {
   sequenceNumber: string;
   subSequenceNumber?: number;
   partitionKey?: string;
+  /** The model's position among its record's models (default 0). */
+  modelIndex?: number;
 }
 
 /** One buffered model with the record it came from (its data: the model's bytes). */
 export function bufferedItem<T>(
   model: T,
-  { sequenceNumber, subSequenceNumber = 0, partitionKey = 'pk' }: ItemPosition,
+  { sequenceNumber, subSequenceNumber = 0, partitionKey = 'pk', modelIndex = 0 }: ItemPosition,
   toBytes: (model: T) => Buffer = jsonBytes,
 ): BufferedItem<T> {
   const record: KinesisRecord = {
@@ -24,7 +26,7 @@ export function bufferedItem<T>(
     aggregated: subSequenceNumber > 0,
     approximateArrivalTimestamp: new Date(),
   };
-  return { model, record, bytes: record.data.length };
+  return { model, record, modelIndex, bytes: record.data.length };
 }
 
 /** The batch of `items` (in order), from the first record's sequence number to the last one's. */

@@ -11,3 +11,16 @@ export class InvalidIdentifierError extends KinesisTransportError {
     );
   }
 }
+
+/**
+ * A shard's pipeline stopped checkpointing (a failure outside the per-record guards, or a shutdown that gave
+ * up on a write): what it did not store is re-read after a restart, never skipped.
+ */
+export class PipelineHaltedError extends KinesisTransportError {
+  constructor(
+    readonly shardId: string,
+    readonly reason: string,
+  ) {
+    super(`pipeline of ${shardId} is halted (${reason}): it checkpoints nothing more; restart to re-read`);
+  }
+}

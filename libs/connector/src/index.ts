@@ -6,6 +6,7 @@ export * from './record-buffer.js';
 export * from './transformers.js';
 export * from './pipeline-observer.js';
 export * from './pipeline-processor.js';
+export { MAX_DEAD_LETTER_ERROR_CHARS } from './pipeline-steps.js';
 export * from './connector.js';
 export * from './dead-letter/file-sink.js';
 export * from './dead-letter/s3-sink.js';

@@ -5,14 +5,21 @@
 import type { Buffer as Bytes } from 'node:buffer';
 import type { KinesisRecord } from '../../kinesis/src/index.js';
 
-/** Turns a Kinesis record into the user's model(s), and a model into the bytes an emitter writes. */
+/**
+ * Turns a Kinesis record into the user's model(s), and a model into the bytes an emitter writes.
+ * Both may throw for one record: the record (or that model) is dead-lettered, stage `transform` or `encode`.
+ */
 export interface Transformer<T> {
-  /** One or many models; throw (e.g. TransformError) for input that cannot be read: it is dead-lettered. */
+  /**
+   * One model, or an array of models (each emitted with its position as `modelIndex`). An empty array is a
+   * valid record that carries no model: counted as `empty` and checkpointed past. Throw (e.g. TransformError)
+   * for input that cannot be read: it is dead-lettered.
+   */
   toModels(record: KinesisRecord): T | T[];
   toBytes(model: T): Bytes;
 }
 
-/** Keeps the models to emit; a dropped model is simply skipped (and checkpointed past). */
+/** Keeps the models to emit; a dropped model is counted as filtered and checkpointed past. A throw dead-letters it. */
 export interface Filter<T> {
   keep(model: T): boolean;
 }
@@ -21,6 +28,11 @@ export interface Filter<T> {
 export interface BufferedItem<T> {
   model: T;
   record: KinesisRecord;
+  /**
+   * The model's 0-based position among its record's models. A record holding a JSON array yields one model per
+   * element, all with the record's (shard, sequence, sub-sequence): effectively-once keys must include this.
+   */
+  modelIndex: number;
   /** Size of `toBytes(model)`: what the buffer's byte limit counts. */
   bytes: number;
 }
@@ -67,25 +79,41 @@ export interface FailedItem<T> {
 }
 
 /**
- * Writes a batch somewhere. Returns the items that failed (record-level problems: they are retried a few
- * times, then dead-lettered). Throwing means the destination itself is unavailable: the whole batch is
- * retried with backoff until it works, and no checkpoint moves meanwhile.
+ * Writes a batch somewhere. The rule every emitter follows:
+ * - record-level (returned as failed items: retried `emitAttempts` times, then dead-lettered, stage `emit`):
+ *   what one record's data causes and other records do not share: a bad identifier or unknown column derived
+ *   from the data, a constraint or type violation, an oversize item, a user function (toItem, columns,
+ *   toBytes) throwing for that item. The rest of the batch is written.
+ * - destination-level (thrown: the whole batch is retried with backoff until it works, no checkpoint moves
+ *   meanwhile): connection errors, timeouts, throttling, 5xx, a missing table/stream/bucket, access denied,
+ *   a schema that no record can be written to.
+ * A replayed batch must not duplicate: keys include (shard, sequence, sub-sequence, modelIndex).
  */
 export interface Emitter<T> {
   emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]>;
   shutdown(): Promise<void>;
 }
 
-/** A record that was neither emitted nor filtered: what it was, where it came from, and why it failed. */
+/**
+ * Where a record failed: `transform` (toModels threw: the whole record), `filter` (filter.keep threw),
+ * `encode` (toBytes threw or did not return bytes), `emit` (the emitter refused that model: bad data, oversize,
+ * constraint, unknown column...).
+ */
+export type DeadLetterStage = 'transform' | 'filter' | 'encode' | 'emit';
+
+/** A record (or one model of it) that was neither emitted nor filtered: what it was, where it came from, why. */
 export interface DeadLetterEntry {
   streamName: string;
   shardId: string;
   sequenceNumber: string;
   subSequenceNumber: number;
   partitionKey: string;
-  /** The original record data, base64. */
+  /** The original record data, base64 (the whole record, even when only one of its models failed). */
   data: string;
-  stage: 'transform' | 'emit';
+  stage: DeadLetterStage;
+  /** Which model of the record failed (stages filter, encode, emit); absent for `transform` (the whole record). */
+  modelIndex?: number;
+  /** The reason, cut to 2,000 characters. It may quote record content: never log it above debug. */
   error: string;
   at: string;
 }

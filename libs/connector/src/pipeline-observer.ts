@@ -3,6 +3,8 @@ export interface PipelineObserver {
   recordsIn?(shardId: string, count: number, millisBehindLatest: number | undefined): void;
   emitted?(shardId: string, count: number): void;
   filtered?(shardId: string, count: number): void;
+  /** Records that carried no model (e.g. a JSON `[]`): valid, nothing to write, checkpointed past. */
+  empty?(shardId: string, count: number): void;
   deadLettered?(shardId: string, count: number): void;
   checkpointed?(shardId: string, sequenceNumber: string): void;
   emitFailed?(shardId: string, error: unknown, attempt: number): void;
@@ -13,6 +15,7 @@ export class PipelineCounters implements PipelineObserver {
   recordsRead = 0;
   emittedCount = 0;
   filteredCount = 0;
+  emptyCount = 0;
   deadLetteredCount = 0;
   emitFailures = 0;
   readonly lagMs = new Map<string, number | undefined>();
@@ -27,6 +30,9 @@ export class PipelineCounters implements PipelineObserver {
   }
   filtered(_: string, count: number): void {
     this.filteredCount += count;
+  }
+  empty(_: string, count: number): void {
+    this.emptyCount += count;
   }
   deadLettered(_: string, count: number): void {
     this.deadLetteredCount += count;

@@ -1,6 +1,7 @@
 import type { Buffer as Bytes } from 'node:buffer';
 import {
   backoffDelay,
+  errorForLog,
   sleep,
   type Checkpointer,
   type InitializeInput,
@@ -9,6 +10,7 @@ import {
   type ProcessRecordsInput,
   type RecordProcessor,
 } from '../../kinesis/src/index.js';
+import { PipelineHaltedError } from './errors.js';
 import type {
   Buffer,
   BufferedItem,
@@ -21,6 +23,7 @@ import type {
   Transformer,
 } from './interfaces.js';
 import type { PipelineObserver } from './pipeline-observer.js';
+import { deadLetterEntry, itemPosition, reasonOf, takeRecord } from './pipeline-steps.js';
 
 export interface PipelineOptions<T> {
   streamName: string;
@@ -37,7 +40,10 @@ export interface PipelineOptions<T> {
   backoff?: { baseMs?: number; maxMs?: number };
   /** How often the buffer's age is checked with no record arriving, ms (default 250). */
   ageCheckIntervalMs?: number;
-  /** On shutdown, how long an unavailable destination is waited for before giving up (uncheckpointed), ms. */
+  /**
+   * On shutdown, how long the last write (emit, dead letters, checkpoint) is waited for, ms (default 10,000).
+   * Past it, shutdownRequested returns and what was not stored stays uncheckpointed (re-read after a restart).
+   */
   shutdownTimeoutMs?: number;
 }
 
@@ -48,14 +54,16 @@ interface DetachedBatch<T> {
   items: BufferedItem<T>[];
   dead: DeadLetterEntry[];
   encoded: Map<T, Bytes>;
-  /** Everything up to this record is in the batch, filtered out, or dead-lettered. */
+  /** Everything up to this record is in the batch, filtered out, empty, or dead-lettered. */
   target: KinesisRecord;
 }
 
 /**
- * One shard's pipeline: transform, filter, buffer; on a threshold emit (retrying failed items, then
- * dead-lettering them), then checkpoint the last record that was emitted, dead-lettered or filtered out.
- * Never past anything else: an unavailable destination blocks the shard (backpressure) and moves nothing.
+ * One shard's pipeline: transform, filter, encode (each guarded per record), buffer; on a threshold emit
+ * (retrying failed items, then dead-lettering them), then checkpoint the last record that was emitted,
+ * dead-lettered, filtered out or empty. Never past anything else: an unavailable destination blocks the shard
+ * (backpressure) and moves nothing, and once anything goes wrong outside the per-record guards (a bug, an
+ * abandoned shutdown, a lost lease) the processor is halted: it checkpoints nothing more.
  */
 export class PipelineProcessor<T> implements RecordProcessor {
   private shardId = '';
@@ -74,37 +82,58 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private timer: NodeJS.Timeout | undefined;
   private lock: Promise<void> = Promise.resolve();
   private stopDeadline = Infinity;
-  private lost = false;
+  /** Why nothing may be checkpointed any more (lease lost, shutdown abandoned, an unguarded failure). */
+  private halted: string | undefined;
 
   constructor(private readonly o: PipelineOptions<T>) {}
 
   initialize({ shardId }: InitializeInput): void {
     this.shardId = shardId;
     this.buffer = this.o.bufferFactory(shardId);
-    this.timer = setInterval(() => void this.flushIfDue(), this.o.ageCheckIntervalMs ?? 250);
+    this.timer = setInterval(
+      () => void this.flushIfDue().catch(() => undefined),
+      this.o.ageCheckIntervalMs ?? 250,
+    );
     this.timer.unref();
   }
 
   processRecords({ records, millisBehindLatest, checkpointer }: ProcessRecordsInput): Promise<void> {
     this.checkpointer = checkpointer;
-    this.o.observer?.recordsIn?.(this.shardId, records.length, millisBehindLatest);
     return this.exclusive(async () => {
-      this.throwWriteFailure();
-      let filtered = 0;
-      for (const record of records) {
-        filtered += this.take(record);
-        this.lastRecord = record;
-        if (this.buffer.shouldFlush()) await this.startWrite();
+      if (this.halted) throw new PipelineHaltedError(this.shardId, this.halted);
+      try {
+        this.o.observer?.recordsIn?.(this.shardId, records.length, millisBehindLatest);
+        let filtered = 0;
+        let empty = 0;
+        for (const record of records) {
+          const taken = takeRecord(record, { ...this.o, shardId: this.shardId });
+          taken.items.forEach((item, i) => {
+            this.encoded.set(item.model, taken.encoded[i]); // the emitter asks again: encode each model once
+            this.buffer.add(item);
+          });
+          this.deadLetters.push(...taken.dead);
+          filtered += taken.filtered;
+          if (taken.empty) empty++;
+          this.lastRecord = record;
+          if (this.buffer.shouldFlush()) await this.startWrite();
+        }
+        if (filtered) this.o.observer?.filtered?.(this.shardId, filtered);
+        if (empty) this.o.observer?.empty?.(this.shardId, empty);
+        // Dead letters with nothing buffered to ride along with, or only filtered records: settle them too.
+        if (this.buffer.count === 0 && this.lastRecord !== this.detachedTarget) await this.startWrite();
+      } catch (error) {
+        // Not a record's content (every per-record step is guarded): a bug or a broken part. Records of this
+        // call may be half taken, so nothing after them may be checkpointed.
+        this.halt('a pipeline step failed outside the per-record guards', error);
+        throw error;
       }
-      if (filtered) this.o.observer?.filtered?.(this.shardId, filtered);
-      // Dead letters with nothing buffered to ride along with, or only filtered records: settle them too.
-      if (this.buffer.count === 0 && this.lastRecord !== this.detachedTarget) await this.startWrite();
+      this.throwWriteFailure(); // after this call's records are taken: surfacing it skips none of them
     });
   }
 
   leaseLost(): void {
     // Another worker owns the shard: drop the buffer, checkpoint nothing.
-    this.lost = true;
+    this.halted ??= 'lease lost';
     clearInterval(this.timer);
     this.buffer?.clear();
     this.encoded = new Map();
@@ -115,42 +144,37 @@ export class PipelineProcessor<T> implements RecordProcessor {
     clearInterval(this.timer);
     return this.exclusive(async () => {
       await this.drain(checkpointer);
+      if (this.halted) return; // records were left unstored: the shard is not finished
       await checkpointer.checkpoint(); // SHARD_END: the children may start
     });
   }
 
-  shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
+  /**
+   * Writes what is buffered and checkpoints it, bounded by `shutdownTimeoutMs` whatever the emitter, the
+   * dead-letter sink or the checkpoint store do (even a promise that never settles): past the deadline the
+   * processor is halted and returns, and the unstored records are re-read after a restart.
+   */
+  async shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
     clearInterval(this.timer);
     this.stopDeadline = Date.now() + (this.o.shutdownTimeoutMs ?? 10_000);
-    return this.exclusive(() => this.drain(checkpointer));
-  }
-
-  /** Transforms and filters one record into the buffer; returns how many models were filtered out. */
-  private take(record: KinesisRecord): number {
-    let models: T[];
+    const drained = this.exclusive(() => this.drain(checkpointer)).then(() => 'drained' as const);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), Math.max(0, this.stopDeadline - Date.now()));
+    });
     try {
-      const out = this.o.transformer.toModels(record);
-      models = Array.isArray(out) ? out : [out];
-    } catch (error) {
-      this.deadLetters.push(this.deadLetter(record, 'transform', error));
-      return 0;
-    }
-    let filtered = 0;
-    for (const model of models) {
-      if (!this.o.filter.keep(model)) {
-        filtered++;
-        continue;
+      if ((await Promise.race([drained, expired])) === 'expired') {
+        this.halt('shutdown deadline passed with a write unsettled');
+        drained.catch(() => undefined); // settles (or not) after we are gone
       }
-      const bytes = this.o.transformer.toBytes(model);
-      this.encoded.set(model, bytes); // the emitter asks again: encode each model once
-      this.buffer.add({ model, record, bytes: bytes.length });
+    } finally {
+      clearTimeout(timer);
     }
-    return filtered;
   }
 
   private flushIfDue(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.lost) return;
+      if (this.halted) return;
       if (this.buffer.shouldFlush() || (this.buffer.count === 0 && this.deadLetters.length > 0)) {
         await this.startWrite();
       }
@@ -163,9 +187,8 @@ export class PipelineProcessor<T> implements RecordProcessor {
    */
   private async startWrite(checkpointer = this.checkpointer): Promise<void> {
     await this.writing;
-    this.throwWriteFailure();
     const target = this.lastRecord;
-    if (!target || !checkpointer || this.lost) return;
+    if (!target || !checkpointer || this.halted) return;
     const batch: DetachedBatch<T> = {
       items: [...this.buffer.items],
       dead: this.deadLetters,
@@ -180,7 +203,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
       this.writeFailure = error;
       this.o.logger.error('pipeline write failed; its records stay uncheckpointed', {
         shardId: this.shardId,
-        error: (error as Error)?.message ?? String(error),
+        error: errorForLog(error),
       });
     });
   }
@@ -201,21 +224,34 @@ export class PipelineProcessor<T> implements RecordProcessor {
 
   /** Emits a batch, dead-letters what failed, then checkpoints the last handled record. */
   private async write(batch: DetachedBatch<T>, checkpointer: Checkpointer): Promise<void> {
+    let emitted: number;
+    let dead: DeadLetterEntry[];
     try {
       const failed = batch.items.length > 0 ? await this.emitWithRetries(batch.items, batch.encoded) : [];
-      const dead = [...batch.dead, ...failed.map((f) => this.deadLetter(f.item.record, 'emit', f.error))];
+      if (this.halted) return; // given up meanwhile (shutdown deadline): store nothing more
+      const where = { streamName: this.o.streamName, shardId: this.shardId };
+      dead = [
+        ...batch.dead,
+        ...failed.map((f) => deadLetterEntry(where, f.item.record, 'emit', f.error, f.item.modelIndex)),
+      ];
       if (dead.length > 0) await this.untilStored(() => this.o.deadLetter.write(dead), 'dead-letter sink');
-      this.o.observer?.emitted?.(this.shardId, batch.items.length - failed.length);
-      if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
+      emitted = batch.items.length - failed.length;
     } catch (error) {
-      if (!(error instanceof ShutdownAbandonedError)) throw error;
-      this.o.logger.warn('destination still unavailable at shutdown: leaving the batch uncheckpointed', {
-        shardId: this.shardId,
-      });
-      this.lost = true; // nothing after it may be checkpointed either
-      return;
+      if (error instanceof ShutdownAbandonedError) {
+        this.o.logger.warn('destination still unavailable at shutdown: leaving the batch uncheckpointed', {
+          shardId: this.shardId,
+        });
+        this.halt('shutdown abandoned an unstored batch');
+        return;
+      }
+      this.halt('a write failed before its records were stored', error);
+      throw error;
     }
-    if (this.lost || batch.target === this.checkpointedRecord) return;
+    if (this.halted) return;
+    this.o.observer?.emitted?.(this.shardId, emitted);
+    if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
+    if (batch.target === this.checkpointedRecord) return;
+    // A failing store is surfaced; the records are stored, so a later checkpoint may cover them.
     await checkpointer.checkpoint(batch.target);
     this.checkpointedRecord = batch.target;
     this.o.observer?.checkpointed?.(this.shardId, batch.target.sequenceNumber);
@@ -235,7 +271,13 @@ export class PipelineProcessor<T> implements RecordProcessor {
         lastSequenceNumber: pending.at(-1)!.record.sequenceNumber,
         toBytes: (model: T) => encoded.get(model) ?? this.o.transformer.toBytes(model),
       };
-      failed = await this.untilStored(() => this.o.emitter.emit(batch), 'emitter');
+      const returned = await this.untilStored(async () => {
+        const result = await this.o.emitter.emit(batch);
+        // What was written is unknown when an emitter answers something else: treat it as a failed call.
+        if (!Array.isArray(result)) throw new TypeError('emitter returned no list of failed items');
+        return result;
+      }, 'emitter');
+      failed = ownFailures(pending, returned);
       if (failed.length === 0) return [];
       this.o.observer?.emitFailed?.(this.shardId, new Error(failed[0].error), attempt);
       pending = failed.map((f) => f.item);
@@ -251,7 +293,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
         return await call();
       } catch (error) {
         this.o.observer?.emitFailed?.(this.shardId, error, outage);
-        if (Date.now() > this.stopDeadline || this.lost) throw new ShutdownAbandonedError();
+        if (Date.now() > this.stopDeadline || this.halted) throw new ShutdownAbandonedError();
         const delay = backoffDelay(outage, {
           baseMs: this.o.backoff?.baseMs ?? 200,
           maxMs: this.o.backoff?.maxMs ?? 10_000,
@@ -260,29 +302,22 @@ export class PipelineProcessor<T> implements RecordProcessor {
           shardId: this.shardId,
           attempt: outage,
           delayMs: delay,
-          error: (error as Error)?.message ?? String(error),
+          error: errorForLog(error),
         });
         await sleep(Math.min(delay, Math.max(0, this.stopDeadline - Date.now())));
       }
     }
   }
 
-  private deadLetter(
-    record: KinesisRecord,
-    stage: DeadLetterEntry['stage'],
-    error: unknown,
-  ): DeadLetterEntry {
-    return {
-      streamName: this.o.streamName,
+  /** From now on nothing is checkpointed: what is not stored is re-read after a restart. */
+  private halt(reason: string, error?: unknown): void {
+    if (this.halted) return;
+    this.halted = reason;
+    clearInterval(this.timer);
+    this.o.logger.error(`pipeline halted: ${reason}; nothing more is checkpointed on this shard`, {
       shardId: this.shardId,
-      sequenceNumber: record.sequenceNumber,
-      subSequenceNumber: record.subSequenceNumber,
-      partitionKey: record.partitionKey,
-      data: record.data.toString('base64'),
-      stage,
-      error: error instanceof Error ? error.message : String(error),
-      at: new Date().toISOString(),
-    };
+      ...(error === undefined ? {} : { error: errorForLog(reasonOf(error)) }),
+    });
   }
 
   /** Batches, age flushes and shutdown never interleave on a shard. */
@@ -291,4 +326,17 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.lock = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The emitter's failed items that are items of `pending` (matched by position), each once. */
+function ownFailures<T>(pending: BufferedItem<T>[], returned: FailedItem<T>[]): FailedItem<T>[] {
+  const byPosition = new Map(pending.map((item) => [itemPosition(item), item]));
+  const failed: FailedItem<T>[] = [];
+  for (const entry of returned) {
+    const item = entry?.item?.record ? byPosition.get(itemPosition(entry.item)) : undefined;
+    if (!item) continue;
+    byPosition.delete(itemPosition(item));
+    failed.push({ item, error: reasonOf(entry.error) });
+  }
+  return failed;
 }
