@@ -8,7 +8,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { createKinesisClient, ensureStream } from '../../libs/kinesis/src/index.js';
+import { ensureStream } from '../../libs/kinesis/src/index.js';
 import { startClient, startService, received } from '../transport/fixtures.js';
 import {
   eventually,
@@ -17,44 +17,13 @@ import {
   uniqueName,
   type KinesisEmulator,
 } from '../support/harness.js';
-import { checkPolicy, KMS_OPTIONAL, loadPolicy, recordCalls, type RecordedCall } from './iam-support.js';
-
-export const CREATE_STREAMS_OPTIONAL = {
-  'kinesis:DescribeStreamSummary':
-    'only with createStreams: ensureStream looks for the stream and waits for ACTIVE',
-  'kinesis:CreateStream': 'only with createStreams, when a stream is missing',
-  'kinesis:StartStreamEncryption':
-    'only with createStreams.kmsKeyId, when a stream is not yet encrypted with it',
-};
-
-/** A recorded Kinesis client on `emulator`. */
-function recordedKinesis(emulator: KinesisEmulator, calls: RecordedCall[]) {
-  const client = createKinesisClient({ endpoint: kinesisEndpoint(emulator), region: 'us-east-1' });
-  recordCalls(client, 'kinesis', calls);
-  return client;
-}
-
-/** Fails with the whole comparison, so a failing run says which actions are off. */
-export function expectPolicyFits(
-  name: string,
-  values: Record<string, string>,
-  calls: RecordedCall[],
-  optional: Record<string, string>,
-): string[] {
-  const check = checkPolicy(loadPolicy(name, values), calls, optional);
-  expect({
-    policy: name,
-    missing: check.missing,
-    unexplained: check.unexplained,
-    outOfScope: check.outOfScope,
-  }).toEqual({
-    policy: name,
-    missing: [],
-    unexplained: [],
-    outOfScope: [],
-  });
-  return check.used;
-}
+import {
+  CREATE_STREAMS_OPTIONAL,
+  expectPolicyFits,
+  KMS_OPTIONAL,
+  recordedKinesis,
+  type RecordedCall,
+} from './iam-support.js';
 
 describe.each([
   { emulator: 'kinesalite' as const, fanOut: false },
