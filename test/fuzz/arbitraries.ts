@@ -117,7 +117,7 @@ type Mutation = { at: number; kind: 'flip' | 'cut' | 'insert' | 'drop'; byte: nu
 
 /** `base` with a few random byte mutations: flipped bytes, a truncation, inserted or dropped bytes. */
 export function mutated(base: Buffer | fc.Arbitrary<Buffer>): fc.Arbitrary<Buffer> {
-  const bases = base instanceof Buffer ? fc.constant(base) : base;
+  const bases: fc.Arbitrary<Buffer> = Buffer.isBuffer(base) ? fc.constant(base) : base;
   const mutation = fc.record({
     at: fc.nat(),
     kind: fc.constantFrom<Mutation['kind']>('flip', 'cut', 'insert', 'drop'),
@@ -279,3 +279,7 @@ export const hugeAggregate: fc.Arbitrary<Buffer> = fc.oneof(
       ),
     ),
 );
+
+/** JSON values that survive a JSON round trip exactly (fc.jsonValue may give -0, which JSON turns into 0). */
+export const jsonValue = (maxDepth: number): fc.Arbitrary<unknown> =>
+  fc.jsonValue({ maxDepth }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);

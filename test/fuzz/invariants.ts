@@ -52,7 +52,9 @@ export function decodeWithin<T>(decode: () => T, allowed: ErrorClass[]): { value
   } catch (error) {
     if (allowed.some((c) => error instanceof c)) return { error: error as Error };
     const e = error as Error;
-    throw new Error(`threw outside its contract: ${e?.name}: ${String(e?.message).slice(0, 200)}`);
+    throw new Error(`threw outside its contract: ${e?.name}: ${String(e?.message).slice(0, 200)}`, {
+      cause: error,
+    });
   }
 }
 
