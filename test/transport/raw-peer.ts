@@ -57,9 +57,14 @@ export async function putReply(admin: AwsKinesisClient, replyTo: ReplyTo, data: 
 }
 
 /** Puts `data` on a stream as it is (a writer that bypasses the client). */
-export async function putRaw(admin: AwsKinesisClient, streamName: string, data: string | Buffer) {
+export async function putRaw(
+  admin: AwsKinesisClient,
+  streamName: string,
+  data: string | Buffer,
+  partitionKey = 'raw',
+) {
   const out = await admin.send(
-    new PutRecordCommand({ StreamName: streamName, Data: Buffer.from(data), PartitionKey: 'raw' }),
+    new PutRecordCommand({ StreamName: streamName, Data: Buffer.from(data), PartitionKey: partitionKey }),
   );
   return out.SequenceNumber!;
 }
