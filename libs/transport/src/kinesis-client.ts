@@ -7,7 +7,6 @@ import type { Observable } from 'rxjs';
 import {
   createKinesisClient,
   errorForLog,
-  forLog,
   isSafeId,
   Producer,
   type KinesisRecord,
@@ -15,7 +14,7 @@ import {
 } from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
 import { jsonDeeperThan } from './json-depth.js';
-import { EnvelopeSigner, SigningOptionsError, type SignatureError } from './signing.js';
+import { EnvelopeSigner, reportRefusal, SigningOptionsError } from './signing.js';
 import { rethrowMissingStream } from './errors.js';
 import type { KinesisStatus } from './server-types.js';
 import { coreLoggerFrom } from './nest-logger.js';
@@ -257,7 +256,7 @@ export class KinesisClient extends ClientProxy {
   private onReply(record: KinesisRecord): void {
     // Verified before it is parsed: with signing on, a forged record costs one HMAC and reaches nothing else.
     const refusal = this.signer?.check('reply', record.data);
-    if (refusal) return this.refuseReply(refusal);
+    if (refusal) return reportRefusal(refusal, this.stats, this.coreLogger, { stream: this.resStream });
     if (jsonDeeperThan(record.data, MAX_REPLY_DEPTH))
       return this.skipReply(`nested deeper than ${MAX_REPLY_DEPTH} levels`);
     let reply;
@@ -285,15 +284,6 @@ export class KinesisClient extends ClientProxy {
   private skipReply(reason: string): void {
     this.stats.invalid++;
     this.coreLogger.warn('invalid record on the reply stream ignored', { reason });
-  }
-
-  private refuseReply(refusal: SignatureError): void {
-    if (refusal.reason === 'unsigned') this.stats.unsigned++;
-    else this.stats.badSignature++;
-    this.coreLogger.warn('reply refused for its signature', {
-      reason: refusal.reason,
-      ...(refusal.keyId !== undefined ? { keyId: forLog(refusal.keyId, 64) } : {}),
-    });
   }
 
   private reportError(error: unknown): void {

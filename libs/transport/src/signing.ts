@@ -10,7 +10,7 @@
  * reply copied onto the act stream does not verify as a request, nor a request as a reply.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { KinesisTransportError } from '../../kinesis/src/index.js';
+import { forLog, KinesisTransportError, type Logger } from '../../kinesis/src/index.js';
 
 export interface SigningOptions {
   /**
@@ -127,4 +127,26 @@ export class EnvelopeSigner {
   private mac(key: Buffer, kind: SignedKind, body: Buffer): string {
     return createHmac('sha256', key).update(PURPOSE[kind]).update(body).update('}').digest('base64url');
   }
+}
+
+/** Where refusals are counted (the server's and the client's `stats`). */
+export interface SignatureCounters {
+  unsigned: number;
+  badSignature: number;
+}
+
+/** Counts a refused record and logs why at warn: `where` it was and the key id it named, never its payload. */
+export function reportRefusal(
+  refusal: SignatureError,
+  counters: SignatureCounters,
+  logger: Logger,
+  where: Record<string, unknown>,
+): void {
+  if (refusal.reason === 'unsigned') counters.unsigned++;
+  else counters.badSignature++;
+  logger.warn(refusal.message, {
+    ...where,
+    reason: refusal.reason,
+    ...(refusal.keyId !== undefined ? { keyId: forLog(refusal.keyId, 64) } : {}),
+  });
 }
