@@ -135,11 +135,14 @@ export interface SignatureCounters {
   badSignature: number;
 }
 
-/** Counts a refused record and logs why at warn: `where` it was and the key id it named, never its payload. */
+/**
+ * Counts a refused record and logs why at warn (through `logger`: a WarnThrottle bounds the rate): `where` it
+ * was and the key id it named, never its payload.
+ */
 export function reportRefusal(
   refusal: SignatureError,
   counters: SignatureCounters,
-  logger: Logger,
+  logger: Pick<Logger, 'warn'>,
   where: Record<string, unknown>,
 ): void {
   if (refusal.reason === 'unsigned') counters.unsigned++;
