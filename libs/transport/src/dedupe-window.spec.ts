@@ -1,4 +1,5 @@
-import { DedupeWindow } from './dedupe-window.js';
+import { MAX_ID_LENGTH } from '../../kinesis/src/index.js';
+import { DedupeWindow, MAX_DEDUPE_KEY_LENGTH } from './dedupe-window.js';
 
 describe('DedupeWindow', () => {
   it('recognises a duplicate within the window and forgets it after', () => {
@@ -22,5 +23,18 @@ describe('DedupeWindow', () => {
     window.firstSeen('a');
     window.forget('a');
     expect(window.firstSeen('a')).toBe(true);
+  });
+});
+
+describe('DedupeWindow memory bound', () => {
+  it('keeps no key longer than MAX_DEDUPE_KEY_LENGTH and reports it as seen (never handled)', () => {
+    const window = new DedupeWindow();
+    const long = 'i'.repeat(MAX_DEDUPE_KEY_LENGTH + 1);
+    expect(window.firstSeen(long)).toBe(false);
+    expect(window.firstSeen(long)).toBe(false);
+    expect(window.size).toBe(0);
+    const longest = `seneca:${'i'.repeat(MAX_ID_LENGTH)}`;
+    expect(window.firstSeen(longest)).toBe(true);
+    expect(window.firstSeen(longest)).toBe(false);
   });
 });

@@ -1,6 +1,12 @@
+import { MAX_ID_LENGTH } from '../../kinesis/src/index.js';
+
+/** Longest key a DedupeWindow keeps: an id (MAX_ID_LENGTH) plus a short namespace prefix such as `seneca:`. */
+export const MAX_DEDUPE_KEY_LENGTH = MAX_ID_LENGTH + 16;
+
 /**
  * Ids seen recently, bounded in time and in count: a redelivered record (Kinesis is at-least-once) inside
- * the window is recognised; memory stays bounded whatever the traffic.
+ * the window is recognised; memory stays bounded whatever the traffic: at most `maxEntries` keys of at most
+ * MAX_DEDUPE_KEY_LENGTH (144) characters, i.e. ~100,000 x 144 characters with the defaults.
  */
 export class DedupeWindow {
   private readonly seen = new Map<string, number>();
@@ -10,8 +16,13 @@ export class DedupeWindow {
     private readonly maxEntries = 100_000,
   ) {}
 
-  /** True the first time `id` is seen within the window; false for a duplicate. */
+  /**
+   * True the first time `id` is seen within the window; false for a duplicate. A key longer than
+   * MAX_DEDUPE_KEY_LENGTH is never kept and counts as seen (false): callers refuse such ids before asking
+   * (isSafeId), and an unkeepable id must not be handled, nor answered, once per delivery.
+   */
   firstSeen(id: string, now = Date.now()): boolean {
+    if (typeof id !== 'string' || id.length > MAX_DEDUPE_KEY_LENGTH) return false;
     this.evict(now);
     const at = this.seen.get(id);
     if (at !== undefined && now - at < this.ttlMs) return false;

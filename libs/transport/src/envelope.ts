@@ -9,6 +9,8 @@
  * values (trace context). An Observable handler's values are several replies with the same `id`, the last
  * one with `isDisposed: true`.
  */
+import { isSafeId, MAX_ID_LENGTH, parseExplicitHashKey } from '../../kinesis/src/index.js';
+
 export const ENVELOPE_VERSION = 1;
 
 export interface ReplyTo {
@@ -65,36 +67,71 @@ export function parseEnvelopeJson(data: Buffer): Record<string, unknown> {
   return value;
 }
 
+/**
+ * Bounds of what the server keeps from a request (the act stream is untrusted input: whoever can write one
+ * record can write anything). A request outside them is invalid; it is answered only when its id and replyTo
+ * are themselves valid.
+ */
+export const ENVELOPE_LIMITS = {
+  /** Ids: 1-128 characters of [A-Za-z0-9._:/+=@-] (isSafeId). An id we cannot keep cannot be answered safely. */
+  maxIdLength: MAX_ID_LENGTH,
+  /** replyTo.stream: a Kinesis stream name (1-128 characters of [A-Za-z0-9_.-]). */
+  maxStreamNameLength: 128,
+  /** metadata: at most this many entries, every value a string. */
+  maxMetadataEntries: 32,
+  maxMetadataKeyLength: 128,
+  maxMetadataValueLength: 4096,
+} as const;
+
+const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** A map of strings within ENVELOPE_LIMITS, copied (own data properties only, `__proto__` included as data). */
+function readMetadata(value: unknown): Record<string, string> | undefined {
+  if (!isObject(value)) return undefined;
+  const entries = Object.entries(value);
+  const { maxMetadataEntries, maxMetadataKeyLength, maxMetadataValueLength } = ENVELOPE_LIMITS;
+  if (entries.length > maxMetadataEntries) return undefined;
+  for (const [key, item] of entries) {
+    if (key.length > maxMetadataKeyLength) return undefined;
+    if (typeof item !== 'string' || item.length > maxMetadataValueLength) return undefined;
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+/** replyTo with a valid stream name and a hash key in [0, 2^128-1] (normalized: no leading zeros). */
 function readReplyTo(value: unknown): ReplyTo | undefined {
   if (!isObject(value)) return undefined;
   const { stream, hashKey } = value;
-  if (typeof stream !== 'string' || !stream || typeof hashKey !== 'string' || !/^\d{1,39}$/.test(hashKey)) {
+  if (typeof stream !== 'string' || !STREAM_NAME.test(stream) || typeof hashKey !== 'string')
     return undefined;
-  }
-  return { stream, hashKey };
+  const key = parseExplicitHashKey(hashKey);
+  return key === undefined ? undefined : { stream, hashKey: key.toString() };
 }
 
 export function decodeRequest(data: Buffer): RequestEnvelope {
   return decodeRequestObject(parseEnvelopeJson(data));
 }
 
-/** Validates an already parsed request (the server parses once, then tells native from Seneca by shape). */
+/**
+ * Validates an already parsed request (the server parses once, then tells native from Seneca by shape).
+ * Every reason is a fixed text: it is logged and sent back to the caller, so it never quotes the record.
+ */
 export function decodeRequestObject(raw: Record<string, unknown>): RequestEnvelope {
-  const id = typeof raw.id === 'string' && raw.id ? raw.id : undefined;
+  const id = isSafeId(raw.id) ? raw.id : undefined;
   const replyTo = raw.replyTo === undefined ? undefined : readReplyTo(raw.replyTo);
   const fail = (message: string) => new InvalidEnvelopeError(message, id, replyTo);
   if (raw.v !== ENVELOPE_VERSION) {
-    throw fail(
-      `unsupported envelope version ${JSON.stringify(raw.v)} (this server reads v${ENVELOPE_VERSION})`,
-    );
+    throw fail(`unsupported envelope version (this server reads v${ENVELOPE_VERSION})`);
   }
-  if (!id) throw fail('envelope without an id');
+  if (raw.id === undefined) throw fail('envelope without an id');
+  if (!id) throw fail('envelope with an invalid id (1-128 characters of A-Za-z0-9._:/+=@-)');
   if (raw.replyTo !== undefined && !replyTo) throw fail('envelope with an invalid replyTo');
   if (typeof raw.pattern !== 'string' && !isObject(raw.pattern)) throw fail('envelope without a pattern');
   if (!('data' in raw)) throw fail('envelope without data');
-  if (raw.deadline !== undefined && typeof raw.deadline !== 'number')
-    throw fail('envelope with a non-numeric deadline');
-  if (raw.metadata !== undefined && !isObject(raw.metadata)) throw fail('envelope with invalid metadata');
+  if (raw.deadline !== undefined && !Number.isFinite(raw.deadline))
+    throw fail('envelope with a deadline that is not a finite number');
+  const metadata = raw.metadata === undefined ? undefined : readMetadata(raw.metadata);
+  if (raw.metadata !== undefined && !metadata) throw fail('envelope with invalid metadata');
   return {
     v: ENVELOPE_VERSION,
     id,
@@ -102,14 +139,14 @@ export function decodeRequestObject(raw: Record<string, unknown>): RequestEnvelo
     data: raw.data,
     ...(replyTo ? { replyTo } : {}),
     ...(raw.deadline !== undefined ? { deadline: raw.deadline as number } : {}),
-    ...(raw.metadata ? { metadata: raw.metadata as Record<string, string> } : {}),
+    ...(metadata ? { metadata } : {}),
   };
 }
 
 export function decodeReply(data: Buffer): ReplyEnvelope {
   const raw = parseEnvelopeJson(data);
   if (raw.v !== ENVELOPE_VERSION)
-    throw new InvalidEnvelopeError(`unsupported reply version ${JSON.stringify(raw.v)}`);
+    throw new InvalidEnvelopeError(`unsupported reply version (this client reads v${ENVELOPE_VERSION})`);
   if (typeof raw.id !== 'string' || !raw.id) throw new InvalidEnvelopeError('reply without an id');
   return raw as unknown as ReplyEnvelope;
 }

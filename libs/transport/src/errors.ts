@@ -1,4 +1,4 @@
-import { KinesisTransportError } from '../../kinesis/src/index.js';
+import { forLog, KinesisTransportError } from '../../kinesis/src/index.js';
 
 /** The request's deadline passed before a (final) reply arrived. */
 export class RequestTimeoutError extends KinesisTransportError {
@@ -34,4 +34,11 @@ export function rethrowMissingStream(error: unknown, role: 'act' | 'reply', stre
   if ((error as Error)?.name === 'ResourceNotFoundException')
     throw new StreamNotFoundError(role, streamName, error);
   throw error;
+}
+
+/** A reply to a stream that is not the server's `resStream` nor one of its `replyStreams`: never written. */
+export class ForbiddenReplyStreamError extends KinesisTransportError {
+  constructor(readonly streamName: string) {
+    super(`replies to stream "${forLog(streamName, 128)}" are not allowed (resStream, replyStreams)`);
+  }
 }

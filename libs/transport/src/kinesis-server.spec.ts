@@ -20,4 +20,22 @@ describe('KinesisServer route cache', () => {
     expect((server as unknown as { routes: Map<string, string> }).routes.size).toBeLessThanOrEqual(1024);
     for (const pattern of patterns) expect(server.getRouteFromPattern(pattern)).toBe(nest(pattern));
   });
+
+  it('does not cache long patterns: the cache holds record-chosen keys, so they stay small', () => {
+    const server = new KinesisServer();
+    const routes = (server as unknown as { routes: Map<string, string> }).routes;
+    for (let i = 0; i < 50; i++) server.getRouteFromPattern(`${i}`.padEnd(200_000, 'p'));
+    expect([...routes.keys()].every((key) => key.length <= 512)).toBe(true);
+    expect(server.getRouteFromPattern('x'.repeat(600))).toBe(nest('x'.repeat(600)));
+  });
+});
+
+describe('KinesisServer replyStreams option', () => {
+  it.each([
+    ['not an array', 'res-b'],
+    ['an empty name', ['']],
+    ['a non-string', [7]],
+  ])('refuses %s', (_, replyStreams) => {
+    expect(() => new KinesisServer({ replyStreams: replyStreams as never })).toThrow(/replyStreams/);
+  });
 });

@@ -6,10 +6,18 @@ import {
   type CustomTransportStrategy,
   type MessageHandler,
   type ReadPacket,
+  type BaseRpcContext,
   type WritePacket,
 } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
-import { Consumer, createKinesisClient, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
+import {
+  Consumer,
+  createKinesisClient,
+  errorForLog,
+  forLog,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
 import { DedupeWindow } from './dedupe-window.js';
 import { rethrowMissingStream } from './errors.js';
 import {
@@ -20,7 +28,12 @@ import {
 } from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
 import { coreLoggerFrom } from './nest-logger.js';
-import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type KinesisServerOptions } from './options.js';
+import {
+  DEFAULT_ACT_STREAM,
+  DEFAULT_RES_STREAM,
+  createStreamsIfAsked,
+  type KinesisServerOptions,
+} from './options.js';
 import { ReplyWriter } from './reply-writer.js';
 import { runRequestHandler } from './request-runner.js';
 import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispatch.js';
@@ -31,9 +44,12 @@ import {
   type KinesisServerStats,
   type KinesisStatus,
 } from './server-types.js';
+import { WarnThrottle } from './warn-throttle.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;
+/** Longer patterns are looked up uncached: the cache's keys come from records and must stay small. */
+const MAX_CACHED_PATTERN_LENGTH = 512;
 
 export type { KinesisServerEvents, KinesisServerStats, KinesisStatus } from './server-types.js';
 
@@ -52,6 +68,10 @@ export class KinesisServer
   private readonly emitter = new EventEmitter();
   private readonly coreLogger: Logger;
   private readonly dedupe: DedupeWindow;
+  /** Where replies may go: `resStream` and `replyStreams`. */
+  private readonly replyStreams: ReadonlySet<string>;
+  /** Warnings caused by records (invalid, forbidden, expired, unknown events): bounded in rate. */
+  private readonly warnings: WarnThrottle;
   private awsClient: AwsKinesisClient | undefined;
   private consumer: Consumer | undefined;
   private replies: ReplyWriter | undefined;
@@ -67,6 +87,8 @@ export class KinesisServer
     this.coreLogger =
       options.logger ?? coreLoggerFrom(new NestLogger(`KinesisServer:${options.appName ?? 'nest-kinesis'}`));
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
+    this.replyStreams = allowedReplyStreams(options);
+    this.warnings = new WarnThrottle(this.coreLogger);
     this.seneca = createSenecaDispatch(options, this.coreLogger, this.dedupe, this.stats, {
       handler: (route) => this.messageHandlers.get(route),
       runRequest: (handler, data, ctx, respond) =>
@@ -125,8 +147,9 @@ export class KinesisServer
   override getRouteFromPattern(pattern: string): string {
     let route = this.routes.get(pattern);
     if (route === undefined) {
-      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
       route = super.getRouteFromPattern(pattern);
+      if (pattern.length > MAX_CACHED_PATTERN_LENGTH) return route;
+      if (this.routes.size >= MAX_CACHED_ROUTES) this.routes.clear();
       this.routes.set(pattern, route);
     }
     return route;
@@ -141,6 +164,7 @@ export class KinesisServer
       o.replyLingerMs ?? 0,
       this.coreLogger,
       o.replyAggregation ?? false,
+      this.replyStreams,
     );
     const consumer = (this.consumer = new Consumer({
       client,
@@ -188,19 +212,23 @@ export class KinesisServer
       if (this.seneca?.accepts(raw)) {
         return this.seneca.handle(raw, record, shardId, handlerDone).catch((e) => this.reportError(e));
       }
-      envelope = decodeRequestObject(raw);
+      envelope = this.checkNative(record, raw);
     } catch (error) {
-      return this.rejectRecord(record, shardId, error as InvalidEnvelopeError);
+      return this.rejectRecord(record, shardId, error);
     }
+    // Dedupe before anything else: one id is refused, answered or handled at most once per window.
     if (!this.dedupe.firstSeen(envelope.id)) {
       this.stats.duplicates++;
       return this.coreLogger.debug('duplicate delivery skipped', { id: envelope.id, shardId });
     }
+    if (envelope.replyTo && !this.replies!.allows(envelope.replyTo.stream)) {
+      return this.refuseReplyStream(envelope.id, envelope.replyTo.stream, shardId);
+    }
     if (envelope.deadline !== undefined && envelope.deadline < Date.now()) {
       this.stats.expired++;
-      return this.coreLogger.warn('request past its deadline skipped', {
+      return this.warnings.warn('request past its deadline skipped', {
         id: envelope.id,
-        pattern: String(envelope.pattern),
+        pattern: forLog(envelope.pattern),
       });
     }
     try {
@@ -208,6 +236,16 @@ export class KinesisServer
     } catch (error) {
       this.reportError(error);
     }
+  }
+
+  /**
+   * A native record's checks before anything is answered or dispatched: the one place where its raw bytes
+   * (`record.data`) and parsed members are judged. Throws InvalidEnvelopeError (answered, at most once per id and
+   * only to an allowed stream, when its id and replyTo are valid) or any other error (counted as invalid, logged,
+   * never answered: e.g. a refused signature).
+   */
+  private checkNative(_record: KinesisRecord, raw: Record<string, unknown>): RequestEnvelope {
+    return decodeRequestObject(raw);
   }
 
   private async dispatch(
@@ -260,28 +298,61 @@ export class KinesisServer
     });
   }
 
-  private async rejectRecord(
-    record: KinesisRecord,
-    shardId: string,
-    error: InvalidEnvelopeError,
-  ): Promise<void> {
+  private async rejectRecord(record: KinesisRecord, shardId: string, error: unknown): Promise<void> {
     this.stats.invalid++;
-    // The reason and the record's position, never the payload: it may hold personal data.
-    this.coreLogger.warn('invalid record on the act stream skipped', {
+    const { id, replyTo } =
+      error instanceof InvalidEnvelopeError ? error : ({} as Partial<InvalidEnvelopeError>);
+    if (id && !this.dedupe.firstSeen(id)) {
+      // The same invalid envelope again (e.g. repeated in one KPL aggregate): already logged and answered.
+      return this.coreLogger.debug('invalid record on the act stream skipped (id seen)', { id, shardId });
+    }
+    // The reason (a fixed text) and the record's position, never the payload: it may hold personal data.
+    this.warnings.warn('invalid record on the act stream skipped', {
       shardId,
       sequenceNumber: record.sequenceNumber,
-      reason: error.message,
+      subSequenceNumber: record.subSequenceNumber,
+      reason: errorForLog(error),
     });
-    if (error.id && error.replyTo) {
-      await this.replies!.write(error.replyTo, error.id, {
-        err: { status: 'error', message: `invalid request: ${error.message}` },
-        isDisposed: true,
-      }).catch((e) => this.reportError(e));
+    if (!id || !replyTo) return;
+    if (!this.replies!.allows(replyTo.stream)) return this.refuseReplyStream(id, replyTo.stream, shardId);
+    await this.replies!.write(replyTo, id, {
+      err: { status: 'error', message: `invalid request: ${(error as Error).message}` },
+      isDisposed: true,
+    }).catch((e) => this.reportError(e));
+  }
+
+  /** A request whose replyTo names a stream this server may not write: not handled, not answered. */
+  private refuseReplyStream(id: string, stream: string, shardId: string): void {
+    this.stats.forbiddenReplyStream++;
+    this.warnings.warn('request with a replyTo stream not allowed skipped (resStream, replyStreams)', {
+      id,
+      shardId,
+      stream: forLog(stream, 128),
+    });
+  }
+
+  /**
+   * Nest's handleEvent logs an unknown pattern whole at ERROR, and any writer picks the pattern: here it is
+   * counted and logged cut (forLog), at warn, rate-bounded.
+   */
+  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<any> {
+    if (!this.getHandlerByPattern(pattern)) {
+      this.stats.unknownEvents++;
+      return this.warnings.warn('event with no handler skipped', { pattern: forLog(pattern) });
     }
+    return super.handleEvent(pattern, packet, context);
   }
 
   private reportError(error: unknown): void {
     if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
-    else this.logger.error(error instanceof Error ? error.message : String(error));
+    else this.logger.error(errorForLog(error));
   }
+}
+
+/** The server's `resStream` and `replyStreams`: the only streams replies may go to. */
+function allowedReplyStreams(options: KinesisServerOptions): ReadonlySet<string> {
+  const extra = options.replyStreams ?? [];
+  if (!Array.isArray(extra) || extra.some((s) => typeof s !== 'string' || !s))
+    throw new TypeError('replyStreams must be an array of stream names');
+  return new Set([options.resStream ?? DEFAULT_RES_STREAM, ...extra]);
 }

@@ -87,6 +87,12 @@ export interface KinesisServerOptions extends KinesisTransportOptions {
   /** A request id seen within this window is not handled twice, ms (default 10 min; at most `dedupeMaxEntries`). */
   dedupeWindowMs?: number;
   dedupeMaxEntries?: number;
+  /**
+   * Streams replies may go to besides `resStream` (default none). A request whose replyTo names any other
+   * stream is not handled and not answered (stats.forbiddenReplyStream, a warning): whoever can write the act
+   * stream must not make the server write elsewhere with its permissions.
+   */
+  replyStreams?: string[];
   /** Linger of the reply producer, ms (default 0: replies go out at once). */
   replyLingerMs?: number;
   /**

@@ -1,11 +1,15 @@
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import type { WritePacket } from '@nestjs/microservices';
 import { Producer, RecordTooLargeError, type Logger } from '../../kinesis/src/index.js';
+import { ForbiddenReplyStreamError } from './errors.js';
 import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
 
 /**
  * Writes replies to the caller's reply stream with ExplicitHashKey = the caller's hash key, so every reply
- * of one client lands in the one shard it reads. One producer per reply stream (and aggregation setting), created on first use.
+ * of one client lands in the one shard it reads. Only streams of the allow-list (the server's `resStream` and
+ * `replyStreams`) can be written: a producer for any other stream cannot be created, so producers stay bounded
+ * (one per allowed stream, created on first use; two for a stream that gets both aggregated native replies and
+ * plain Seneca replies).
  */
 export class ReplyWriter {
   private readonly producers = new Map<string, Producer>();
@@ -14,8 +18,14 @@ export class ReplyWriter {
     private readonly client: AwsKinesisClient,
     private readonly lingerMs: number,
     private readonly logger: Logger,
-    private readonly aggregation = false,
+    private readonly aggregation: boolean,
+    private readonly allowed: ReadonlySet<string>,
   ) {}
+
+  /** Whether replies may go to `stream` (the server checks before dispatching a request). */
+  allows(stream: string): boolean {
+    return this.allowed.has(stream);
+  }
 
   /** Resolves when the reply is stored. A reply over the record limit is replaced by an error reply. */
   async write(replyTo: ReplyTo, id: string, packet: WritePacket): Promise<void> {
@@ -59,6 +69,7 @@ export class ReplyWriter {
   }
 
   private producer(stream: string, aggregation: boolean): Producer {
+    if (!this.allowed.has(stream)) throw new ForbiddenReplyStreamError(stream);
     const key = `${aggregation ? 'kpl' : 'plain'}:${stream}`;
     let producer = this.producers.get(key);
     if (!producer) {

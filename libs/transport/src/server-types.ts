@@ -12,6 +12,10 @@ export interface KinesisServerStats {
   duplicates: number;
   /** Seneca acts for topics this server does not serve (another listener's). */
   ignored: number;
+  /** Requests (valid or not) whose replyTo named a stream other than `resStream` and `replyStreams`: not handled. */
+  forbiddenReplyStream: number;
+  /** Events whose pattern has no handler (logged cut, rate-bounded). */
+  unknownEvents: number;
 }
 
 export const newServerStats = (): KinesisServerStats => ({
@@ -21,4 +25,6 @@ export const newServerStats = (): KinesisServerStats => ({
   expired: 0,
   duplicates: 0,
   ignored: 0,
+  forbiddenReplyStream: 0,
+  unknownEvents: 0,
 });
