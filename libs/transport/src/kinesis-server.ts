@@ -18,6 +18,7 @@ import {
   type KinesisRecord,
   type Logger,
 } from '../../kinesis/src/index.js';
+import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from './dedupe-window.js';
 import { rethrowMissingStream } from './errors.js';
 import {
@@ -50,6 +51,8 @@ export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;
 /** Longer patterns are looked up uncached: the cache's keys come from records and must stay small. */
 const MAX_CACHED_PATTERN_LENGTH = 512;
+/** close(): the bound on the final checkpoints after the grace period, and again on flushing replies. */
+const CLOSE_MARGIN_MS = 5_000;
 
 export type { KinesisServerEvents, KinesisServerStats, KinesisStatus } from './server-types.js';
 
@@ -111,12 +114,28 @@ export class KinesisServer
     }
   }
 
+  /**
+   * Handlers in flight get closeGracePeriodMs; then each shard checkpoints what is complete, and close() returns
+   * whatever handlers still do (bounded margins: CLOSE_MARGIN_MS for the final checkpoints, the same for the
+   * reply flush, and the consumer's 5 s for releasing leases). A handler finishing after that is not answered.
+   */
   async close(): Promise<void> {
-    this.graceDeadline = Date.now() + (this.options.closeGracePeriodMs ?? 10_000);
-    await this.consumer?.stop(); // each shard waits for its handlers (bounded) and checkpoints
-    await this.replies?.close();
+    const grace = this.options.closeGracePeriodMs ?? 10_000;
+    this.graceDeadline = Date.now() + grace;
+    await this.consumer?.stop({ timeoutMs: grace + CLOSE_MARGIN_MS });
+    // Work that finishes from now on was given up on, and its record not checkpointed: its reply is not
+    // written (the producers close), but counted and logged, and the record is handled again after a restart.
+    const replies = this.replies;
+    replies?.refuseWrites((id) => {
+      this.stats.lateReplies++;
+      this.coreLogger.warn('reply after close() not written: its record is read again after a restart', {
+        id: forLog(id),
+      });
+    });
+    if (replies && !(await settlesBy(replies.close(), Date.now() + CLOSE_MARGIN_MS)))
+      this.coreLogger.warn('replies not flushed within the close margin');
     if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
-    this.consumer = this.replies = this.awsClient = undefined;
+    this.consumer = this.awsClient = undefined; // `replies` stays: late replies reach the refusing writer
     this._status$.next('disconnected');
   }
 

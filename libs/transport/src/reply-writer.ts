@@ -13,6 +13,8 @@ import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
  */
 export class ReplyWriter {
   private readonly producers = new Map<string, Producer>();
+  /** Set by refuseWrites(): replies asked for from then on are handed here instead of written. */
+  private refused: ((key: string) => void) | undefined;
 
   constructor(
     private readonly client: AwsKinesisClient,
@@ -29,6 +31,7 @@ export class ReplyWriter {
 
   /** Resolves when the reply is stored. A reply over the record limit is replaced by an error reply. */
   async write(replyTo: ReplyTo, id: string, packet: WritePacket): Promise<void> {
+    if (this.refused) return this.refused(id);
     const envelope = { ...packet, v: ENVELOPE_VERSION, id };
     try {
       await this.put(replyTo, id, encodeEnvelope(envelope));
@@ -52,7 +55,16 @@ export class ReplyWriter {
    * `aggregation` says: a Seneca reader is not required to deaggregate.
    */
   async writeRecord(stream: string, partitionKey: string, data: Buffer): Promise<void> {
+    if (this.refused) return this.refused(partitionKey);
     await this.producer(stream, false).put({ data, partitionKey });
+  }
+
+  /**
+   * From now on nothing is written: each later write resolves at once and is handed to `onRefused` (with the
+   * reply's id, or a Seneca reply's partition key). Replies already accepted still go out with close().
+   */
+  refuseWrites(onRefused: (key: string) => void): void {
+    this.refused = onRefused;
   }
 
   async close(): Promise<void> {

@@ -79,4 +79,35 @@ describe('ServerShardProcessor', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(checkpoints).toEqual(['1001']);
   });
+
+  it('stops starting records once reading stops, so a handler that never settles cannot hold the batch', async () => {
+    const started: string[] = [];
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 1,
+      graceDeadline: () => Date.now() + 50,
+      handle: (r) => {
+        started.push(r.sequenceNumber);
+        return new Promise(() => undefined); // ignores everything
+      },
+    });
+    const checkpoints: string[] = [];
+    const checkpointer: Checkpointer = {
+      checkpoint: async (at) => void checkpoints.push((at as KinesisRecord).sequenceNumber),
+    };
+    const reading = new AbortController();
+    const batch = processor.processRecords({
+      records: [record(1), record(2), record(3)],
+      millisBehindLatest: 0,
+      checkpointer,
+      signal: reading.signal,
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(started).toEqual(['1001']); // 1002 waits for the only slot
+    reading.abort(); // the consumer stops
+    await batch;
+    await processor.shutdownRequested({ checkpointer });
+    expect(started).toEqual(['1001']); // 1002 and 1003 were never started: read again after a restart
+    expect(checkpoints).toEqual([]); // 1001 never completed: nothing passes it
+  });
 });

@@ -36,10 +36,13 @@ export class ServerShardProcessor implements RecordProcessor {
 
   initialize(): void {}
 
-  async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
+  async processRecords({ records, checkpointer, signal }: ProcessRecordsInput): Promise<void> {
     this.o.onBatch?.();
     for (const record of records) {
-      await this.slots.acquire();
+      // Stopping (close(), lease lost or handed over): records not started are not checkpointed, and are read
+      // again by whoever reads the shard next. Without this, a handler that never finishes would hold its slot,
+      // this call, and so the consumer's stop forever.
+      if (!(await this.acquireSlot(signal))) break;
       const done = this.tracker.start(record);
       let released = false;
       const release = () => {
@@ -77,6 +80,22 @@ export class ServerShardProcessor implements RecordProcessor {
     ]);
     clearTimeout(timer);
     await this.checkpointAdvance(checkpointer);
+  }
+
+  /** False when `signal` aborted first (a slot granted after that is given back). */
+  private async acquireSlot(signal: AbortSignal | undefined): Promise<boolean> {
+    if (!signal) return this.slots.acquire().then(() => true);
+    if (signal.aborted) return false;
+    let onAbort!: () => void;
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const acquired = this.slots.acquire().then(() => true as const);
+    const won = await Promise.race([acquired, aborted]);
+    signal.removeEventListener('abort', onAbort);
+    if (!won) void acquired.then(() => this.slots.release());
+    return won;
   }
 
   private async checkpointAdvance(checkpointer: Checkpointer): Promise<void> {

@@ -16,6 +16,11 @@ export interface KinesisServerStats {
   forbiddenReplyStream: number;
   /** Events whose pattern has no handler (logged cut, rate-bounded). */
   unknownEvents: number;
+  /**
+   * Replies of handlers that finished after close() gave up on them (closeGracePeriodMs): not written, and
+   * their records were not checkpointed, so they are read (and handled) again after a restart.
+   */
+  lateReplies: number;
 }
 
 export const newServerStats = (): KinesisServerStats => ({
@@ -27,4 +32,5 @@ export const newServerStats = (): KinesisServerStats => ({
   ignored: 0,
   forbiddenReplyStream: 0,
   unknownEvents: 0,
+  lateReplies: 0,
 });

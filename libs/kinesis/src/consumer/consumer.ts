@@ -167,11 +167,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /**
    * Ends every poll loop; each shard's processor gets shutdownRequested. Resolves when all are done, or after
    * `stopTimeoutMs` (plus at most 5 s to release leases): see that option for what happens to the rest.
+   * `timeoutMs` overrides `stopTimeoutMs` for this call.
    */
-  async stop(): Promise<void> {
+  async stop({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
     this.running = false;
     clearInterval(this.syncTimer);
-    const deadline = Date.now() + (this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    const deadline = Date.now() + (timeoutMs ?? this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
     const drained = (async () => {
       await this.leases?.stopTaking();
       for (const { reader } of this.readers.values()) reader.stop();
