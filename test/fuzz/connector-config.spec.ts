@@ -110,12 +110,10 @@ describe('fuzz: connector config loader', () => {
           content: `{${JSON.stringify(key)}:${JSON.stringify(value)}${tail}`,
           passwords: [pw],
         })),
-      fc
-        .tuple(fc.constantFrom(...CONFIG_KEYS), secretUrl)
-        .map(([key, { value, pw }]) => ({
-          content: `{"__proto__":{"polluted":1},${JSON.stringify(key)}: ${value}}`,
-          passwords: [pw],
-        })),
+      fc.tuple(fc.constantFrom(...CONFIG_KEYS), secretUrl).map(([key, { value, pw }]) => ({
+        content: `{"__proto__":{"polluted":1},${JSON.stringify(key)}: ${value}}`,
+        passwords: [pw],
+      })),
     );
     let n = 0;
     assertProperty(
