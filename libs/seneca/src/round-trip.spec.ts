@@ -51,7 +51,7 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
     ]);
   });
 
-  it('a pinned listener leaves an unpinned client's act outside its pin to other listeners: it times out', async () => {
+  it('a pinned listener leaves an act of an unpinned client outside its pin to other listeners: it times out', async () => {
     const { client, pool, actStream } = streams();
     const calls: Array<{ msg: any; meta: any }> = [];
     await pool.listener(mathActions(calls), { pin: 'role:math,cmd:sum' });
