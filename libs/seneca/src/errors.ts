@@ -19,6 +19,8 @@ export class TransportUtilsMissingError extends SenecaKinesisError {
  */
 export class ListenFailedError extends SenecaKinesisError {
   readonly code = 'kinesis_listen_failed';
+  /** Seneca keeps the code and message of an error marked so (else it wraps it as act_execute). */
+  readonly seneca = true;
   constructor(
     readonly actStream: string,
     cause: unknown,
