@@ -89,6 +89,9 @@ export const runs = (n: number): number =>
  */
 export function assertProperty<Ts>(property: fc.IRawProperty<Ts>, params: fc.Parameters<Ts> = {}): void {
   fc.assert(property, {
+    // A safety valve for a slow machine, well above a normal run: shrinking a large failing input can take
+    // long, and a property interrupted before finding a failure passes with the runs it made.
+    interruptAfterTimeLimit: 10_000,
     ...params,
     reporter: (details) => {
       if (!details.failed) return;

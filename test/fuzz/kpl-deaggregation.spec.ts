@@ -18,10 +18,13 @@ import {
   hashKey,
   hostileAggregate,
   hugeAggregate,
+  field,
   kplEnvelope,
   mutated,
   text,
+  utf8,
   varint,
+  varintField,
 } from './arbitraries.js';
 import { assertPrototypesClean, assertProperty, CostLog, decodeWithin, runs } from './invariants.js';
 
@@ -80,6 +83,19 @@ const userRecord: fc.Arbitrary<UserRecordInput> = fc.record(
   },
   { requiredKeys: ['data', 'partitionKey'] },
 );
+
+/** Offsets of the top-level record fields (tag 0x1a) of an AggregatedRecord's protobuf. */
+function recordFieldOffsets(protobuf: Buffer): number[] {
+  const offsets: number[] = [];
+  const reader = new WireReader(protobuf, 0, protobuf.length);
+  while (reader.pos < protobuf.length) {
+    const at = reader.pos;
+    const tag = reader.tag();
+    if (tag === 0x1a) offsets.push(at);
+    reader.pos = reader.lengthDelimited(); // every top-level field the Aggregator writes is length-delimited
+  }
+  return offsets;
+}
 
 const plain = (records: Array<UserRecordInput | DeaggregatedRecord>) =>
   records.map((r) => ({
@@ -169,11 +185,45 @@ describe('fuzz: KPL deaggregation', () => {
     );
   });
 
+  it('never hides a record: a record field behind a tag wider than 32 bits makes the aggregate not decode', () => {
+    // Such a tag is no valid protobuf; read as an unknown field it would drop the record silently here, while
+    // protobuf-java (the KCL) reads its low 32 bits as the record field and delivers it.
+    const wideTag = fc.bigInt({ min: 1n, max: 2n ** 38n }).map((high) => varint((high << 32n) | 0x1an));
+    assertProperty(
+      fc.property(
+        fc.array(userRecord, { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        wideTag,
+        (records, at, tag) => {
+          const protobuf = aggregate(records).subarray(4, -16);
+          // Record fields are `1a <length> <body>` after the tables: re-tag the one at `at` (mod count).
+          const fields = recordFieldOffsets(protobuf);
+          const start = fields[at % fields.length];
+          const input = kplEnvelope(
+            Buffer.concat([protobuf.subarray(0, start), tag, protobuf.subarray(start + 1)]),
+          );
+          expect(checkDeaggregation(input, 'wide tag')).toBeUndefined();
+        },
+      ),
+      { numRuns: runs(100) },
+    );
+  });
+
   it('rejects varints past 64 bits and lengths past the input, whatever their size', () => {
     for (const length of [2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 64n - 1n, 2n ** 64n, 2n ** 70n]) {
       const protobuf = Buffer.concat([Buffer.from([0x0a]), varint(length), Buffer.from('k')]);
       expect(checkDeaggregation(kplEnvelope(protobuf), 'edges')).toBeUndefined();
     }
     expect(checkDeaggregation(kplEnvelope(Buffer.alloc(11, 0xff)), 'edges')).toBeUndefined();
+    // Regression: a second record behind the tag 1a + 2^35 was skipped as an unknown field ([one] was returned).
+    const record = (data: string) =>
+      field(0x1a, Buffer.concat([varintField(0x08, 0n), field(0x1a, utf8(data))]));
+    const hidden = Buffer.concat([
+      field(0x0a, utf8('k')),
+      record('one'),
+      varint(2n ** 35n + 0x1an),
+      record('two').subarray(1),
+    ]);
+    expect(checkDeaggregation(kplEnvelope(hidden), 'edges')).toBeUndefined();
   });
 });

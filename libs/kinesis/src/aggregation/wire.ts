@@ -41,6 +41,8 @@ export function lengthDelimitedSize(length: number): number {
 /** Marks malformed input: the reader never throws, callers check for this. */
 export const MALFORMED = -1;
 
+const MAX_TAG = 0xffff_ffff;
+
 // Java protobuf's default recursion limit: bounds the nesting of (deprecated) groups.
 const MAX_GROUP_DEPTH = 100;
 
@@ -66,10 +68,14 @@ export class WireReader {
     return MALFORMED;
   }
 
-  /** A field tag, or MALFORMED (field number 0 is invalid, as in protobuf). */
+  /**
+   * A field tag, or MALFORMED: field number 0, and tags past 32 bits (field numbers stop at 2^29-1). Readers
+   * disagree on such a tag (protobuf-java keeps its low 32 bits, protobufjs fails), so taking it as some unknown
+   * field would let an aggregate hide a record from this reader that another one delivers.
+   */
   tag(): number {
     const value = this.varint();
-    return value < 8 ? MALFORMED : value;
+    return value < 8 || value > MAX_TAG ? MALFORMED : value;
   }
 
   /** Reads a length prefix and returns the end of the payload that starts at `pos`, or MALFORMED. */
