@@ -80,7 +80,8 @@ export const ENVELOPE_LIMITS = {
   /** metadata: at most this many entries, every value a string. */
   maxMetadataEntries: 32,
   maxMetadataKeyLength: 128,
-  maxMetadataValueLength: 4096,
+  /** Room for a W3C `baggage` header (8,192 bytes by its spec) or a `traceparent`. */
+  maxMetadataValueLength: 8192,
 } as const;
 
 const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
