@@ -14,14 +14,15 @@ const batch = <T>(items: BufferedItem<T>[]): EmitBatch<T> => emitBatch(items, { 
 /** Sequence numbers shaped like Kinesis' (56 digits: beyond any JS number). */
 const seq = (n: number) => `4962${'0'.repeat(40)}${String(n).padStart(12, '0')}`;
 
-/** A pool stand-in that counts the statements sent through it. */
-function counting(pool: pg.Pool): { pool: pg.Pool; queries: () => number } {
-  let n = 0;
+/** A pool stand-in that keeps the INSERT statements sent through it (catalog look-ups pass uncounted). */
+function counting(pool: pg.Pool): { pool: pg.Pool; queries: () => number; texts: string[] } {
+  const texts: string[] = [];
   const query = (...args: unknown[]) => {
-    n++;
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+    if (text.startsWith('INSERT')) texts.push(text);
     return (pool.query as (...a: unknown[]) => unknown)(...args);
   };
-  return { pool: { query, connect: query } as unknown as pg.Pool, queries: () => n };
+  return { pool: { query, connect: query } as unknown as pg.Pool, queries: () => texts.length, texts };
 }
 
 describe('PostgresEmitter', () => {
@@ -80,7 +81,7 @@ describe('PostgresEmitter', () => {
     const table = newTable('pg_key');
     await pool.query(
       `CREATE TABLE "${table}" (order_id text PRIMARY KEY, total int, note text DEFAULT 'none',
-        shard_id text, sequence_number text, sub_sequence_number int)`,
+        shard_id text, sequence_number text, sub_sequence_number int, model_index int)`,
     );
     type Order = { orderId: string; total: number; note?: string };
     const emitter = new PostgresEmitter<Order>({
@@ -111,8 +112,8 @@ describe('PostgresEmitter', () => {
   it('returns the rows violating NOT NULL / CHECK as failed items and inserts all the others', async () => {
     const table = newTable('pg_bad');
     await pool.query(
-      `CREATE TABLE "${table}" (amount int NOT NULL CHECK (amount >= 0), shard_id text,
-        sequence_number numeric, sub_sequence_number int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number))`,
+      `CREATE TABLE "${table}" (amount int NOT NULL CHECK (amount >= 0), shard_id text, sequence_number numeric,
+        sub_sequence_number int, model_index int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index))`,
     );
     const amounts = [1, 2, -5, 3, null, 4, 5, 6, 7, 'x'];
     const items = amounts.map((amount, i) => item({ amount }, seq(i)));
@@ -131,7 +132,7 @@ describe('PostgresEmitter', () => {
     expect(rows.map((r) => r.amount)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('refuses invalid table and column names before any SQL', async () => {
+  it('refuses invalid table names before any SQL, and fails only the rows with an invalid column name', async () => {
     const spy = counting(pool);
     const columns = () => ({ ok: 1 });
     expect(() => new PostgresEmitter({ pool: spy.pool, table: 'x; DROP TABLE y', columns })).toThrow(
@@ -143,18 +144,27 @@ describe('PostgresEmitter', () => {
     expect(
       () => new PostgresEmitter({ pool: spy.pool, table: 'fine', columns, conflictKey: ['id"--'] }),
     ).toThrow(InvalidIdentifierError);
+    const table = newTable('pg_names');
+    await pool.query(
+      `CREATE TABLE "${table}" (ok int, good int, shard_id text, sequence_number numeric,
+        sub_sequence_number int, model_index int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index))`,
+    );
     const emitter = new PostgresEmitter<{ k: string }>({
       pool: spy.pool,
-      table: 'public.fine',
+      table: `public.${table}`,
       columns: ({ model }) => ({ ok: 1, [model.k]: 2 }),
     });
-    await expect(
-      emitter.emit(batch([item({ k: 'good' }, seq(1)), item({ k: 'bad name' }, seq(2))])),
-    ).rejects.toThrow(InvalidIdentifierError);
-    await expect(emitter.emit(batch([item({ k: 'x") VALUES (1); --' }, seq(1))]))).rejects.toThrow(
-      InvalidIdentifierError,
-    );
-    expect(spy.queries()).toBe(0);
+    const items = [item({ k: 'good' }, seq(1)), item({ k: 'bad name' }, seq(2))];
+    items.push(item({ k: 'x") VALUES (1); --' }, seq(3)));
+    const failed = await emitter.emit(batch(items));
+    expect(failed.map((f) => f.item)).toEqual([items[1], items[2]]);
+    expect(failed[0].error).toMatch(/not a valid SQL identifier/);
+    expect(await count(table)).toBe(1);
+    expect(spy.texts.join('\n')).not.toMatch(/bad name|VALUES \(1\)/);
+    // A batch of only refused rows sends no statement at all.
+    const before = spy.queries();
+    await expect(emitter.emit(batch([item({ k: 'no-no' }, seq(4))]))).resolves.toHaveLength(1);
+    expect(spy.queries()).toBe(before);
   });
 
   it('throws (destination unavailable) when the server cannot be reached', async () => {
@@ -180,7 +190,7 @@ describe('PostgresEmitter', () => {
     const table = newTable('pg_chunk');
     await pool.query(
       `CREATE TABLE "${table}" (n int, shard_id text, sequence_number numeric, sub_sequence_number int,
-        PRIMARY KEY (shard_id, sequence_number, sub_sequence_number))`,
+        model_index int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index))`,
     );
     const spy = counting(pool);
     const emitter = new PostgresEmitter<{ n: number }>({
@@ -188,10 +198,10 @@ describe('PostgresEmitter', () => {
       table,
       columns: ({ model }) => model,
     });
-    // 30,000 rows x 4 parameters = 120,000: 2 statements of at most 16,383 rows.
+    // 30,000 rows x 5 parameters = 150,000: 3 statements of at most 13,107 rows.
     const items = Array.from({ length: 30_000 }, (_, i) => item({ n: i }, seq(i)));
     await expect(emitter.emit(batch(items))).resolves.toEqual([]);
-    expect(spy.queries()).toBe(2);
+    expect(spy.queries()).toBe(3);
     const { rows } = await pool.query(`SELECT count(*)::int AS n, sum(n)::bigint AS s FROM "${table}"`);
     expect(rows[0]).toEqual({ n: 30_000, s: String((29_999 * 30_000) / 2) });
   }, 60_000);

@@ -1,12 +1,24 @@
-import type { Pool } from 'pg';
+import pg, { type Pool } from 'pg';
 import { quoteIdentifier } from '../identifiers.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+import { isRowLevelError, PostgresSchemaError, PROVENANCE_COLUMNS, tableColumns } from './postgres-schema.js';
+
+export {
+  createJsonTable,
+  isRowLevelError,
+  PostgresSchemaError,
+  PROVENANCE_COLUMNS,
+} from './postgres-schema.js';
 
 /** Bind parameters per statement: the protocol counts them in 16 bits. */
 export const MAX_POSTGRES_PARAMETERS = 65_535;
 
-/** Where each row came from; with a unique key on them, a replayed batch inserts nothing new. */
-export const PROVENANCE_COLUMNS = ['shard_id', 'sequence_number', 'sub_sequence_number'] as const;
+/** Default client-side timeout of each statement, ms. */
+export const DEFAULT_POSTGRES_QUERY_TIMEOUT_MS = 30_000;
+
+/** node-postgres' own conversion of a parameter (what pool.query would do), run per row where a throw is caught. */
+const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils
+  .prepareValue;
 
 export interface PostgresEmitterOptions<T> {
   /** The caller's pool: the emitter never ends it. */
@@ -24,56 +36,78 @@ export interface PostgresEmitterOptions<T> {
    * model's own (e.g. an order id), a row whose key is already there is skipped, replays included.
    */
   conflictKey?: string[];
+  /**
+   * Columns every row is written with by configuration, not derived from the data (default `['data']` with
+   * `jsonColumns`, else none). The table lacking one of these, a provenance or a conflict-key column is a
+   * schema error: thrown (the destination), not blamed on each record. A column the table lacks that is not
+   * among them is the record's: that row fails alone (dead-lettered).
+   */
+  requiredColumns?: string[];
+  /**
+   * Client-side timeout of each statement, ms (node-postgres `query_timeout`; default 30,000, 0 = none): a
+   * hung query fails (destination unavailable, retried) instead of stalling the shard. Server-side
+   * `statement_timeout` is the pool's configuration.
+   */
+  queryTimeoutMs?: number;
 }
 
 interface Row<T> {
   item: BufferedItem<T>;
-  values: Record<string, unknown>;
+  /** Column name -> value as node-postgres sends it (undefined: DEFAULT). A Map: names come from data. */
+  values: Map<string, unknown>;
 }
 
 /**
  * Writes each batch with multi-row `INSERT ... ON CONFLICT (...) DO NOTHING`, so a batch emitted again
- * (after a crash before its checkpoint) is effectively written once.
+ * (after a crash before its checkpoint) is effectively written once: the key includes `model_index`.
  *
- * A statement failing for a row's data (SQLSTATE class 22 or 23: NOT NULL, CHECK, foreign key, a bad
- * value) is split in halves until the bad rows stand alone: they are returned as failed items and every
- * other row is inserted. Any other error (connection, server, a schema that does not fit) is thrown:
- * the destination is unavailable and the batch is retried as a whole.
+ * Record-level (returned as failed items, the other rows inserted):
+ * - `columns()` throwing, a column name that is not a plain identifier or is a provenance name, a value
+ *   node-postgres cannot convert (e.g. an object JSON.stringify refuses): found before any SQL;
+ * - a column the table does not have (42703), unless it is required (see `requiredColumns`): found against
+ *   the table's catalog columns (looked up once, again when a row names an unknown one);
+ * - a statement failing for a row's data (see isRowLevelError): split in halves until the bad rows stand alone.
+ * Destination-level (thrown, the batch retried whole): connection errors, timeouts, a missing table, a
+ * required column missing, and every other SQLSTATE.
  */
 export class PostgresEmitter<T> implements Emitter<T> {
   private readonly table: string;
   private readonly conflict: string;
+  private readonly required: string[];
+  private readonly timeout: { query_timeout?: number };
+  /** The table's columns, from the catalog; undefined until looked up, or after the table changed. */
+  private known: Set<string> | undefined;
 
   constructor(private readonly options: PostgresEmitterOptions<T>) {
     this.table = quoteIdentifier(options.table);
     const target = options.conflictKey ?? [...PROVENANCE_COLUMNS];
     if (target.length === 0) throw new TypeError('conflictKey must name at least one column');
     this.conflict = target.map(quoteIdentifier).join(', ');
+    const required = options.requiredColumns ?? (options.columns === jsonColumns ? ['data'] : []);
+    required.forEach(quoteIdentifier);
+    this.required = [...new Set([...PROVENANCE_COLUMNS, ...target, ...required])];
+    const timeout = options.queryTimeoutMs ?? DEFAULT_POSTGRES_QUERY_TIMEOUT_MS;
+    if (!Number.isFinite(timeout) || timeout < 0) {
+      throw new RangeError(`queryTimeoutMs must be >= 0, got ${timeout}`);
+    }
+    this.timeout = timeout > 0 ? { query_timeout: timeout } : {};
   }
 
   async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
     const failed: FailedItem<T>[] = [];
-    const rows: Row<T>[] = [];
+    const prepared: Row<T>[] = [];
     for (const item of batch.items) {
       try {
-        rows.push({ item, values: this.options.columns(item) });
+        prepared.push({ item, values: this.prepareRow(batch.shardId, item) });
       } catch (error) {
         failed.push({ item, error: `columns: ${message(error)}` });
       }
     }
+    const rows = prepared.length > 0 ? await this.withKnownColumns(prepared, failed) : [];
     if (rows.length === 0) return failed;
-    // Every identifier is checked before any SQL is built or sent.
     const names = columnNames(rows);
-    const quoted = [...names.map(quoteIdentifier), ...PROVENANCE_COLUMNS.map(quoteIdentifier)];
-    const provenance = (item: BufferedItem<T>) => [
-      batch.shardId,
-      item.record.sequenceNumber,
-      item.record.subSequenceNumber,
-    ];
-    const tuples = rows.map((row) => ({
-      item: row.item,
-      values: [...names.map((name) => row.values[name]), ...provenance(row.item)],
-    }));
+    const quoted = names.map(quoteIdentifier);
+    const tuples = rows.map((row) => ({ item: row.item, values: names.map((name) => row.values.get(name)) }));
     const perStatement = Math.max(1, Math.floor(MAX_POSTGRES_PARAMETERS / quoted.length));
     for (let i = 0; i < tuples.length; i += perStatement) {
       await this.insert(quoted, tuples.slice(i, i + perStatement), failed);
@@ -84,12 +118,65 @@ export class PostgresEmitter<T> implements Emitter<T> {
   /** The pool is the caller's. */
   async shutdown(): Promise<void> {}
 
+  /** One row's columns, checked and converted; throws for this row only. */
+  private prepareRow(shardId: string, item: BufferedItem<T>): Map<string, unknown> {
+    const given = this.options.columns(item);
+    if (given === null || typeof given !== 'object') throw new TypeError('columns() returned no object');
+    const values = new Map<string, unknown>();
+    for (const name of Object.keys(given)) {
+      quoteIdentifier(name); // InvalidIdentifierError: this row is refused, no SQL holds the name
+      if ((PROVENANCE_COLUMNS as readonly string[]).includes(name)) {
+        throw new TypeError(`column "${name}" is written by the emitter (provenance)`);
+      }
+      const value = (given as Record<string, unknown>)[name];
+      values.set(name, value === undefined ? undefined : prepareValue(value));
+    }
+    const { sequenceNumber, subSequenceNumber } = item.record;
+    for (const [name, value] of Object.entries({
+      shard_id: shardId,
+      sequence_number: sequenceNumber,
+      sub_sequence_number: subSequenceNumber,
+      model_index: item.modelIndex,
+    })) {
+      values.set(name, prepareValue(value));
+    }
+    return values;
+  }
+
+  /** Fails the rows that name a column the table lacks; throws when the table lacks a required one. */
+  private async withKnownColumns(rows: Row<T>[], failed: FailedItem<T>[]): Promise<Row<T>[]> {
+    const unknown = (row: Row<T>, known: Set<string>) => [...row.values.keys()].filter((n) => !known.has(n));
+    let known = this.known;
+    if (!known || rows.some((row) => unknown(row, known!).length > 0)) {
+      known = await this.lookUpColumns(); // first use, or the table may have changed
+    }
+    if (known.size === 0) throw new PostgresSchemaError(this.options.table, []);
+    const missing = this.required.filter((name) => !known.has(name));
+    if (missing.length > 0) throw new PostgresSchemaError(this.options.table, missing);
+    return rows.filter((row) => {
+      const names = unknown(row, known);
+      if (names.length === 0) return true;
+      const list = names.map((n) => `"${n}"`).join(', ');
+      failed.push({
+        item: row.item,
+        error: `column ${list} does not exist in ${this.table} [SQLSTATE 42703]`,
+      });
+      return false;
+    });
+  }
+
+  private async lookUpColumns(): Promise<Set<string>> {
+    this.known = await tableColumns(this.options.pool, this.table, this.timeout.query_timeout);
+    return this.known;
+  }
+
   /** Inserts `tuples`; on a row-level error, bisects to find the bad rows (k bad rows: O(k log n) statements). */
   private async insert(columns: string[], tuples: Tuple<T>[], failed: FailedItem<T>[]): Promise<void> {
     const { text, values } = insertStatement(this.table, columns, tuples, this.conflict);
     try {
-      await this.options.pool.query(text, values);
+      await this.options.pool.query({ text, values, ...this.timeout });
     } catch (error) {
+      if ((error as { code?: unknown })?.code === '42703') this.known = undefined; // changed under us
       if (!isRowLevelError(error)) throw error;
       if (tuples.length === 1) {
         failed.push({ item: tuples[0].item, error: failureMessage(error) });
@@ -107,19 +194,12 @@ interface Tuple<T> {
   values: unknown[];
 }
 
-/** The union of every row's column names, in order of first appearance; provenance names are reserved. */
+/** The union of every row's column names, in order of first appearance (provenance last). */
 function columnNames(rows: Row<unknown>[]): string[] {
   const names = new Set<string>();
-  for (const row of rows) for (const name of Object.keys(row.values)) names.add(name);
-  for (const name of names) {
-    quoteIdentifier(name);
-    if ((PROVENANCE_COLUMNS as readonly string[]).includes(name)) {
-      throw new TypeError(
-        `column "${name}" is written by the emitter (provenance); leave it out of columns()`,
-      );
-    }
-  }
-  return [...names];
+  for (const row of rows) for (const name of row.values.keys()) names.add(name);
+  for (const name of PROVENANCE_COLUMNS) names.delete(name);
+  return [...names, ...PROVENANCE_COLUMNS];
 }
 
 /** `undefined` becomes DEFAULT (allowed in multi-row VALUES), everything else a $n parameter. */
@@ -142,17 +222,6 @@ export function insertStatement(
   };
 }
 
-/**
- * A row's data is at fault: data exceptions (22: bad input, out of range, too long), integrity violations
- * (23: NOT NULL, CHECK, foreign key, another unique key) and 54000 (e.g. an index row too large).
- * Connection errors have no SQLSTATE; the rest (08, 40, 42, 53, 57...) is about the server or schema.
- */
-export function isRowLevelError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
-  return code.startsWith('22') || code.startsWith('23') || code === '54000';
-}
-
 function failureMessage(error: unknown): string {
   const e = error as { code?: string; detail?: string };
   return `${message(error)}${e.detail ? ` (${e.detail})` : ''}${e.code ? ` [SQLSTATE ${e.code}]` : ''}`;
@@ -165,20 +234,4 @@ function message(error: unknown): string {
 /** Columns for `createJsonTable`: the model as JSON text (so an array stays a JSON array). */
 export function jsonColumns<T>(item: BufferedItem<T>): Record<string, unknown> {
   return { data: JSON.stringify(item.model) };
-}
-
-/**
- * Creates (if absent) a table for a JSON model: the provenance columns as primary key, so the default
- * ON CONFLICT target works, and `data jsonb`. `sequence_number` is numeric: it sorts like Kinesis does.
- */
-export async function createJsonTable(pool: Pick<Pool, 'query'>, table: string): Promise<void> {
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (
-      shard_id text NOT NULL,
-      sequence_number numeric NOT NULL,
-      sub_sequence_number integer NOT NULL,
-      data jsonb NOT NULL,
-      PRIMARY KEY (shard_id, sequence_number, sub_sequence_number)
-    )`,
-  );
 }

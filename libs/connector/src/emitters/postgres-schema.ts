@@ -1,0 +1,99 @@
+/**
+ * What PostgresEmitter knows about its table: the provenance columns, the table's actual columns (to tell a
+ * record naming an unknown column from a table that lacks a column every record needs), the JSON table it can
+ * create, and which SQLSTATEs are a row's fault.
+ */
+import type { Pool } from 'pg';
+import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { quoteIdentifier } from '../identifiers.js';
+
+/**
+ * Where each row came from; with a unique key on them, a replayed batch inserts nothing new. `model_index`
+ * tells apart the models of one record (a JSON array record yields one row per element).
+ */
+export const PROVENANCE_COLUMNS = [
+  'shard_id',
+  'sequence_number',
+  'sub_sequence_number',
+  'model_index',
+] as const;
+
+/** The table lacks a column every row is written with (provenance, conflict key, required): the destination. */
+export class PostgresSchemaError extends KinesisTransportError {
+  constructor(
+    readonly table: string,
+    readonly missing: string[],
+  ) {
+    super(
+      missing.length === 0
+        ? `table ${table} does not exist`
+        : `table ${table} has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}: fix the schema (see createJsonTable)`,
+    );
+  }
+}
+
+/** The table's column names (exact case), or an empty set when it does not exist. */
+export async function tableColumns(
+  pool: Pick<Pool, 'query'>,
+  quotedTable: string,
+  queryTimeoutMs?: number,
+): Promise<Set<string>> {
+  const { rows } = await pool.query<{ attname: string }>({
+    text: `SELECT attname FROM pg_catalog.pg_attribute
+           WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+    values: [quotedTable],
+    ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
+  } as never);
+  return new Set(rows.map((r) => r.attname));
+}
+
+/**
+ * A row's data is at fault, so the batch is bisected to the rows that fail alone: data exceptions (22: bad
+ * input, out of range, too long, a NUL byte), integrity violations (23: NOT NULL, CHECK, foreign key, another
+ * unique key), 54000 (an index row too large) and 42804 (datatype mismatch: parameters are untyped, so only a
+ * row's value shape, e.g. DEFAULT against a typed expression, reaches it). Everything else is the destination:
+ * no SQLSTATE (connection refused or lost, a query timeout), 08 connection, 40001/40P01 serialization and
+ * deadlock (retried whole), 53 resources, 57 operator intervention (57014: statement_timeout), 42P01 missing
+ * table, 42501 privilege, 42703 (a column missing at insert time after the catalog check: the table changed).
+ */
+export function isRowLevelError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  return code.startsWith('22') || code.startsWith('23') || code === '54000' || code === '42804';
+}
+
+/**
+ * Creates (if absent) a table for a JSON model: the provenance columns as primary key, so the default ON
+ * CONFLICT target works, and `data jsonb`. `sequence_number` is numeric: it sorts like Kinesis does.
+ * A table created by an earlier version (no `model_index`) is migrated: the column is added (existing rows
+ * get 0) and the primary key extended to it.
+ */
+export async function createJsonTable(pool: Pick<Pool, 'query'>, table: string): Promise<void> {
+  const name = quoteIdentifier(table);
+  await pool.query(
+    `CREATE TABLE IF NOT EXISTS ${name} (
+      shard_id text NOT NULL,
+      sequence_number numeric NOT NULL,
+      sub_sequence_number integer NOT NULL,
+      model_index integer NOT NULL DEFAULT 0,
+      data jsonb NOT NULL,
+      PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index)
+    )`,
+  );
+  await pool.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS model_index integer NOT NULL DEFAULT 0`);
+  const { rows } = await pool.query<{ conname: string; columns: string[] }>(
+    `SELECT c.conname, array_agg(a.attname::text) AS columns
+       FROM pg_catalog.pg_constraint c
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+      WHERE c.conrelid = to_regclass($1) AND c.contype = 'p'
+      GROUP BY c.conname`,
+    [name],
+  );
+  const key = rows[0];
+  if (key && !key.columns.includes('model_index')) {
+    await pool.query(
+      `ALTER TABLE ${name} DROP CONSTRAINT "${key.conname.replace(/"/g, '""')}",
+         ADD PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index)`,
+    );
+  }
+}
