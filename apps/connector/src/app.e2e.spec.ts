@@ -131,6 +131,33 @@ describe('connector app end to end (S3 + Redis)', () => {
     expect(JSON.parse(dead[0])).toMatchObject({ stage: 'transform', partitionKey: 'bad' });
   });
 
+  it('binds 127.0.0.1 by default (HTTP_HOST to change) and answers /metrics 404 with METRICS_ENABLED=false', async () => {
+    const env = {
+      CONNECTOR_STREAM: uniqueName('connector-http'),
+      CONNECTOR_CREATE_STREAM: '1',
+      KINESIS_ENDPOINT: kinesisEndpoint('kinesalite'),
+      S3_ENDPOINT: process.env.S3RVER_ENDPOINT,
+      S3_BUCKET: uniqueName('http').toLowerCase(),
+      DEAD_LETTER_PATH: deadLetterPath,
+      HTTP_PORT: '0',
+      STATUS_INTERVAL_MS: '0',
+      LOG_LEVEL: 'silent',
+    };
+    app = await createConnectorApp({ ...env, METRICS_ENABLED: 'false' });
+    const bound = app.getHttpServer().address() as { address: string; port: number };
+    expect(bound.address).toBe('127.0.0.1');
+    expect((await fetch(`http://127.0.0.1:${bound.port}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${bound.port}/health`)).status).toBe(200);
+    await app.close();
+
+    app = await createConnectorApp({ ...env, HTTP_HOST: '0.0.0.0' });
+    const all = app.getHttpServer().address() as { address: string; port: number };
+    expect(all.address).toBe('0.0.0.0');
+    expect((await fetch(`http://127.0.0.1:${all.port}/metrics`)).status).toBe(200);
+    await app.close();
+    app = undefined;
+  });
+
   it('refuses a bad config before starting anything, listing every problem', async () => {
     await expect(
       createConnectorApp({ CONNECTOR_STREAM: stream, EMITTER: 's3', HTTP_PORT: 'eighty', S3_GZIP: 'x' }),

@@ -46,6 +46,7 @@ export class ConnectorResources implements OnApplicationShutdown {
   private httpHandler(): NodeHttpHandler {
     return new NodeHttpHandler({
       requestTimeout: this.config.awsRequestTimeoutMs,
+      throwOnRequestTimeout: true, // without it the handler only logs a warning and keeps waiting
       connectionTimeout: this.config.awsConnectTimeoutMs,
     });
   }
