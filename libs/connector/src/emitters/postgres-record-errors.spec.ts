@@ -11,7 +11,7 @@ import { createJsonTable, jsonColumns, PostgresEmitter, PostgresSchemaError } fr
 
 const seq = (n: number) => `4962${'0'.repeat(40)}${String(n).padStart(12, '0')}`;
 /** The record's bytes do not matter here (and JSON.stringify refuses some of these models). */
-const item = <T>(model: T, n: number, modelIndex = 0): BufferedItem<T> =>
+const item = (model: unknown, n: number, modelIndex = 0): BufferedItem<unknown> =>
   bufferedItem(model, { sequenceNumber: seq(n), modelIndex }, () => Buffer.from(`record ${n}`));
 
 describe('PostgresEmitter: record-level and destination-level errors', () => {
