@@ -137,7 +137,8 @@ const DEEP = (depth: number, open = '[', close = ']') => open.repeat(depth) + '1
 
 /**
  * Records that reach the server's deeper steps whatever the sample: a native object pattern and a Seneca pattern
- * value nested 10,000 deep (route normalizing and matching recurse), a Seneca act looping back, a 1 MB id.
+ * value nested 10,000 deep (route normalizing and matching recurse), a Seneca act looping back, a 1 MB id, an
+ * aggregate of 10,000 copies of one invalid envelope.
  */
 export function knownHostileRecords(resStream: string, serverInstanceId: string): FuzzRecord[] {
   const replyTo = { stream: resStream, hashKey: '1' };
@@ -165,6 +166,17 @@ export function knownHostileRecords(resStream: string, serverInstanceId: string)
       family: 'seneca loop',
       partitionKey: SENECA_KEY,
       data: act('loopxx000000/000000000000', { track: [serverInstanceId] }),
+    },
+    {
+      // The issue's amplifier: one aggregate of the same invalid envelope (no pattern) 10,000 times.
+      family: 'kpl repeated invalid',
+      partitionKey: 'fuzz',
+      data: aggregate(
+        Array.from({ length: 10_000 }, () => ({
+          data: utf8(JSON.stringify({ v: 1, id: 'repeated', data: 1, replyTo })),
+          partitionKey: 'fuzz',
+        })),
+      ),
     },
     {
       family: '1 MB id',
