@@ -70,10 +70,10 @@ describe('PostgresEmitter: record-level and destination-level errors', () => {
       `CREATE TABLE "${table}" (a int, b text, shard_id text, sequence_number numeric, sub_sequence_number int,
         model_index int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index))`,
     );
-    const emitter = new PostgresEmitter<Record<string, unknown>>({
+    const emitter = new PostgresEmitter<unknown>({
       pool,
       table,
-      columns: ({ model }) => model,
+      columns: ({ model }) => model as Record<string, unknown>,
     });
     const items = [item({ a: 1 }, 1), item({ a: 2, nope: 'x' }, 2), item({ b: 'three' }, 3)];
     items.push(item(JSON.parse('{"a": 4, "__proto__": {"polluted": true}}'), 4));
