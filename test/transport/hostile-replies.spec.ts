@@ -64,9 +64,10 @@ describe('hostile records on the reply shard, on kinesalite', () => {
 
     expect(await answer).toBe(42);
     expect(client.stats).toEqual({ replies: 1, ignored: 1, invalid: 5, unsigned: 0, badSignature: 0 });
-    const warnings = logger.lines.filter((l) => !l.startsWith('debug'));
-    expect(warnings).toHaveLength(5);
-    for (const line of warnings) {
+    // One warning, the others at debug (rate-bounded: the writer chooses how many); no line quotes a payload.
+    expect(logger.lines.filter((l) => !l.startsWith('debug'))).toHaveLength(1);
+    expect(logger.lines).toHaveLength(5);
+    for (const line of logger.lines) {
       expect(line.length).toBeLessThan(400);
       expect(line).not.toContain(MARK);
     }

@@ -28,6 +28,7 @@ import { FanOutReplyReader } from './fan-out-reply-reader.js';
 import { PendingCalls } from './pending-calls.js';
 import { ReplyShardReader, type ReplyReader } from './reply-shard-reader.js';
 import { SenecaClientProtocol } from './seneca/seneca-client-protocol.js';
+import { WarnThrottle } from './warn-throttle.js';
 
 /** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
 export function randomReplyHashKey(): string {
@@ -60,6 +61,8 @@ export class KinesisClient extends ClientProxy {
   private readonly emitter = new EventEmitter();
   private readonly pending = new PendingCalls();
   private readonly signer: EnvelopeSigner | undefined;
+  /** Warnings caused by reply records: anyone who can write the res stream chooses how many. */
+  private readonly warnings: WarnThrottle;
   readonly stats: KinesisClientStats = { replies: 0, ignored: 0, invalid: 0, unsigned: 0, badSignature: 0 };
   private connection: Promise<void> | undefined;
   private awsClient: AwsKinesisClient | undefined;
@@ -79,6 +82,7 @@ export class KinesisClient extends ClientProxy {
         'signing: Seneca acts carry no signature; use it with the native protocol',
       );
     this.signer = EnvelopeSigner.from(options.signing);
+    this.warnings = new WarnThrottle(this.coreLogger);
     this.seneca =
       options.protocol === 'seneca'
         ? new SenecaClientProtocol({
@@ -256,7 +260,7 @@ export class KinesisClient extends ClientProxy {
   private onReply(record: KinesisRecord): void {
     // Verified before it is parsed: with signing on, a forged record costs one HMAC and reaches nothing else.
     const refusal = this.signer?.check('reply', record.data);
-    if (refusal) return reportRefusal(refusal, this.stats, this.coreLogger, { stream: this.resStream });
+    if (refusal) return reportRefusal(refusal, this.stats, this.warnings, { stream: this.resStream });
     if (jsonDeeperThan(record.data, MAX_REPLY_DEPTH))
       return this.skipReply(`nested deeper than ${MAX_REPLY_DEPTH} levels`);
     let reply;
@@ -283,7 +287,7 @@ export class KinesisClient extends ClientProxy {
 
   private skipReply(reason: string): void {
     this.stats.invalid++;
-    this.coreLogger.warn('invalid record on the reply stream ignored', { reason });
+    this.warnings.warn('invalid record on the reply stream ignored', { reason });
   }
 
   private reportError(error: unknown): void {
