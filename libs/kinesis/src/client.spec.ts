@@ -1,10 +1,39 @@
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createServer, type Server, type Socket } from 'node:net';
+import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { createKinesisClient, resolveEndpoint, resolveRegion } from './client.js';
+
+/** A TCP server that accepts connections and reads requests but never answers. */
+async function swallowingServer(): Promise<{
+  endpoint: string;
+  requests: () => number;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<Socket>();
+  let requests = 0;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk) => (requests += chunk.toString().match(/^POST /gm)?.length ?? 0));
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 describe('createKinesisClient', () => {
   const saved = { ...process.env };
-  afterEach(() => {
+  const cleanUp: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
     process.env = { ...saved };
+    await Promise.all(cleanUp.splice(0).map((close) => close()));
   });
 
   it('takes the region from the option, then AWS_KINESIS_REGION, then AWS_REGION, else us-east-1', async () => {
@@ -33,10 +62,43 @@ describe('createKinesisClient', () => {
     expect(client.config.requestHandler).toBeInstanceOf(NodeHttpHandler);
   });
 
-  it('keeps the SDK default (HTTP/2) handler for AWS itself', () => {
+  it('keeps the SDK default (HTTP/2) handler for AWS itself, with the request timeout', async () => {
     delete process.env.KINESIS_ENDPOINT;
     const client = createKinesisClient({ region: 'us-east-1' });
-    expect(client.config.requestHandler).not.toBeInstanceOf(NodeHttpHandler);
+    expect(client.config.requestHandler).toBeInstanceOf(NodeHttp2Handler);
+    const config = await (client.config.requestHandler as unknown as { configProvider: Promise<object> })
+      .configProvider;
+    expect(config).toMatchObject({ requestTimeout: 30_000, disableConcurrentStreams: true });
+    const untimed = createKinesisClient({ region: 'us-east-1', requestTimeoutMs: 0 });
+    const off = await (untimed.config.requestHandler as unknown as { configProvider: Promise<object> })
+      .configProvider;
+    expect(off).toMatchObject({ requestTimeout: undefined });
+  });
+
+  it('fails a request that gets no answer with a retryable TimeoutError instead of waiting forever', async () => {
+    const server = await swallowingServer();
+    cleanUp.push(() => server.close());
+    const client = createKinesisClient({
+      endpoint: server.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      requestTimeoutMs: 300,
+      clientConfig: { maxAttempts: 2 },
+    });
+    cleanUp.push(async () => client.destroy());
+    const error = await client.send(new ListStreamsCommand({})).then(
+      () => undefined,
+      (e: unknown) => e as Error & { $metadata?: { attempts?: number } },
+    );
+    expect(error?.name).toBe('TimeoutError');
+    expect(error?.$metadata?.attempts).toBe(2); // the SDK retried it: a transient error, not a hang
+    expect(server.requests()).toBe(2);
+  });
+
+  it('refuses a negative or fractional timeout', () => {
+    expect(() => createKinesisClient({ endpoint: 'http://h:1', requestTimeoutMs: -1 })).toThrow(RangeError);
+    expect(() => createKinesisClient({ endpoint: 'http://h:1', connectionTimeoutMs: 1.5 })).toThrow(
+      RangeError,
+    );
   });
 
   it('uses the default credentials provider chain unless credentials are given', async () => {
