@@ -32,25 +32,30 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, calls, on %s', (emulator) => {
     ]);
   });
 
-  it('a Nest client reaches a Seneca listener, unpinned and pinned', async () => {
+  // One listener per test: listeners with the same actions on one act stream would both answer the acts of
+  // topics they share (seneca_any is shared by a pinned listener, as over tcp it would be reached).
+  it('a Nest client reaches an unpinned Seneca listener', async () => {
     const w = world();
     await w.senecaService({}, { tag: 'unpinned' });
-    await w.senecaService({ pin: 'role:seneca,cmd:echo' }, { tag: 'pinned' });
     const unpinned = await w.nestCaller();
-    const pinned = await w.nestCaller({ seneca: { pin: { role: 'seneca', cmd: 'echo' } } });
 
     expect(await send(unpinned, { role: 'seneca', cmd: 'echo' }, { a: 1 })).toEqual({
       echo: { role: 'seneca', cmd: 'echo', a: 1 },
       by: 'unpinned',
     });
+    expect((await w.acts()).map((r) => r.partitionKey)).toEqual(['seneca_any_act']);
+  });
+
+  it('a pinned Nest client reaches a pinned Seneca listener', async () => {
+    const w = world();
+    await w.senecaService({ pin: 'role:seneca,cmd:echo' }, { tag: 'pinned' });
+    const pinned = await w.nestCaller({ seneca: { pin: { role: 'seneca', cmd: 'echo' } } });
+
     expect(await send(pinned, { role: 'seneca', cmd: 'echo' }, { a: 2 })).toEqual({
       echo: { role: 'seneca', cmd: 'echo', a: 2 },
       by: 'pinned',
     });
-    expect((await w.acts()).map((r) => r.partitionKey).sort()).toEqual([
-      'seneca_any_act',
-      'seneca_cmd_echo_role_seneca__act',
-    ]);
+    expect((await w.acts()).map((r) => r.partitionKey)).toEqual(['seneca_cmd_echo_role_seneca__act']);
   });
 
   it('50 concurrent Seneca -> Nest calls: every answer goes to its own caller', async () => {

@@ -2,7 +2,11 @@
  * Interop with the real `seneca` package: errors each way, fire-and-forget acts (no reply record) each way,
  * and a reply with a foreign origin, which a Seneca caller must ignore. Every test has streams of its own.
  */
-import { newSenecaInstanceId, SenecaActError } from '../../libs/transport/src/index.js';
+import {
+  newSenecaInstanceId,
+  SenecaActError,
+  SenecaExceptionFilter,
+} from '../../libs/transport/src/index.js';
 import { eventually, KINESIS_EMULATORS } from '../support/harness.js';
 import {
   act,
@@ -71,13 +75,25 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, errors and fire-and-forget, on
       message: 'nest said no',
       details: { x: 1 },
     });
-    // A thrown Error: SenecaExceptionFilter passes code, message and name on.
+    // A thrown Error: SenecaExceptionFilter({ exposeErrors: true }) passes code, message and name on.
     expect(await actError(caller, { role: 'nest', cmd: 'throw' })).toMatchObject({
       code: 'E_THROWN',
       message: 'thrown in nest',
       name: 'RangeError',
     });
     expect(await actError(caller, { role: 'nest', cmd: 'nothing' })).toMatchObject({ code: 'act_not_found' });
+  });
+
+  it("a thrown Error reaches a Seneca caller as its code and 'Internal error' with the default filter", async () => {
+    const w = world();
+    await w.nestService(undefined, new SenecaExceptionFilter());
+    const caller = await w.senecaClient();
+
+    const error = await actError(caller, { role: 'nest', cmd: 'throw' });
+
+    expect(error).toMatchObject({ code: 'E_THROWN', message: 'Internal error' });
+    const [request] = await w.acts();
+    expect(JSON.stringify(await w.repliesTo(request.body.id))).not.toContain('thrown in nest');
   });
 
   it('a fire-and-forget act from Seneca runs the Nest handler and gets no reply record', async () => {

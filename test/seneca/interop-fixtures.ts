@@ -78,7 +78,7 @@ class InteropController {
     throw new RpcException({ code: 'E_NEST', message: 'nest said no', details: { x: 1 } });
   }
 
-  /** A plain Error: SenecaExceptionFilter (registered globally) passes its code and message on. */
+  /** A plain Error: SenecaExceptionFilter passes its code on (and its message with exposeErrors). */
   @MessagePattern({ role: 'nest', cmd: 'throw' })
   throws(): never {
     throw Object.assign(new RangeError('thrown in nest'), { code: 'E_THROWN' });
@@ -137,11 +137,15 @@ export class InteropWorld {
   }
 
   /**
-   * A Nest microservice (KinesisServer, protocol auto) serving InteropController, with SenecaExceptionFilter.
+   * A Nest microservice (KinesisServer, protocol auto) serving InteropController, with `filter` (default
+   * SenecaExceptionFilter exposing errors, so suites see thrown messages).
    * Its inner client (for `role: 'nest', cmd: 'chain'`) shares the server's instance id, as in a Nest app by
    * default, and is pinned on `role: 'back'`.
    */
-  async nestService(instanceId = newSenecaInstanceId()): Promise<NestService> {
+  async nestService(
+    instanceId = newSenecaInstanceId(),
+    filter = new SenecaExceptionFilter({ exposeErrors: true }),
+  ): Promise<NestService> {
     const probe = new Counter();
     const inner: KinesisClientProxyOptions = {
       ...this.transport(),
@@ -167,7 +171,7 @@ export class InteropWorld {
       logger: silentLogger,
       seneca: { instanceId },
     });
-    const { app } = await startMicroservice(module, server, new SenecaExceptionFilter());
+    const { app } = await startMicroservice(module, server, filter);
     this.apps.push(app);
     return { server, probe, instanceId };
   }

@@ -173,7 +173,7 @@ export async function startSenecaService(
     ...serverOptions,
     seneca: { instanceId },
   });
-  return startMicroservice(serviceModule(o), server, new SenecaExceptionFilter());
+  return startMicroservice(serviceModule(o), server, new SenecaExceptionFilter({ exposeErrors: true }));
 }
 
 /** A caller app with one client (test/transport's startClient), calls timing out after 10 s. */

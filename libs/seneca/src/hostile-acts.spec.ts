@@ -95,7 +95,7 @@ describe.each(KINESIS_EMULATORS)('Seneca listener, hostile acts on %s', (emulato
       expect(error.code).toBe('message_loop');
       expect(Object.keys(error).sort()).toEqual(keys);
       if (!exposeErrors)
-        expect(error.message).toBe('Inbound message rejected as looping back to this server.');
+        expect(error.message).toBe('seneca: Inbound message rejected as looping back to this server.');
     },
   );
 });

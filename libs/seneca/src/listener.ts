@@ -129,12 +129,15 @@ function serve(
   });
 }
 
-/** seneca-transport's own texts for its pre-action rejections: fixed, so no record content goes back. */
+/**
+ * seneca-transport's own texts for its pre-action rejections, as its errors render them (`seneca: ` + the
+ * text): fixed, so no record content goes back.
+ */
 const REJECTION_MESSAGES: Record<string, string> = {
-  no_data: 'The message has no data.',
-  invalid_kind_act: 'Inbound messages should have kind "act".',
-  no_message_id: 'The message has no identifier.',
-  message_loop: 'Inbound message rejected as looping back to this server.',
+  no_data: 'seneca: The message has no data.',
+  invalid_kind_act: 'seneca: Inbound messages should have kind "act".',
+  no_message_id: 'seneca: The message has no identifier.',
+  message_loop: 'seneca: Inbound message rejected as looping back to this server.',
 };
 
 /**
@@ -170,7 +173,7 @@ function rejectionReply(
       ? { ...error, message: error.message, name: error.name ?? 'Error' }
       : {
           code,
-          message: REJECTION_MESSAGES[code] ?? 'Request rejected.',
+          message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
           name: 'Error',
           seneca: true,
         },

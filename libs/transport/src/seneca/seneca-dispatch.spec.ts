@@ -84,15 +84,17 @@ describe('SenecaDispatch', () => {
     );
   });
 
-  it('serves seneca_any and the exact-pin topic of each object pattern, or the topics it is given', () => {
+  it('serves seneca_any, the exact-pin topic of each object pattern and those of its key subsets, or the topics it is given', () => {
     const { dispatch, add } = setup();
     add({ role: 'math', cmd: 'sum' }, 'r1', false, () => ({}));
     add('sum', 'sum', false, () => 1); // a string pattern: no topic, not reachable
     add({ role: 'audit' }, 'r2', true, () => undefined);
     expect(dispatch.servedTopics.sort()).toEqual([
       'seneca_any',
+      'seneca_cmd_sum_',
       'seneca_cmd_sum_role_math_',
       'seneca_role_audit_',
+      'seneca_role_math_',
     ]);
     const fixed = setup({ seneca: { instanceId: ME, topics: ['t1'] } });
     fixed.add({ role: 'math' }, 'r', false, () => ({}));

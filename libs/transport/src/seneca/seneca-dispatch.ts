@@ -9,7 +9,6 @@ import {
   type SenecaServerOptions,
   type ServerProtocol,
 } from '../options.js';
-import { PatternMatcher } from './pattern-matcher.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import {
   decodeSenecaAct,
@@ -23,7 +22,14 @@ import {
 } from './seneca-envelope.js';
 import { senecaError, toSenecaError } from './seneca-errors.js';
 import { defaultSenecaInstanceId } from './seneca-ids.js';
-import { resPartitionKey, SENECA_ANY_TOPIC, senecaTopic, topicOfActKey } from './seneca-topic.js';
+import {
+  prefixTopics,
+  resPartitionKey,
+  SENECA_ANY_TOPIC,
+  senecaTopic,
+  topicOfActKey,
+} from './seneca-topic.js';
+import { PatternMatcher, type PatternEntry } from './pattern-matcher.js';
 
 /** What the dispatcher needs from KinesisServer (kept narrow: the server stays the one Nest Server). */
 export interface SenecaServerPort {
@@ -68,16 +74,28 @@ export class SenecaDispatch {
   private readonly requests = new PatternMatcher<HandlerRef>();
   /** Also @EventPattern handlers: a fire-and-forget act (sync not true) may reach either kind. */
   private readonly anyHandler = new PatternMatcher<HandlerRef>();
+  /** Owned topics: every act on them is answered (act_not_found included). */
   private readonly topics: Set<string>;
+  /**
+   * Shared topics (only without `seneca.topics`): those of the key subsets of each object pattern, where a
+   * client pinned on part of a pattern writes. An act on one is answered only when a handler's pattern
+   * matches it and has that topic, so another service's listener on the same stream is not raced with
+   * act_not_found.
+   */
+  private readonly shared = new Set<string>();
+  private readonly prefixTopicsOfRoute = new Map<string, ReadonlySet<string>>();
 
   constructor(private readonly o: SenecaDispatchOptions) {
     this.instanceId = o.seneca?.instanceId ?? defaultSenecaInstanceId();
     this.topics = new Set(o.seneca?.topics ?? [SENECA_ANY_TOPIC]);
   }
 
-  /** The topics served: `seneca.topics`, or seneca_any plus the exact-pin topic of every object pattern. */
+  /**
+   * The topics served: `seneca.topics`; or seneca_any, the exact-pin topic of every object pattern, then the
+   * topics of their key subsets (shared: see `shared`).
+   */
   get servedTopics(): string[] {
-    return [...this.topics];
+    return [...this.topics, ...this.shared];
   }
 
   /** Called for every handler Nest registers; string patterns are not reachable from Seneca. */
@@ -86,7 +104,12 @@ export class SenecaDispatch {
     const ref = { route, isEvent };
     if (!isEvent) this.requests.add(pattern, route, ref);
     this.anyHandler.add(pattern, route, ref);
-    if (!this.o.seneca?.topics) this.topics.add(senecaTopic(pattern));
+    if (this.o.seneca?.topics) return;
+    this.topics.add(senecaTopic(pattern));
+    this.shared.delete(senecaTopic(pattern));
+    const prefixes = prefixTopics(pattern);
+    this.prefixTopicsOfRoute.set(route, new Set(prefixes));
+    for (const topic of prefixes) if (!this.topics.has(topic)) this.shared.add(topic);
   }
 
   /** Whether a decoded act-stream record is this dispatcher's to handle (else the native path takes it). */
@@ -103,7 +126,7 @@ export class SenecaDispatch {
   ): Promise<void> {
     const { stats, logger } = this.o;
     const topic = topicOfActKey(record.partitionKey);
-    if (topic === undefined || !this.topics.has(topic)) {
+    if (topic === undefined || !(this.topics.has(topic) || this.shared.has(topic))) {
       stats.ignored++; // another listener's topic: not ours to answer, not an error either
       return logger.debug('Seneca act for a topic this server does not serve ignored', { shardId });
     }
@@ -120,6 +143,11 @@ export class SenecaDispatch {
         reason: error.reason,
       });
     }
+    const match = (act.sync ? this.requests : this.anyHandler).find(act.act);
+    if (!this.topics.has(topic) && !this.servesShared(topic, match)) {
+      stats.ignored++; // a shared topic's act no handler here serves: left to the listener that does
+      return logger.debug('Seneca act on a shared topic left to its listener', { id: act.id, shardId });
+    }
     if (!this.o.dedupe.firstSeen(`seneca:${act.id}`)) {
       stats.duplicates++;
       return logger.debug('duplicate Seneca act skipped', { id: act.id, shardId });
@@ -133,7 +161,7 @@ export class SenecaDispatch {
     }
     if (act.sync) stats.handled++;
     else stats.events++;
-    const ref = (act.sync ? this.requests : this.anyHandler).find(act.act)?.value;
+    const ref = match?.value;
     const handler = ref && this.o.port.handler(ref.route);
     if (!ref || !handler) {
       logger.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
@@ -151,6 +179,10 @@ export class SenecaDispatch {
             await reply(outcome);
           }),
     );
+  }
+
+  private servesShared(topic: string, match: PatternEntry<HandlerRef> | undefined): boolean {
+    return match !== undefined && this.prefixTopicsOfRoute.get(match.route)?.has(topic) === true;
   }
 
   /** Resolves once the handler finished and its reply (the last value of an Observable) is stored. */

@@ -87,10 +87,19 @@ describe('Seneca envelopes', () => {
     ['a reply on the act stream', { ...CAPTURED_REPLY }, 'kind is not "act"'],
     ['a null id', { ...CAPTURED_ACT, id: null }, 'id is null'],
     ['no id', { ...CAPTURED_ACT, id: undefined }, 'missing or invalid id'],
-    ['an over-long id', { ...CAPTURED_ACT, id: 'x'.repeat(257) }, 'missing or invalid id'],
+    ['an over-long id', { ...CAPTURED_ACT, id: 'x'.repeat(129) }, 'missing or invalid id'],
+    ['a 1 MB id', { ...CAPTURED_ACT, id: 'x'.repeat(1_000_000) }, 'missing or invalid id'],
+    ['an id with a newline', { ...CAPTURED_ACT, id: 'aaaa\nbbbb/cccc' }, 'missing or invalid id'],
+    [
+      'a next-gen act with a 1 MB id',
+      { a: 1, meta$: { id: 'y'.repeat(1_000_000) } },
+      'missing or invalid id',
+    ],
+    ['a track of 65 hops', { ...CAPTURED_ACT, track: Array(65).fill('i') }, 'track is not a bounded list'],
+    ['an origin of 257 characters', { ...CAPTURED_ACT, origin: 'o'.repeat(257) }, 'origin is not a bounded'],
     ['an act that is not an object', { ...CAPTURED_ACT, act: [1] }, 'act is not an object'],
-    ['a track that is not a list', { ...CAPTURED_ACT, track: 'x' }, 'track is not a list'],
-    ['a numeric origin', { ...CAPTURED_ACT, origin: 3 }, 'origin is not a string'],
+    ['a track that is not a list', { ...CAPTURED_ACT, track: 'x' }, 'track is not a bounded list'],
+    ['a numeric origin', { ...CAPTURED_ACT, origin: 3 }, 'origin is not a bounded string'],
     ['a next-gen act with a null id', { a: 1, meta$: { id: null } }, 'id is null'],
   ])('rejects %s with a typed error that does not quote the payload', (_, raw, reason) => {
     let error: unknown;

@@ -12,6 +12,7 @@
  * `res` is always an object, an array or null: Seneca turns a scalar result into `{}` at its client, so a
  * scalar is sent as `{ value: <scalar> }` instead of being lost; `undefined` is sent as null.
  */
+import { isSafeId } from '../../../kinesis/src/index.js';
 import { parseSenecaMessageId } from './seneca-ids.js';
 
 export interface SenecaErrorInfo {
@@ -75,27 +76,40 @@ export function looksLikeSeneca(raw: Record<string, unknown>): boolean {
   return !('v' in raw) && 'act' in raw;
 }
 
-const MAX_ID_LENGTH = 256;
+/** Longest instance id accepted in origin, instance and track (Seneca's are ~45 characters). */
+export const MAX_INSTANCE_ID_LENGTH = 256;
+/** Most hops accepted in a track. */
+export const MAX_TRACK_LENGTH = 64;
 
+/**
+ * Ids are kept in the dedupe window and logged: 1-128 safe characters (isSafeId; Seneca's are
+ * `<12>/<12>` of [0-9a-z]), else the act is refused, unanswered (an unsafe id is no caller's).
+ */
 function readId(value: unknown): string {
-  if (typeof value !== 'string' || !value || value.length > MAX_ID_LENGTH) {
+  if (!isSafeId(value)) {
     throw new InvalidSenecaEnvelopeError(value === null ? 'id is null' : 'missing or invalid id');
   }
   return value;
 }
 
+const isInstanceId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_INSTANCE_ID_LENGTH;
+
 function readTrack(value: unknown, fallback: string[]): string[] {
   if (value === undefined) return fallback;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
-    throw new InvalidSenecaEnvelopeError('track is not a list of instance ids');
+  if (!Array.isArray(value) || value.length > MAX_TRACK_LENGTH || !value.every(isInstanceId))
+    throw new InvalidSenecaEnvelopeError('track is not a bounded list of instance ids');
   return value;
 }
 
 function readOrigin(value: unknown, field: string): string | undefined {
-  if (value !== undefined && typeof value !== 'string')
-    throw new InvalidSenecaEnvelopeError(`${field} is not a string`);
+  if (value !== undefined && !isInstanceId(value))
+    throw new InvalidSenecaEnvelopeError(`${field} is not a bounded string`);
   return value;
 }
+
+/** A next-gen `meta$.mi` / `meta$.tx` when it is a safe id, else the part of the message id. */
+const safePart = (value: unknown, fallback: string) => (isSafeId(value) ? value : fallback);
 
 const readCustom = (value: unknown) => (isPlainObject(value) ? value : undefined);
 
@@ -129,8 +143,8 @@ function decodeNextGen(raw: Record<string, unknown>, meta: Record<string, unknow
   return {
     format: 'next',
     id,
-    mi: typeof meta.mi === 'string' ? meta.mi : parsed.mi,
-    tx: typeof meta.tx === 'string' ? meta.tx : parsed.tx,
+    mi: safePart(meta.mi, parsed.mi),
+    tx: safePart(meta.tx, parsed.tx),
     origin,
     // Next-gen meta has no track: the sender is the only hop known (a `track` list is read when present).
     track: readTrack(meta.track, origin ? [origin] : []),

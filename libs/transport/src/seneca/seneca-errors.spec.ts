@@ -92,12 +92,32 @@ describe('Seneca errors', () => {
         .mockImplementation(() => undefined) as any;
     });
     afterEach(() => logged.mockRestore());
-    const caught = (exception: unknown, ctx: KinesisContext) =>
-      firstValueFrom(filter.catch(exception, rpcHost(ctx))).catch((e: unknown) => e);
+    const caught = (exception: unknown, ctx: KinesisContext, f = filter) =>
+      firstValueFrom(f.catch(exception, rpcHost(ctx))).catch((e: unknown) => e);
 
-    it("passes a thrown Error's message, name and code on to Seneca callers", async () => {
-      const error = Object.assign(new RangeError('too far'), { code: 'E_FAR', details: { max: 3 } });
+    it("gives Seneca callers a thrown Error's code (a safe identifier) and 'Internal error', nothing else", async () => {
+      const error = Object.assign(new RangeError('SELECT secret FROM t'), {
+        code: 'E_FAR',
+        details: { s: 1 },
+      });
       expect(await caught(error, context(true))).toEqual({
+        message: 'Internal error',
+        name: 'Error',
+        code: 'E_FAR',
+      });
+      expect(logged).toHaveBeenCalledWith(error); // logged as Nest logs an unknown error
+      const unsafe = Object.assign(new Error('x'), { code: 'no spaces\nor newlines' });
+      expect(await caught(unsafe, context(true))).toEqual({
+        message: 'Internal error',
+        name: 'Error',
+        code: undefined,
+      });
+    });
+
+    it("with exposeErrors, passes a thrown Error's message, name, code and details on", async () => {
+      const exposing = new SenecaExceptionFilter({ exposeErrors: true });
+      const error = Object.assign(new RangeError('too far'), { code: 'E_FAR', details: { max: 3 } });
+      expect(await caught(error, context(true), exposing)).toEqual({
         message: 'too far',
         name: 'RangeError',
         code: 'E_FAR',

@@ -43,3 +43,23 @@ export function pinHasWildcards(pin: Record<string, unknown>): boolean {
     (value) => typeof value === 'string' && (value.includes('*') || value.includes('?')),
   );
 }
+
+/** Pattern keys beyond this give no prefix topics (2^keys topics per pattern). */
+const MAX_PREFIX_KEYS = 8;
+
+/**
+ * The topic of every non-empty proper subset of the pattern's keys, with the pattern's values: where a Seneca
+ * client pinned on that part of the pattern (e.g. `role:math` for `{ role: 'math', cmd: 'sum' }`) sends an
+ * act the pattern serves. Over tcp such a client reaches any listener it is pointed at; here it finds the
+ * server on these topics.
+ */
+export function prefixTopics(pattern: Record<string, unknown>, msgprefix = SENECA_MSGPREFIX): string[] {
+  const keys = Object.keys(pattern);
+  if (keys.length > MAX_PREFIX_KEYS) return [];
+  const topics: string[] = [];
+  for (let mask = 1; mask < (1 << keys.length) - 1; mask++) {
+    const subset = Object.fromEntries(keys.filter((_, i) => mask & (1 << i)).map((k) => [k, pattern[k]]));
+    topics.push(senecaTopic(subset, subset, msgprefix));
+  }
+  return topics;
+}
