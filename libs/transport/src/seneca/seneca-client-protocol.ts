@@ -1,6 +1,7 @@
 import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import {
+  errorForLog,
   partitionKeyToHashKey,
   type KinesisRecord,
   type Logger,
@@ -185,7 +186,7 @@ export class SenecaClientProtocol {
       try {
         reply = decodeSenecaReply(record.data);
       } catch (error) {
-        this.d.logger.debug('record on the Seneca reply shard ignored', { reason: (error as Error).message });
+        this.d.logger.debug('record on the Seneca reply shard ignored', { reason: errorForLog(error) });
         continue;
       }
       if (reply.origin !== this.instanceId) continue; // another client's (or a forged) reply

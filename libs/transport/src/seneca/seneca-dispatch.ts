@@ -1,5 +1,5 @@
 import type { MessageHandler, WritePacket } from '@nestjs/microservices';
-import { RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
+import { forLog, RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
 import type { DedupeWindow } from '../dedupe-window.js';
 import type { KinesisServerStats } from '../server-types.js';
 import { KinesisContext } from '../kinesis.context.js';
@@ -175,7 +175,10 @@ export class SenecaDispatch {
         ? this.o.port.runEvent(ref.route, data, context)
         : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
             if (outcome.error && !act.sync)
-              logger.warn('fire-and-forget Seneca act failed', { id: act.id, code: outcome.error.code });
+              logger.warn('fire-and-forget Seneca act failed', {
+                id: act.id,
+                code: forLog(outcome.error.code),
+              });
             await reply(outcome);
           }),
     );
