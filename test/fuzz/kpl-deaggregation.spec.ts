@@ -141,6 +141,50 @@ describe('fuzz: KPL deaggregation', () => {
     );
   });
 
+  it('keeps exact sizes across varint boundaries: >128 and >16,384 keys, data of 127/128/16,383/16,384 bytes', () => {
+    const shape = fc.record({
+      count: fc.integer({ min: 1, max: 20_000 }),
+      distinctKeys: fc.integer({ min: 1, max: 20_000 }),
+      lengths: fc.array(fc.constantFrom(0, 1, 127, 128, 129, 16_383, 16_384, 16_385), {
+        minLength: 1,
+        maxLength: 8,
+      }),
+      withHashKeys: fc.boolean(),
+    });
+    assertProperty(
+      fc.property(shape, ({ count, distinctKeys, lengths, withHashKeys }) => {
+        const aggregator = new Aggregator({ maxBytes: Number.POSITIVE_INFINITY });
+        // The given lengths first, then short data: sizes stay small while indexes cross 128 and 16,384.
+        const lengthOf = (i: number) => (i < lengths.length ? lengths[i] : [0, 1, 127, 128][i % 4]);
+        const datas = new Map<number, Buffer>();
+        const dataOf = (i: number) => {
+          const n = lengthOf(i);
+          if (!datas.has(n)) datas.set(n, Buffer.alloc(n, n % 251));
+          return datas.get(n)!;
+        };
+        for (let i = 0; i < count; i++) {
+          const key = String(i % distinctKeys);
+          aggregator.add({
+            data: dataOf(i),
+            partitionKey: key,
+            explicitHashKey: withHashKeys ? key : undefined,
+          });
+        }
+        const data = aggregator.toBuffer(); // throws if its size bookkeeping is off by a byte
+        expect(data.length).toBe(aggregator.sizeBytes);
+        const out = checkDeaggregation(data, 'varint boundaries')!;
+        expect(out.length).toBe(count);
+        const last = out[count - 1];
+        expect([last.partitionKey, last.explicitHashKey, last.data.length]).toEqual([
+          String((count - 1) % distinctKeys),
+          withHashKeys ? String((count - 1) % distinctKeys) : undefined,
+          lengthOf(count - 1),
+        ]);
+      }),
+      { numRuns: runs(8) },
+    );
+  });
+
   it('never throws on arbitrary bytes behind the magic, with a correct or a wrong MD5', () => {
     assertProperty(
       fc.property(anyBytes, fc.boolean(), (protobuf, badMd5) => {
