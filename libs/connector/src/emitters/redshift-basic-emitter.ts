@@ -51,9 +51,10 @@ export class RedshiftBasicEmitter<T> implements Emitter<T> {
       authorization: this.authorization,
       copyOptions: this.options.copyOptions,
     });
-    await this.s3.write(batch);
+    const { itemsWritten, failed } = await this.s3.write(batch);
+    if (itemsWritten === 0) return failed;
     await inTransaction(this.options.pg, this.options.dataTable, (client) => this.runCopy(client, copy));
-    return [];
+    return failed;
   }
 
   /** The S3 client and the pool are the caller's. */

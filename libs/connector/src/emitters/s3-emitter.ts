@@ -58,14 +58,36 @@ export class S3WriteError extends KinesisTransportError {
 
 /** JSON lines: each model's bytes, newline-terminated (not doubled when toBytes already ends with one). */
 export function jsonLines<T>(batch: EmitBatch<T>): Buffer {
+  const { lines, failed } = encodeLines(batch);
+  if (failed.length > 0) throw new Error(failed[0].error);
+  return lines;
+}
+
+/** The batch's JSON lines, with the items whose toBytes threw left out and returned as failed. */
+export function encodeLines<T>(batch: EmitBatch<T>): {
+  lines: Buffer;
+  written: number;
+  failed: FailedItem<T>[];
+} {
   const parts: Buffer[] = [];
+  const failed: FailedItem<T>[] = [];
   for (const item of batch.items) {
-    const bytes = batch.toBytes(item.model);
+    let bytes: Buffer;
+    try {
+      bytes = batch.toBytes(item.model);
+      if (!(bytes instanceof Uint8Array)) throw new TypeError(`toBytes returned ${typeof bytes}, not bytes`);
+    } catch (error) {
+      failed.push({ item, error: `toBytes: ${(error as Error)?.message ?? String(error)}` });
+      continue;
+    }
     parts.push(bytes);
     if (bytes.length === 0 || bytes[bytes.length - 1] !== NEWLINE) parts.push(Buffer.from('\n'));
   }
-  return Buffer.concat(parts);
+  return { lines: Buffer.concat(parts), written: batch.items.length - failed.length, failed };
 }
+
+/** Where a batch went: its object (not written when no item could be encoded) and the items left out. */
+export type S3Write<T> = S3Object & { itemsWritten: number; failed: FailedItem<T>[] };
 
 /**
  * One S3 object per batch (the amazon-kinesis-connectors S3Emitter). The key depends only on the stream,
@@ -100,10 +122,16 @@ export class S3Emitter<T> implements Emitter<T> {
     return { bucket: this.options.bucket, key, url: s3Url(this.options.bucket, key) };
   }
 
-  /** Writes the batch's object; throws S3WriteError when S3 fails. Used by the emitters built on this one. */
-  async write(batch: EmitBatch<T>): Promise<S3Object> {
+  /**
+   * Writes the batch's object; throws S3WriteError when S3 fails (the destination). An item whose toBytes
+   * throws is left out and returned in `failed` (record-level); with none left, no object is written. The key
+   * still spans the whole batch, so a replay lands on it. (The pipeline hands over the bytes it encoded when
+   * buffering, so a failed item never succeeds on a retry and a retried subset never replaces the object.)
+   */
+  async write(batch: EmitBatch<T>): Promise<S3Write<T>> {
     const target = this.locate(batch);
-    const lines = jsonLines(batch);
+    const { lines, written, failed } = encodeLines(batch);
+    if (written === 0) return { ...target, itemsWritten: 0, failed };
     const body = this.options.gzip ? await gzip(lines) : lines;
     const contentType =
       this.options.contentType ?? (this.options.gzip ? 'application/gzip' : 'application/x-ndjson');
@@ -120,7 +148,7 @@ export class S3Emitter<T> implements Emitter<T> {
     } catch (error) {
       throw new S3WriteError(target.bucket, target.key, error);
     }
-    return target;
+    return { ...target, itemsWritten: written, failed };
   }
 
   /** Objects of an earlier attempt at this batch: same directory and first record, another end. */
@@ -139,10 +167,9 @@ export class S3Emitter<T> implements Emitter<T> {
     }
   }
 
-  /** Every item goes in one object or none does: a failure is the destination's, so it throws. */
+  /** Every encodable item goes in one object or none does: an S3 failure is the destination's, so it throws. */
   async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
-    if (batch.items.length > 0) await this.write(batch);
-    return [];
+    return batch.items.length > 0 ? (await this.write(batch)).failed : [];
   }
 
   /** The S3 client is the caller's: nothing to release. */

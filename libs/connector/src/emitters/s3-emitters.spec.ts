@@ -140,6 +140,21 @@ describe('S3Emitter', () => {
     const emitter = new S3Emitter<object>({ client: s3, bucket: uniqueName('missing'), prefix: 'raw' });
     await expect(emitter.emit(batchOf([{ n: 1 }]))).rejects.toThrow(S3WriteError);
   });
+
+  it('returns a model toBytes cannot encode as failed and writes the others; no object when none encodes', async () => {
+    const emitter = new S3Emitter<{ n: number }>({ client: s3, bucket, prefix: 'enc' });
+    const toBytes = (m: { n: number }) => {
+      if (m.n < 0) throw new RangeError('Maximum call stack size exceeded');
+      return jsonBytes(m);
+    };
+    const batch = { ...batchOf([{ n: 1 }, { n: -2 }, { n: 3 }]), toBytes };
+    const failed = await emitter.emit(batch);
+    expect(failed).toEqual([{ item: batch.items[1], error: 'toBytes: Maximum call stack size exceeded' }]);
+    expect((await body(emitter.locate(batch).key)).toString()).toBe('{"n":1}\n{"n":3}\n');
+    const none = { ...batchOf([{ n: -1 }], 10), toBytes };
+    await expect(emitter.emit(none)).resolves.toHaveLength(1);
+    expect(await keys('enc/')).toEqual([emitter.locate(batch).key]);
+  });
 });
 
 describe('S3ManifestEmitter', () => {

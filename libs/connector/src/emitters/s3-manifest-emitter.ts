@@ -41,13 +41,14 @@ export class S3ManifestEmitter<T> implements Emitter<T> {
 
   async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
     if (batch.items.length === 0) return [];
-    const { key, url } = await this.s3.write(batch);
+    const { key, url, itemsWritten, failed } = await this.s3.write(batch);
+    if (itemsWritten === 0) return failed;
     try {
       await this.producer.put({ data: url, partitionKey: partitionKeyOf(key) });
     } catch (error) {
       throw new ManifestPutError(url, error);
     }
-    return [];
+    return failed;
   }
 
   async shutdown(): Promise<void> {}
