@@ -129,7 +129,7 @@ describe('connector app /health (in-process)', () => {
 
   it('answers 503 naming the shard when its lease is taken behind its back, 200 once it holds it again', async () => {
     const stream = uniqueName('health-lease');
-    const env = {
+    const env: Record<string, string> = {
       ...baseEnv(stream, uniqueName('health').toLowerCase()),
       CHECKPOINT_STORE: 'leases',
       DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT!,

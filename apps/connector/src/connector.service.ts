@@ -52,6 +52,11 @@ export interface ConnectorHealth {
 /** At shutdown, the part of SHUTDOWN_GRACE_MS kept for closing the clients after the connector stopped. */
 const CLOSE_RESERVE_MS = 2_000;
 
+/** The part of SHUTDOWN_GRACE_MS the connector's stop may take (the rest closes the clients). */
+export function stopBudgetOf(graceMs: number): number {
+  return graceMs - Math.min(CLOSE_RESERVE_MS, graceMs / 4);
+}
+
 @Injectable()
 export class ConnectorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly counters = new PipelineCounters();
@@ -86,6 +91,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         const { created } = await ensureStream(client, config.stream, { shardCount: config.createStream });
         if (created) this.logger.log(`created stream ${config.stream} (${config.createStream} shards)`);
       }
+      const stopBudget = stopBudgetOf(config.shutdownGraceMs);
       this.connector = new Connector<unknown>({
         client,
         streamName: config.stream,
@@ -103,7 +109,11 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
           pollIntervalMs: config.pollIntervalMs,
           // Empty polls still report millisBehindLatest, so the lag gauge falls back to 0 on a quiet stream.
           callProcessRecordsEvenForEmptyRecordList: true,
+          // Readers still stopping then are abandoned, uncheckpointed; the leases are released (up to 5 s more).
+          stopTimeoutMs: Math.round(stopBudget * 0.6),
         },
+        // How long a final flush waits for an unavailable destination before leaving it uncheckpointed.
+        pipeline: { shutdownTimeoutMs: Math.round(stopBudget * 0.5) },
       });
       // Without a listener an 'error' event would crash the process; the consumer keeps reading after it.
       const consumer = this.connector.consumer;
@@ -145,7 +155,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
     if (!this.connector || this.state === 'stopped') return;
     this.state = 'stopping';
     this.logger.log('stopping connector: flushing buffers and checkpointing');
-    const stopBudget = grace - Math.min(CLOSE_RESERVE_MS, grace / 4);
+    const stopBudget = stopBudgetOf(grace);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), stopBudget)));
     try {

@@ -1,5 +1,5 @@
 /** ShardHealth's rules on a controlled clock (the app suites show them through /health against the services). */
-import { RecordBuffer } from '../../../libs/connector/src/index.js';
+import { RecordBuffer, type BufferedItem } from '../../../libs/connector/src/index.js';
 import { ShardHealth, watchBuffers, watchEmitter } from './shard-health.js';
 
 const A = 'shardId-A';
@@ -30,7 +30,7 @@ describe('ShardHealth', () => {
     const buffer = watchBuffers(() => new RecordBuffer<unknown>({ maxRecords: 100 }), health)(A);
     advance(60_000); // quiet: nothing waits
     expect(health.problems([A])).toEqual([]);
-    buffer.add({ model: {}, record: {} as never, bytes: 1 }, at());
+    buffer.add({ model: {}, record: {}, bytes: 1 } as BufferedItem<unknown>, at());
     advance(5_001);
     expect(health.problems([A])).toEqual([
       { shardId: A, problem: 'stalled', detail: expect.stringMatching(/^1 records buffered for 5\.0 s/) },
@@ -42,7 +42,7 @@ describe('ShardHealth', () => {
   it('reports a write that does not settle, and only for shards being read', async () => {
     const { health, advance } = setup();
     const emitter = watchEmitter(
-      { emit: () => new Promise(() => undefined), shutdown: async () => {} },
+      { emit: () => new Promise<never>(() => undefined), shutdown: async () => {} },
       health,
     );
     void emitter.emit({ shardId: A } as never);
