@@ -16,6 +16,7 @@ import {
   S3Emitter,
   S3ManifestEmitter,
   DynamoDBEmitter,
+  RedshiftManifestEmitter,
   type DeadLetterEntry,
   type DeadLetterSink,
   type Emitter,
@@ -30,7 +31,15 @@ import {
 } from '../../libs/kinesis/src/index.js';
 import { createS3rverClient } from '../../libs/local-aws/src/index.js';
 import { bufferedItem, emitBatch } from '../support/emit-batches.js';
-import { dynamoClient, eventually, kinesisClient, s3Client, uniqueName } from '../support/harness.js';
+import pg from 'pg';
+import {
+  databaseUrl,
+  dynamoClient,
+  eventually,
+  kinesisClient,
+  s3Client,
+  uniqueName,
+} from '../support/harness.js';
 import {
   expectPolicyFits,
   KMS_OPTIONAL,
@@ -251,5 +260,38 @@ describe('connector policies', () => {
       ...KMS_OPTIONAL,
       ...PRODUCER_AGGREGATION_OPTIONAL,
     });
+  });
+
+  it('the Redshift manifest emitter writes only its manifests to S3 (COPY reads them with the cluster role)', async () => {
+    const values = { Bucket: uniqueName('iam-bucket'), ManifestPrefix: 'manifests' };
+    await admin.s3.send(new CreateBucketCommand({ Bucket: values.Bucket }));
+    const pool = new pg.Pool({ connectionString: databaseUrl() });
+    const [dataTable, fileTable] = [uniqueName('iam_data'), uniqueName('iam_files')].map((n) =>
+      n.replace(/-/g, '_'),
+    );
+    await pool.query(`CREATE TABLE "${dataTable}" (doc jsonb)`);
+    await pool.query(`CREATE TABLE "${fileTable}" (file text)`);
+    const calls: RecordedCall[] = [];
+    try {
+      const emitter = new RedshiftManifestEmitter({
+        s3Client: s3For(calls),
+        bucket: values.Bucket,
+        manifestPrefix: values.ManifestPrefix,
+        pg: pool,
+        dataTable,
+        fileTable,
+        iamRole: 'arn:aws:iam::123456789012:role/Loader',
+        runCopy: async () => undefined, // COPY is Redshift's call, with the cluster's role: not ours
+      });
+      const url = (n: number) => `s3://${values.Bucket}/events/orders/shard/${n}`;
+      const items = [1, 2].map((n) =>
+        bufferedItem(url(n), { sequenceNumber: String(n) }, (m) => Buffer.from(m)),
+      );
+      expect(await emitter.emit(emitBatch(items, { toBytes: (m) => Buffer.from(m) }))).toEqual([]);
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS "${dataTable}", "${fileTable}"`);
+      await pool.end();
+    }
+    expectPolicyFits('emitter-redshift-manifest', values, calls, {});
   });
 });
