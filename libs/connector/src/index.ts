@@ -2,6 +2,7 @@
 export * from './interfaces.js';
 export * from './errors.js';
 export * from './identifiers.js';
+export * from './provenance.js';
 export * from './record-buffer.js';
 export * from './transformers.js';
 export * from './pipeline-observer.js';

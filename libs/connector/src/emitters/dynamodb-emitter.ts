@@ -17,8 +17,10 @@ export interface DynamoDBEmitterOptions<T> {
   table: string;
   /**
    * The item to put, key included. A put replaces any item with the same key, so a key derived from the
-   * source record (e.g. `shardId#sequenceNumber#subSequenceNumber`) makes a replayed batch write the same
-   * items again: effectively once. A key from the model (an order id) keeps its last write.
+   * source record and the model's index in it (`provenanceKey(batch.shardId, item)`:
+   * `shardId:sequenceNumber:subSequenceNumber[:modelIndex]`) makes a replayed batch write the same items
+   * again: effectively once. Leaving out `modelIndex` keeps one element of a JSON array record. A key from
+   * the model (an order id) keeps its last write. A throw here fails that item only.
    */
   toItem: (item: BufferedItem<T>) => Record<string, AttributeValue>;
   /** BatchWriteItem calls per chunk of 25 while items come back unprocessed, the first included (default 5). */
