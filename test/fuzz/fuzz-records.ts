@@ -138,7 +138,7 @@ const DEEP = (depth: number, open = '[', close = ']') => open.repeat(depth) + '1
 /**
  * Records that reach the server's deeper steps whatever the sample: a native object pattern and a Seneca pattern
  * value nested 10,000 deep (route normalizing and matching recurse), a Seneca act looping back, a 1 MB id, an
- * aggregate of 10,000 copies of one invalid envelope.
+ * aggregate of ~10,000 copies of one invalid envelope.
  */
 export function knownHostileRecords(resStream: string, serverInstanceId: string): FuzzRecord[] {
   const replyTo = { stream: resStream, hashKey: '1' };
@@ -151,6 +151,7 @@ export function knownHostileRecords(resStream: string, serverInstanceId: string)
         () => `"role":${role}`,
       ),
     );
+  const invalid = utf8(JSON.stringify({ v: 1, id: 'repeated', data: 1, replyTo }));
   return [
     {
       family: 'deep native pattern',
@@ -168,12 +169,12 @@ export function knownHostileRecords(resStream: string, serverInstanceId: string)
       data: act('loopxx000000/000000000000', { track: [serverInstanceId] }),
     },
     {
-      // The issue's amplifier: one aggregate of the same invalid envelope (no pattern) 10,000 times.
+      // The issue's amplifier: one aggregate of the same invalid envelope (no pattern), as often as fits 1 MiB.
       family: 'kpl repeated invalid',
       partitionKey: 'fuzz',
       data: aggregate(
-        Array.from({ length: 10_000 }, () => ({
-          data: utf8(JSON.stringify({ v: 1, id: 'repeated', data: 1, replyTo })),
+        Array.from({ length: Math.floor(900_000 / (invalid.length + 8)) }, () => ({
+          data: invalid,
           partitionKey: 'fuzz',
         })),
       ),
