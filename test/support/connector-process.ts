@@ -38,3 +38,27 @@ export function spawnConnector(env: Record<string, string | undefined>, stdio: S
     stdio,
   });
 }
+
+/** A started app with its stdout + stderr collected (drained, so a chatty app never blocks on a full pipe). */
+export interface RunningConnector {
+  child: ChildProcess;
+  output(): string;
+  /** The exit code (null after a signal). */
+  exited: Promise<number | null>;
+}
+
+export function runConnector(env: Record<string, string | undefined>): RunningConnector {
+  const child = spawnConnector(env, ['ignore', 'pipe', 'pipe']);
+  let output = '';
+  const collect = (chunk: Buffer) => (output += chunk.toString());
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+/** The port of the app's "connector listening on http://host:port" line, once it was printed. */
+export function listeningPort(output: string): number | undefined {
+  const match = /connector listening on http:\/\/\S+:(\d+)/.exec(output);
+  return match ? Number(match[1]) : undefined;
+}
