@@ -1,5 +1,9 @@
-/** CHECKPOINT_STORE=leases: no checkpoint store part, the Consumer's leases from the config and resources instead. */
+/**
+ * CHECKPOINT_STORE=leases: no checkpoint store part, the Consumer's leases from the config and resources instead.
+ * EMITTER=dynamodb: one item per model.
+ */
 import 'reflect-metadata';
+import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Test } from '@nestjs/testing';
 import {
@@ -10,7 +14,9 @@ import {
 } from '../../../libs/connector/src/index.js';
 import { MemoryCheckpointStore, silentLogger } from '../../../libs/kinesis/src/index.js';
 import { CONNECTOR_CONFIG, loadConnectorConfig, type ConnectorConfig } from './config.js';
-import { createLeaseOptions, defaultParts } from './parts.js';
+import { bufferedItem, emitBatch } from '../../../test/support/emit-batches.js';
+import { uniqueName } from '../../../test/support/harness.js';
+import { createEmitter, createLeaseOptions, defaultParts } from './parts.js';
 import { ConnectorResources } from './resources.js';
 
 const env = { CONNECTOR_STREAM: 'orders', S3_BUCKET: 'archive', DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' };
@@ -71,5 +77,39 @@ describe('connector parts with leases', () => {
     const leasesConfig = loadConnectorConfig({ ...env, CHECKPOINT_STORE: 'leases' });
     expect(() => connectorFrom(leasesConfig, resources, store)).toThrow(InvalidConnectorOptionsError);
     await module.close();
+  });
+});
+
+describe('EMITTER=dynamodb (dynalite)', () => {
+  it('keeps every model of a record that holds a JSON array, and a replayed batch overwrites them', async () => {
+    const table = uniqueName('parts-dynamo');
+    const config = loadConnectorConfig({
+      CONNECTOR_STREAM: 'orders',
+      EMITTER: 'dynamodb',
+      DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT!,
+      DYNAMODB_TABLE: table,
+    });
+    const resources = new ConnectorResources(config);
+    try {
+      const emitter = await createEmitter(config, resources);
+      const batch = emitBatch([
+        bufferedItem({ id: 'a' }, { sequenceNumber: '100' }),
+        bufferedItem({ id: 'b0' }, { sequenceNumber: '200', modelIndex: 0 }),
+        bufferedItem({ id: 'b1' }, { sequenceNumber: '200', modelIndex: 1 }),
+        bufferedItem({ id: 'b2' }, { sequenceNumber: '200', modelIndex: 2 }),
+      ]);
+      expect(await emitter.emit(batch)).toEqual([]);
+      expect(await emitter.emit(batch)).toEqual([]); // replayed after a crash
+      const { Items } = await resources.dynamodb.send(new ScanCommand({ TableName: table }));
+      expect(Items!.map((i) => [i.id.S, JSON.parse(i.data.S!).id]).sort()).toEqual([
+        ['shardId-000000000000:100:0', 'a'],
+        ['shardId-000000000000:200:0', 'b0'],
+        ['shardId-000000000000:200:0:1', 'b1'],
+        ['shardId-000000000000:200:0:2', 'b2'],
+      ]);
+    } finally {
+      await resources.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+      await resources.onApplicationShutdown();
+    }
   });
 });

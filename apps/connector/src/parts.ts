@@ -68,7 +68,13 @@ export async function createEmitter(
       });
     case 'postgres':
       await createJsonTable(resources.pg, config.pgTable);
-      return new PostgresEmitter({ pool: resources.pg, table: config.pgTable, columns: jsonColumns });
+      return new PostgresEmitter({
+        pool: resources.pg,
+        table: config.pgTable,
+        columns: jsonColumns,
+        // As the pool's client-side timeout: Postgres cancels at PG_STATEMENT_TIMEOUT_MS, this is the backstop.
+        queryTimeoutMs: config.pgStatementTimeoutMs + 1_000,
+      });
     case 'dynamodb':
       await ensureTable(resources.dynamodb, config.dynamodbTable!);
       return new ShardKeyedDynamoDBEmitter(resources.dynamodb, config.dynamodbTable!);
@@ -174,7 +180,9 @@ export const defaultParts: Record<
 
 /**
  * DynamoDBEmitter's toItem sees one item, not its shard: a wrapper per batch adds it, so the key
- * `id` = `<shard>:<sequence>:<sub>` is unique across shards and a replayed batch overwrites its items.
+ * `id` = `<shard>:<sequence>:<sub>` is unique across shards and a replayed batch overwrites its items. The models
+ * of a record holding a JSON array are told apart by their index: `<shard>:<sequence>:<sub>:<index>` from the
+ * second one on (the first keeps the single-model key, so tables written before stay consistent).
  */
 class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
   constructor(
@@ -186,8 +194,10 @@ class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
     return new DynamoDBEmitter<T>({
       client: this.client,
       table: this.table,
-      toItem: ({ model, record }) => ({
-        id: { S: `${batch.shardId}:${record.sequenceNumber}:${record.subSequenceNumber}` },
+      toItem: ({ model, record, modelIndex }) => ({
+        id: {
+          S: `${batch.shardId}:${record.sequenceNumber}:${record.subSequenceNumber}${modelIndex > 0 ? `:${modelIndex}` : ''}`,
+        },
         shardId: { S: batch.shardId },
         sequenceNumber: { S: record.sequenceNumber },
         data: { S: batch.toBytes(model).toString('utf8') },
