@@ -52,7 +52,7 @@ async function startListener(
   await replies.ensure();
   // Kinesis delivers at least once: a redelivered act must not run again, nor be answered from Seneca's
   // history while its first run is still going (that answer is null).
-  const seen = new DedupeWindow(options.dedupeWindowMs);
+  const seen = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
   const handleRequest = (request: RequestEnvelope, topic: string): Promise<void> | undefined => {
     if (!topics.serves(seneca, topic, request.act)) {
       logger.debug('act on a shared topic left to its listener', { id: request.id, topic });

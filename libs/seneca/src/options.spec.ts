@@ -30,9 +30,16 @@ describe('Seneca kinesis transport options', () => {
       resStream: 'res',
       startPosition: { type: 'LATEST' },
       pollIntervalMs: 200,
+      maxActsInFlight: 64,
+      exposeErrors: false,
+      dedupeMaxEntries: 100_000,
       Stream: KinesisStream,
       RecordProcessor: SenecaRecordProcessor,
     });
+    expect(() => resolveOptions({ maxActsInFlight: 0 }, {})).toThrow(
+      'maxActsInFlight must be a positive integer',
+    );
+    expect(() => resolveOptions({ dedupeMaxEntries: 1.5 }, {})).toThrow(RangeError);
     expect(resolveOptions({}, {})).toMatchObject({
       region: 'us-east-1',
       endpoint: undefined,

@@ -54,6 +54,8 @@ export interface KinesisSenecaOptions {
   lingerMs?: number;
   /** A request id seen within this window is not handled twice (Kinesis redelivers), ms. Default 10 min. */
   dedupeWindowMs?: number;
+  /** Most request ids the dedupe window keeps (oldest dropped first). Default 100,000. */
+  dedupeMaxEntries?: number;
   /**
    * Acts of one act-stream shard running at once on a listener; reading that shard pauses while this many
    * run (one KPL aggregate can hold thousands). Default 64.
@@ -123,6 +125,7 @@ export function resolveOptions(
     pollIntervalMs: options.pollIntervalMs ?? 200,
     lingerMs: options.lingerMs ?? 0,
     dedupeWindowMs: options.dedupeWindowMs ?? 10 * 60_000,
+    dedupeMaxEntries: positiveInteger(options.dedupeMaxEntries, 'dedupeMaxEntries', 100_000),
     maxActsInFlight: positiveInteger(options.maxActsInFlight, 'maxActsInFlight', 64),
     exposeErrors: options.exposeErrors ?? false,
     closeGracePeriodMs: options.closeGracePeriodMs ?? 5_000,
