@@ -16,6 +16,7 @@ import {
   SenecaExceptionFilter,
   type KinesisClient,
   type KinesisClientProxyOptions,
+  type SenecaServerOptions,
 } from '../../libs/transport/src/index.js';
 import { ready, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
 import { eventually, kinesisClient, uniqueName, type KinesisEmulator } from '../support/harness.js';
@@ -145,6 +146,7 @@ export class InteropWorld {
   async nestService(
     instanceId = newSenecaInstanceId(),
     filter = new SenecaExceptionFilter({ exposeErrors: true }),
+    seneca: SenecaServerOptions = {},
   ): Promise<NestService> {
     const probe = new Counter();
     const inner: KinesisClientProxyOptions = {
@@ -169,7 +171,7 @@ export class InteropWorld {
       pollIntervalMs: 50,
       concurrency: 8,
       logger: silentLogger,
-      seneca: { instanceId },
+      seneca: { instanceId, ...seneca },
     });
     const { app } = await startMicroservice(module, server, filter);
     this.apps.push(app);

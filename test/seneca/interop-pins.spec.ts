@@ -37,6 +37,15 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, pins, on %s', (emulator) => {
     },
   );
 
+  it('with seneca.pins [{ role: nest }], a client pinned role:nest gets act_not_found for an absent action, as over tcp', async () => {
+    const w = world();
+    await w.nestService(undefined, undefined, { pins: [{ role: 'nest' }] });
+    const client = await w.senecaClient({ pin: 'role:nest' });
+
+    expect(await actError(client, { role: 'nest', cmd: 'absent' })).toMatchObject({ code: 'act_not_found' });
+    expect(await act(client, { role: 'nest', cmd: 'echo', a: 3 })).toMatchObject({ echo: { a: 3 } });
+  });
+
   it('an act on a prefix topic that no Nest handler serves is left to other listeners (no act_not_found)', async () => {
     const w = world();
     const { server } = await w.nestService();

@@ -40,9 +40,15 @@ export type ServerProtocol = 'auto' | 'native' | 'seneca';
 export interface SenecaServerOptions {
   /**
    * Topics served (an act's partition key is `<topic>_act`). Default: `seneca_any` plus, for every object
-   * pattern of the app, the topic of a Seneca client pinned exactly on it (e.g. `seneca_cmd_sum_role_math_`).
+   * pattern of the app, the topic of a Seneca client pinned exactly on it (e.g. `seneca_cmd_sum_role_math_`),
+   * and, answered only when a handler matches, the topics of its key subsets (`seneca_role_math_`, ...).
    */
   topics?: string[];
+  /**
+   * Pins this server owns, as a Seneca listener pinned on them does: every act on their topics is answered,
+   * act_not_found included (e.g. `[{ role: 'math' }]`). Not with `topics`.
+   */
+  pins?: Array<Record<string, unknown>>;
   /** `accept` of replies; an act whose track holds it is a loop. Default: one id per process (shared with clients). */
   instanceId?: string;
 }

@@ -23,6 +23,7 @@ import {
 import { senecaError, toSenecaError } from './seneca-errors.js';
 import { defaultSenecaInstanceId } from './seneca-ids.js';
 import {
+  pinHasWildcards,
   prefixTopics,
   resPartitionKey,
   SENECA_ANY_TOPIC,
@@ -88,6 +89,8 @@ export class SenecaDispatch {
   constructor(private readonly o: SenecaDispatchOptions) {
     this.instanceId = o.seneca?.instanceId ?? defaultSenecaInstanceId();
     this.topics = new Set(o.seneca?.topics ?? [SENECA_ANY_TOPIC]);
+    if (!o.seneca?.topics)
+      for (const pin of o.seneca?.pins ?? []) if (!pinHasWildcards(pin)) this.topics.add(senecaTopic(pin));
   }
 
   /**
