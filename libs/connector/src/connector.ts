@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Consumer,
   defaultLogger,
+  errorForLog,
   type CheckpointStore,
   type ConsumerOptions,
   KinesisTransportError,
@@ -99,10 +100,45 @@ export class Connector<T> {
     return this.consumer.start();
   }
 
-  /** Stops reading, flushes and checkpoints every shard, then shuts the emitter and sink down. */
+  /**
+   * Stops reading, flushes and checkpoints every shard, then shuts the emitter and sink down. Each shard's
+   * last write is bounded by `pipeline.shutdownTimeoutMs` (default 10 s), and so is each shutdown() here:
+   * what was not stored by then stays uncheckpointed and is re-read after a restart.
+   */
   async stop(): Promise<void> {
     await this.consumer.stop();
-    await this.o.emitter.shutdown();
-    await this.o.deadLetter.shutdown?.();
+    const timeoutMs = this.o.pipeline?.shutdownTimeoutMs ?? 10_000;
+    const failures = [
+      await settleWithin(this.o.emitter.shutdown(), timeoutMs, 'emitter shutdown', this.logger),
+      await settleWithin(this.o.deadLetter.shutdown?.(), timeoutMs, 'dead-letter sink shutdown', this.logger),
+    ].filter((f) => f !== undefined);
+    if (failures.length > 0) throw failures[0].error; // after both had their chance
+  }
+
+  private get logger(): Logger {
+    return this.o.logger ?? defaultLogger;
+  }
+}
+
+/** Waits for `work` at most `timeoutMs` (a timeout is logged); returns its failure instead of throwing it. */
+async function settleWithin(
+  work: Promise<void> | undefined,
+  timeoutMs: number,
+  what: string,
+  logger: Logger,
+): Promise<{ error: unknown } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>(
+    (resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)),
+  );
+  try {
+    const outcome = await Promise.race([Promise.resolve(work).then(() => 'done' as const), expired]);
+    if (outcome === 'expired') logger.warn(`${what} did not finish within ${timeoutMs} ms; stopping anyway`);
+    return undefined;
+  } catch (error) {
+    logger.warn(`${what} failed`, { error: errorForLog(error) });
+    return { error };
+  } finally {
+    clearTimeout(timer);
   }
 }

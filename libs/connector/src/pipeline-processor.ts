@@ -23,7 +23,13 @@ import type {
   Transformer,
 } from './interfaces.js';
 import type { PipelineObserver } from './pipeline-observer.js';
-import { deadLetterEntry, itemPosition, reasonOf, takeRecord } from './pipeline-steps.js';
+import {
+  deadLetterEntry,
+  ownFailures,
+  reasonOf,
+  settledUnlessAborted,
+  takeRecord,
+} from './pipeline-steps.js';
 
 export interface PipelineOptions<T> {
   streamName: string;
@@ -97,7 +103,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.timer.unref();
   }
 
-  processRecords({ records, millisBehindLatest, checkpointer }: ProcessRecordsInput): Promise<void> {
+  processRecords({ records, millisBehindLatest, checkpointer, signal }: ProcessRecordsInput): Promise<void> {
     this.checkpointer = checkpointer;
     return this.exclusive(async () => {
       if (this.halted) throw new PipelineHaltedError(this.shardId, this.halted);
@@ -106,6 +112,8 @@ export class PipelineProcessor<T> implements RecordProcessor {
         let filtered = 0;
         let empty = 0;
         for (const record of records) {
+          // Reading ended while we waited for a write: the records not taken are re-read, never checkpointed.
+          if (signal?.aborted) break;
           const taken = takeRecord(record, { ...this.o, shardId: this.shardId });
           taken.items.forEach((item, i) => {
             this.encoded.set(item.model, taken.encoded[i]); // the emitter asks again: encode each model once
@@ -115,12 +123,14 @@ export class PipelineProcessor<T> implements RecordProcessor {
           filtered += taken.filtered;
           if (taken.empty) empty++;
           this.lastRecord = record;
-          if (this.buffer.shouldFlush()) await this.startWrite();
+          if (this.buffer.shouldFlush()) await this.startWrite(this.checkpointer, signal);
         }
         if (filtered) this.o.observer?.filtered?.(this.shardId, filtered);
         if (empty) this.o.observer?.empty?.(this.shardId, empty);
         // Dead letters with nothing buffered to ride along with, or only filtered records: settle them too.
-        if (this.buffer.count === 0 && this.lastRecord !== this.detachedTarget) await this.startWrite();
+        if (this.buffer.count === 0 && this.lastRecord !== this.detachedTarget) {
+          await this.startWrite(this.checkpointer, signal);
+        }
       } catch (error) {
         // Not a record's content (every per-record step is guarded): a bug or a broken part. Records of this
         // call may be half taken, so nothing after them may be checkpointed.
@@ -185,8 +195,9 @@ export class PipelineProcessor<T> implements RecordProcessor {
    * Hands the buffer to a background write and returns once the previous write is done: reading goes on while
    * a batch is written (one write in flight per shard, so memory stays bounded and checkpoints stay in order).
    */
-  private async startWrite(checkpointer = this.checkpointer): Promise<void> {
-    await this.writing;
+  private async startWrite(checkpointer = this.checkpointer, signal?: AbortSignal): Promise<void> {
+    // The previous write may never settle: a reading that ends (signal) stops waiting; shutdown bounds the rest.
+    if (!(await settledUnlessAborted(this.writing, signal))) return;
     const target = this.lastRecord;
     if (!target || !checkpointer || this.halted) return;
     const batch: DetachedBatch<T> = {
@@ -326,17 +337,4 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.lock = run.catch(() => undefined);
     return run;
   }
-}
-
-/** The emitter's failed items that are items of `pending` (matched by position), each once. */
-function ownFailures<T>(pending: BufferedItem<T>[], returned: FailedItem<T>[]): FailedItem<T>[] {
-  const byPosition = new Map(pending.map((item) => [itemPosition(item), item]));
-  const failed: FailedItem<T>[] = [];
-  for (const entry of returned) {
-    const item = entry?.item?.record ? byPosition.get(itemPosition(entry.item)) : undefined;
-    if (!item) continue;
-    byPosition.delete(itemPosition(item));
-    failed.push({ item, error: reasonOf(entry.error) });
-  }
-  return failed;
 }

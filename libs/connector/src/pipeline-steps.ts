@@ -5,7 +5,14 @@
  */
 import type { Buffer as Bytes } from 'node:buffer';
 import type { KinesisRecord } from '../../kinesis/src/index.js';
-import type { BufferedItem, DeadLetterEntry, DeadLetterStage, Filter, Transformer } from './interfaces.js';
+import type {
+  BufferedItem,
+  DeadLetterEntry,
+  DeadLetterStage,
+  FailedItem,
+  Filter,
+  Transformer,
+} from './interfaces.js';
 
 /** Longest reason kept in a dead-letter entry (an error message may be as large as the record). */
 export const MAX_DEAD_LETTER_ERROR_CHARS = 2_000;
@@ -98,4 +105,31 @@ export function reasonOf(error: unknown): string {
 /** Identifies an item within a batch: its record's position and its model index. */
 export function itemPosition(item: BufferedItem<unknown>): string {
   return `${item.record.sequenceNumber}/${item.record.subSequenceNumber}/${item.modelIndex}`;
+}
+
+/** The emitter's failed items that are items of `pending` (matched by position), each once. */
+export function ownFailures<T>(pending: BufferedItem<T>[], returned: FailedItem<T>[]): FailedItem<T>[] {
+  const byPosition = new Map(pending.map((item) => [itemPosition(item), item]));
+  const failed: FailedItem<T>[] = [];
+  for (const entry of returned) {
+    const item = entry?.item?.record ? byPosition.get(itemPosition(entry.item)) : undefined;
+    if (!item) continue;
+    byPosition.delete(itemPosition(item));
+    failed.push({ item, error: reasonOf(entry.error) });
+  }
+  return failed;
+}
+
+/** True once `work` settled; false as soon as `signal` aborts first. */
+export function settledUnlessAborted(work: Promise<void>, signal: AbortSignal | undefined): Promise<boolean> {
+  if (!signal) return work.then(() => true);
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    });
+  });
 }
