@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { createServer, type Server, type Socket } from 'node:net';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
@@ -123,11 +123,12 @@ describe('connector app shutdown and client timeouts', () => {
     }
   }, 20_000);
 
-  it('the S3 and DynamoDB clients give up on an endpoint that never answers', async () => {
+  it('the Kinesis, S3 and DynamoDB clients give up on an endpoint that never answers', async () => {
     const endpoint = await silentEndpoint();
     const config = loadConnectorConfig({
       CONNECTOR_STREAM: 's',
       S3_BUCKET: 'bucket',
+      KINESIS_ENDPOINT: endpoint.url,
       S3_ENDPOINT: endpoint.url,
       DYNAMODB_ENDPOINT: endpoint.url,
       AWS_REQUEST_TIMEOUT_MS: '200',
@@ -135,6 +136,9 @@ describe('connector app shutdown and client timeouts', () => {
     const resources = new ConnectorResources(config);
     try {
       await expect(resources.s3.send(new HeadBucketCommand({ Bucket: 'bucket' }))).rejects.toThrow();
+      await expect(resources.kinesis.send(new ListShardsCommand({ StreamName: 's' }))).rejects.toThrow(
+        /timed? ?out/i,
+      );
       await expect(resources.dynamodb.send(new DescribeTableCommand({ TableName: 't' }))).rejects.toThrow(
         /timed? ?out/i,
       );

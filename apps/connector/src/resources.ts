@@ -32,6 +32,8 @@ export class ConnectorResources implements OnApplicationShutdown {
       const client = createKinesisClient({
         endpoint: this.config.kinesisEndpoint,
         region: this.config.region,
+        requestTimeoutMs: this.config.awsRequestTimeoutMs,
+        connectionTimeoutMs: this.config.awsConnectTimeoutMs,
       });
       this.own('kinesis client', () => client.destroy());
       this.kinesisClient = client;
@@ -40,12 +42,15 @@ export class ConnectorResources implements OnApplicationShutdown {
   }
 
   /**
-   * The S3 and DynamoDB clients' HTTP handler: a request with no answer fails after AWS_REQUEST_TIMEOUT_MS (the
-   * SDK's default waits forever), a connection after AWS_CONNECT_TIMEOUT_MS; the SDK's retries still apply.
+   * The S3 and DynamoDB clients' HTTP handler (the Kinesis client gets the same from createKinesisClient): a
+   * request with no answer, or a response that stops arriving, fails after AWS_REQUEST_TIMEOUT_MS (the SDK's
+   * default waits forever), a connection after AWS_CONNECT_TIMEOUT_MS; the SDK's retries still apply.
    */
   private httpHandler(): NodeHttpHandler {
+    const timeout = this.config.awsRequestTimeoutMs;
     return new NodeHttpHandler({
-      requestTimeout: this.config.awsRequestTimeoutMs,
+      requestTimeout: timeout, // until the response headers
+      socketTimeout: timeout, // no byte for that long, the body included
       throwOnRequestTimeout: true, // without it the handler only logs a warning and keeps waiting
       connectionTimeout: this.config.awsConnectTimeoutMs,
     });
