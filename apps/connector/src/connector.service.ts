@@ -26,7 +26,7 @@ import {
   type Transformer,
 } from '../../../libs/connector/src/index.js';
 import { ensureStream, type CheckpointStore } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, redactCredentials, type ConnectorConfig } from './config.js';
+import { CONNECTOR_CONFIG, redactCredentials, redactUrl, type ConnectorConfig } from './config.js';
 import { ConnectorMetrics } from './metrics.js';
 import { createLeaseOptions } from './parts.js';
 import { ConnectorResources, coreLogger } from './resources.js';
@@ -137,9 +137,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
       this.statusTimer = setInterval(() => this.logStatus(), config.statusIntervalMs);
       this.statusTimer.unref();
     }
-    this.logger.log(
-      `connector started: stream ${config.stream}, emitter ${config.emitter}, checkpoints ${config.checkpointStore}`,
-    );
+    this.logger.log(`connector started: stream ${config.stream}, ${describeParts(config)}`);
   }
 
   /**
@@ -216,6 +214,18 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
       lastCheckpoint,
     });
   }
+}
+
+/** Where the parts write, for the start line: URLs without their credentials. */
+function describeParts(c: ConnectorConfig): string {
+  const emitter = {
+    s3: `s3://${c.s3Bucket}/${c.s3Prefix}`,
+    postgres: `${redactUrl(c.databaseUrl)} table ${c.pgTable}`,
+    dynamodb: `table ${c.dynamodbTable}`,
+    kinesis: `stream ${c.targetStream}`,
+  }[c.emitter];
+  const checkpoints = c.checkpointStore === 'redis' ? ` at ${redactUrl(c.redisUrl)}` : '';
+  return `emitter ${c.emitter} (${emitter}), checkpoints ${c.checkpointStore}${checkpoints}`;
 }
 
 /** One observer that forwards every event to several (counters for the status line, Prometheus). */

@@ -80,6 +80,8 @@ describe('connector process (built): secrets', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(output()).toMatch(/connector listening on http:\/\/127\.0\.0\.1:\d+/);
+      // The start line names the database, its credentials replaced.
+      expect(output()).toMatch(/emitter postgres \(postgres:\/\/\*\*\*@\S+ table /);
       expect(output()).not.toContain(SECRET);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
