@@ -2,7 +2,7 @@
  * The built companion app on a stream that mixes valid records with poison, killed with SIGKILL three times
  * and restarted (4 shards, Postgres emitter, Redis checkpoints, dead letters to a file). The result as counts:
  * every valid model once in Postgres (each element of a flat array included), every malformed record in the
- * dead letters (by shard + sequence number), nothing else anywhere, /health ok at the end.
+ * dead letters (by shard + sequence number), nothing else anywhere (`[]` records in neither), /health ok at the end.
  */
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,9 +33,10 @@ const NOT_JSON = 100;
 const LARGE_NOT_JSON = 10; // 900 KB each
 const DEEP_ARRAYS = 40; // nested 5,000 deep: parse, but cannot be serialized back
 const NUL_STRINGS = 20; // JSON Postgres refuses (\u0000 in jsonb): a record-level emitter error
+const EMPTY_ARRAYS = 20; // `[]`: no model, so neither stored nor dead-lettered
 const KILL_AT_ROWS = [4_000, 9_000, 14_000];
 
-type Kind = 'valid' | 'malformed';
+type Kind = 'valid' | 'malformed' | 'empty';
 interface Poisoned {
   data: string;
   kind: Kind;
@@ -62,6 +63,7 @@ function records(): Poisoned[] {
   for (let i = 0; i < LARGE_NOT_JSON; i++) malformed(`{${pad}`);
   for (let i = 0; i < DEEP_ARRAYS; i++) malformed('['.repeat(5_000) + ']'.repeat(5_000));
   for (let i = 0; i < NUL_STRINGS; i++) malformed(`{"id":${id++},"note":"a\\u0000b"}`);
+  for (let i = 0; i < EMPTY_ARRAYS; i++) out.push({ data: '[]', kind: 'empty', ids: [] });
   let seed = 42;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = out.length - 1; i > 0; i--) {
@@ -116,6 +118,7 @@ describe('companion app killed with SIGKILL and restarted, poison mixed in', () 
     const mix = records();
     const validIds = mix.flatMap((r) => r.ids);
     const malformedKeys = new Set<string>();
+    const emptyKeys = new Set<string>();
     // Records keep arriving while the app is killed and restarted.
     const producer = new Producer({ client: kinesis, streamName, logger: silentLogger });
     const writing = (async () => {
@@ -125,7 +128,9 @@ describe('companion app killed with SIGKILL and restarted, poison mixed in', () 
           chunk.map((r, j) => producer.put({ data: r.data, partitionKey: `k${(i + j) % 97}` })),
         );
         results.forEach((put, j) => {
-          if (chunk[j].kind === 'malformed') malformedKeys.add(`${put.shardId}/${put.sequenceNumber}`);
+          const key = `${put.shardId}/${put.sequenceNumber}`;
+          if (chunk[j].kind === 'malformed') malformedKeys.add(key);
+          if (chunk[j].kind === 'empty') emptyKeys.add(key);
         });
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -177,6 +182,8 @@ describe('companion app killed with SIGKILL and restarted, poison mixed in', () 
         deadLetterEntries: dead.length,
         malformedDeadLettered: [...malformedKeys].filter((k) => stageOf.has(k)).length,
         deadLettersNotMalformed: [...stageOf.keys()].filter((k) => !malformedKeys.has(k)).length,
+        emptyRecords: emptyKeys.size,
+        emptyDeadLettered: [...emptyKeys].filter((k) => stageOf.has(k)).length,
         deadLettersRepeated: dead.length - stageOf.size,
         stages: Object.fromEntries(
           ['transform', 'encode', 'emit', 'filter'].map((s) => [
@@ -196,6 +203,8 @@ describe('companion app killed with SIGKILL and restarted, poison mixed in', () 
         rowsNotValid: 0,
         malformedDeadLettered: malformedKeys.size,
         deadLettersNotMalformed: 0,
+        emptyRecords: EMPTY_ARRAYS,
+        emptyDeadLettered: 0,
         stages: { transform: NOT_JSON + LARGE_NOT_JSON, encode: DEEP_ARRAYS, emit: NUL_STRINGS, filter: 0 },
       });
     } finally {
