@@ -11,6 +11,13 @@ import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces
 /** BatchWriteItem's limit of requests per call. */
 export const MAX_BATCH_WRITE_ITEMS = 25;
 
+/**
+ * Errors about an item, not the table: a malformed or oversize item (ValidationException), an item collection
+ * (one partition key of a table with a local index) past 10 GB. They refuse a whole BatchWriteItem call, so the
+ * chunk is put item by item and only the items they are about fail.
+ */
+const ITEM_LEVEL_ERRORS = new Set(['ValidationException', 'ItemCollectionSizeLimitExceededException']);
+
 export interface DynamoDBEmitterOptions<T> {
   /** The caller's client: the emitter never destroys it. */
   client: DynamoDBClient;
@@ -39,8 +46,9 @@ interface Put<T> {
  *
  * - UnprocessedItems (throttling, partitions busy) are sent again with backoff, up to `maxAttempts` calls;
  *   what is still unprocessed then is returned as failed (retried later by the pipeline, then dead-lettered).
- * - A ValidationException refuses a whole call for one bad item (over 400 KB, a missing or mistyped key,
- *   duplicate keys in the call): that chunk is put again item by item, so only the bad items fail.
+ * - A ValidationException (an item over 400 KB, a missing or mistyped key, a malformed value, duplicate keys
+ *   in the call) or an ItemCollectionSizeLimitExceededException refuses a whole call for one item: that chunk
+ *   is put again item by item, so only those items fail (record-level: dead-lettered).
  * - Anything else (a missing table, access denied, network errors, throttling the SDK's retries did not
  *   absorb) is thrown: the destination is unavailable and the batch is retried as a whole.
  */
@@ -89,7 +97,7 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
         );
         unprocessed = output.UnprocessedItems?.[table] ?? [];
       } catch (error) {
-        if (errorName(error) !== 'ValidationException') throw error;
+        if (!ITEM_LEVEL_ERRORS.has(errorName(error) ?? '')) throw error;
         return this.putOneByOne(pending, failed);
       }
       if (unprocessed.length === 0) return;
@@ -112,8 +120,8 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
           new PutItemCommand({ TableName: this.options.table, Item: attributes }),
         );
       } catch (error) {
-        if (errorName(error) !== 'ValidationException') throw error;
-        failed.push({ item, error: `ValidationException: ${message(error)}` });
+        if (!ITEM_LEVEL_ERRORS.has(errorName(error) ?? '')) throw error;
+        failed.push({ item, error: `${errorName(error)}: ${message(error)}` });
       }
     }
   }

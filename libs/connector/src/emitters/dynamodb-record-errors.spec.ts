@@ -6,6 +6,7 @@ import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  ItemCollectionSizeLimitExceededException,
   ProvisionedThroughputExceededException,
   ScanCommand,
   type AttributeValue,
@@ -88,6 +89,39 @@ describe('DynamoDBEmitter: record-level and destination-level errors', () => {
     expect(failed.map((f) => f.item)).toEqual([items[1], items[2], items[4]]);
     expect(failed.every((f) => /^ValidationException: /.test(f.error))).toBe(true);
     expect(await ids(table)).toEqual([`${SHARD}:1001:0`, `${SHARD}:1004:0`]);
+  });
+
+  it('fails only the item whose collection is full (ItemCollectionSizeLimitExceeded, injected)', async () => {
+    const table = await newTable();
+    const full = () =>
+      new ItemCollectionSizeLimitExceededException({ message: 'collection full', $metadata: {} });
+    const isFull = (request: { Item?: Record<string, AttributeValue> }) => request.Item?.data.S === '"full"';
+    const faults = injectFaults(client, {
+      BatchWriteItem: async ({ input, send }) => {
+        if (
+          Object.values(input.RequestItems)
+            .flat()
+            .some((r: any) => isFull(r.PutRequest))
+        )
+          throw full();
+        return send();
+      },
+      PutItem: async ({ input, send }) => {
+        if (isFull(input)) throw full();
+        return send();
+      },
+    });
+    try {
+      const emitter = new DynamoDBEmitter<unknown>({ client, table, toItem });
+      const items = [item('a', 1), item('full', 2), item('b', 3)];
+      const failed = await emitter.emit(emitBatch(items));
+      expect(failed).toEqual([
+        { item: items[1], error: 'ItemCollectionSizeLimitExceededException: collection full' },
+      ]);
+    } finally {
+      faults.remove();
+    }
+    expect(await ids(table)).toEqual([`${SHARD}:1001:0`, `${SHARD}:1003:0`]);
   });
 
   it('throws (destination) when DynamoDB keeps throttling, with nothing failed per item', async () => {
