@@ -66,7 +66,16 @@ async function putAll(admin: AwsKinesisClient, streamName: string, records: Fuzz
 }
 
 /** The per-record outcomes (unknownEvents is a part of events; lateReplies are not records). */
-const OUTCOMES = ['handled', 'events', 'invalid', 'expired', 'duplicates', 'ignored', 'forbiddenReplyStream'];
+const OUTCOMES = [
+  'handled',
+  'events',
+  'invalid',
+  'expired',
+  'duplicates',
+  'ignored',
+  'loops',
+  'forbiddenReplyStream',
+];
 const counted = (stats: KinesisServer['stats']) =>
   OUTCOMES.reduce((n, key) => n + ((stats as unknown as Record<string, number>)[key] ?? 0), 0);
 

@@ -2,6 +2,7 @@
  * Reading configuration values: typed, one message per bad value, and never a value that may hold a secret in a
  * message. Also how URLs are shown in logs and errors (credentials replaced).
  */
+import { forLog } from '../../../libs/kinesis/src/index.js';
 
 export type Raw = Record<string, string | undefined>;
 
@@ -65,8 +66,9 @@ export class Reader {
     return value;
   }
 
+  /** The value is quoted (it helps to see `abc` for a number) with any URL credentials removed, cut. */
   bad(key: string, what: string, value: string): void {
-    this.problem(`${key} must be ${what}, got ${JSON.stringify(value)}`);
+    this.problem(`${key} must be ${what}, got ${JSON.stringify(forLog(redactCredentials(value), 80))}`);
   }
 
   problem(message: string): void {
@@ -87,5 +89,6 @@ export function redactUrl(value: string | undefined): string | undefined {
 
 /** Any `scheme://user:password@` inside a text (an error message, a stack) with the credentials replaced. */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi, '$1***@');
+  // Up to the token's last @: a malformed URL's password may hold / ? # or @ itself.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)\S*@/gi, '$1***@');
 }

@@ -18,7 +18,8 @@ export class JsonTransformer<T = unknown> implements Transformer<T> {
     try {
       return JSON.parse(record.data.toString('utf8')) as T;
     } catch (error) {
-      throw new TransformError(`record is not JSON: ${(error as Error).message}`);
+      // Not V8's message: it quotes the record around the error, and a dead letter's reason may be logged.
+      throw new TransformError('record is not JSON', { cause: error });
     }
   }
   toBytes(model: T): Buffer {

@@ -12,6 +12,8 @@ export interface KinesisServerStats {
   duplicates: number;
   /** Seneca acts for topics this server does not serve (another listener's). */
   ignored: number;
+  /** Seneca acts whose track already holds this server: answered `message_loop`, not handled. */
+  loops: number;
   /** Requests (valid or not) whose replyTo named a stream other than `resStream` and `replyStreams`: not handled. */
   forbiddenReplyStream: number;
   /** Events whose pattern has no handler (logged cut, rate-bounded). */
@@ -30,6 +32,7 @@ export const newServerStats = (): KinesisServerStats => ({
   expired: 0,
   duplicates: 0,
   ignored: 0,
+  loops: 0,
   forbiddenReplyStream: 0,
   unknownEvents: 0,
   lateReplies: 0,

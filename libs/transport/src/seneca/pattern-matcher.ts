@@ -21,8 +21,21 @@ export interface PatternEntry<T> {
   value: T;
 }
 
-const comparable = (value: unknown): string =>
-  value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+const isObject = (value: unknown): value is object => value !== null && typeof value === 'object';
+
+/**
+ * Scalars compare as strings; objects by their JSON, and only with objects. An act's value comes from a
+ * record: one too deep to stringify (or cyclic) matches nothing instead of throwing.
+ */
+function sameValue(actValue: unknown, patternValue: unknown): boolean {
+  if (isObject(actValue) !== isObject(patternValue)) return false;
+  if (!isObject(actValue)) return String(actValue) === String(patternValue);
+  try {
+    return JSON.stringify(actValue) === JSON.stringify(patternValue);
+  } catch {
+    return false;
+  }
+}
 
 function compareKeys(a: string[], b: string[]): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
@@ -57,9 +70,7 @@ export class PatternMatcher<T> {
   /** The most specific pattern all of whose key/values are in `act`, or undefined. */
   find(act: Record<string, unknown>): PatternEntry<T> | undefined {
     return this.entries.find((entry) =>
-      entry.keys.every(
-        (key) => Object.hasOwn(act, key) && comparable(act[key]) === comparable(entry.pattern[key]),
-      ),
+      entry.keys.every((key) => Object.hasOwn(act, key) && sameValue(act[key], entry.pattern[key])),
     );
   }
 }

@@ -159,6 +159,7 @@ export class SenecaDispatch {
     const reply = (outcome: Outcome) =>
       act.sync ? this.writeReply(act, topic, outcome, listenRecv) : Promise.resolve();
     if (act.track.includes(this.instanceId)) {
+      stats.loops++;
       logger.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
       return reply({ error: senecaError('message_loop') });
     }
