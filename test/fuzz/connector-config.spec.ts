@@ -97,7 +97,7 @@ describe('fuzz: connector config loader', () => {
   it('any environment: a config or ConfigValidationError naming each variable, never quoting a password', () => {
     assertProperty(
       fc.property(environment, ({ env, passwords }) => void checkLoad(env, passwords)),
-      { numRuns: runs(400) },
+      { numRuns: runs(150) },
     );
   });
 
@@ -122,7 +122,7 @@ describe('fuzz: connector config loader', () => {
         writeFileSync(file, content);
         checkLoad({ ...env, CONNECTOR_CONFIG_FILE: file }, [...passwords, ...envPasswords]);
       }),
-      { numRuns: runs(150) },
+      { numRuns: runs(60) },
     );
   });
 
