@@ -5,5 +5,14 @@ export * from './kinesis.context.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './options.js';
+export {
+  EnvelopeSigner,
+  MIN_SIGNING_KEY_BYTES,
+  SignatureError,
+  SigningOptionsError,
+  type SignatureRefusal,
+  type SignedKind,
+  type SigningOptions,
+} from './signing.js';
 export { DedupeWindow } from './dedupe-window.js';
 export * from './seneca/index.js';

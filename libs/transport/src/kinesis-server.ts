@@ -45,6 +45,7 @@ import {
   type KinesisServerStats,
   type KinesisStatus,
 } from './server-types.js';
+import { EnvelopeSigner, reportRefusal } from './signing.js';
 import { WarnThrottle } from './warn-throttle.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
@@ -75,6 +76,8 @@ export class KinesisServer
   private readonly replyStreams: ReadonlySet<string>;
   /** Warnings caused by records (invalid, forbidden, expired, unknown events): bounded in rate. */
   private readonly warnings: WarnThrottle;
+  /** `signing`: verifies each act-stream record before it is parsed, and signs the replies. */
+  private readonly signer: EnvelopeSigner | undefined;
   private awsClient: AwsKinesisClient | undefined;
   private consumer: Consumer | undefined;
   private replies: ReplyWriter | undefined;
@@ -92,6 +95,7 @@ export class KinesisServer
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
     this.replyStreams = allowedReplyStreams(options);
     this.warnings = new WarnThrottle(this.coreLogger);
+    this.signer = EnvelopeSigner.from(options.signing);
     this.seneca = createSenecaDispatch(options, this.coreLogger, this.dedupe, this.stats, {
       handler: (route) => this.messageHandlers.get(route),
       runRequest: (handler, data, ctx, respond) =>
@@ -184,6 +188,7 @@ export class KinesisServer
       this.coreLogger,
       o.replyAggregation ?? false,
       this.replyStreams,
+      this.signer,
     );
     const consumer = (this.consumer = new Consumer({
       client,
@@ -225,6 +230,16 @@ export class KinesisServer
 
   /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
   private async handleRecord(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void> {
+    // `signing`: judged on the raw bytes before anything parses them; a refused record is never answered.
+    const refusal = this.signer?.check('request', record.data);
+    if (refusal) {
+      const where = {
+        shardId,
+        sequenceNumber: record.sequenceNumber,
+        subSequenceNumber: record.subSequenceNumber,
+      };
+      return reportRefusal(refusal, this.stats, this.warnings, where);
+    }
     let envelope: RequestEnvelope;
     try {
       const raw = parseEnvelopeJson(record.data);

@@ -3,6 +3,7 @@ import type { WritePacket } from '@nestjs/microservices';
 import { Producer, RecordTooLargeError, type Logger } from '../../kinesis/src/index.js';
 import { ForbiddenReplyStreamError } from './errors.js';
 import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
+import type { EnvelopeSigner } from './signing.js';
 
 /**
  * Writes replies to the caller's reply stream with ExplicitHashKey = the caller's hash key, so every reply
@@ -22,6 +23,8 @@ export class ReplyWriter {
     private readonly logger: Logger,
     private readonly aggregation: boolean,
     private readonly allowed: ReadonlySet<string>,
+    /** The server's `signing`: every native reply is signed. */
+    private readonly signer?: EnvelopeSigner,
   ) {}
 
   /** Whether replies may go to `stream` (the server checks before dispatching a request). */
@@ -34,7 +37,7 @@ export class ReplyWriter {
     if (this.refused) return this.refused(id);
     const envelope = { ...packet, v: ENVELOPE_VERSION, id };
     try {
-      await this.put(replyTo, id, encodeEnvelope(envelope));
+      await this.put(replyTo, id, this.encode(envelope));
     } catch (error) {
       if (!(error instanceof RecordTooLargeError)) throw error;
       this.logger.warn('reply too large for a Kinesis record; sending an error reply instead', {
@@ -45,7 +48,7 @@ export class ReplyWriter {
       await this.put(
         replyTo,
         id,
-        encodeEnvelope({ v: ENVELOPE_VERSION, id, err: { status: 'error', message }, isDisposed: true }),
+        this.encode({ v: ENVELOPE_VERSION, id, err: { status: 'error', message }, isDisposed: true }),
       );
     }
   }
@@ -70,6 +73,11 @@ export class ReplyWriter {
   async close(): Promise<void> {
     await Promise.all([...this.producers.values()].map((p) => p.close()));
     this.producers.clear();
+  }
+
+  private encode(envelope: Parameters<typeof encodeEnvelope>[0]): Buffer {
+    const json = encodeEnvelope(envelope);
+    return this.signer ? this.signer.sign('reply', json) : json;
   }
 
   private put(replyTo: ReplyTo, id: string, data: Buffer) {

@@ -23,6 +23,10 @@ export interface KinesisServerStats {
    * their records were not checkpointed, so they are read (and handled) again after a restart.
    */
   lateReplies: number;
+  /** `signing`: records refused for carrying no signature while it is required (Seneca acts included). */
+  unsigned: number;
+  /** `signing`: records refused for a signature with an unknown key id, or one that does not verify. */
+  badSignature: number;
 }
 
 export const newServerStats = (): KinesisServerStats => ({
@@ -36,4 +40,6 @@ export const newServerStats = (): KinesisServerStats => ({
   forbiddenReplyStream: 0,
   unknownEvents: 0,
   lateReplies: 0,
+  unsigned: 0,
+  badSignature: 0,
 });
