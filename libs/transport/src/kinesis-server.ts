@@ -21,21 +21,12 @@ import {
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from './dedupe-window.js';
 import { rethrowMissingStream } from './errors.js';
-import {
-  decodeRequestObject,
-  InvalidEnvelopeError,
-  parseEnvelopeJson,
-  type RequestEnvelope,
-} from './envelope.js';
+import type { RequestEnvelope } from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
 import { coreLoggerFrom } from './nest-logger.js';
-import {
-  DEFAULT_ACT_STREAM,
-  DEFAULT_RES_STREAM,
-  createStreamsIfAsked,
-  type KinesisServerOptions,
-} from './options.js';
+import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type KinesisServerOptions } from './options.js';
 import { ReplyWriter } from './reply-writer.js';
+import { allowedReplyStreams, RequestGate } from './request-gate.js';
 import { runRequestHandler } from './request-runner.js';
 import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispatch.js';
 import { ServerShardProcessor } from './server-shard-processor.js';
@@ -45,7 +36,7 @@ import {
   type KinesisServerStats,
   type KinesisStatus,
 } from './server-types.js';
-import { EnvelopeSigner, reportRefusal } from './signing.js';
+import { EnvelopeSigner } from './signing.js';
 import { WarnThrottle } from './warn-throttle.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
@@ -74,6 +65,8 @@ export class KinesisServer
   private readonly dedupe: DedupeWindow;
   /** Where replies may go: `resStream` and `replyStreams`. */
   private readonly replyStreams: ReadonlySet<string>;
+  /** Signature, bounds, dedupe, reply-stream allow-list and deadline of every act-stream record. */
+  private readonly gate: RequestGate;
   /** Warnings caused by records (invalid, forbidden, expired, unknown events): bounded in rate. */
   private readonly warnings: WarnThrottle;
   /** `signing`: verifies each act-stream record before it is parsed, and signs the replies. */
@@ -96,6 +89,16 @@ export class KinesisServer
     this.replyStreams = allowedReplyStreams(options);
     this.warnings = new WarnThrottle(this.coreLogger);
     this.signer = EnvelopeSigner.from(options.signing);
+    this.gate = new RequestGate({
+      stats: this.stats,
+      dedupe: this.dedupe,
+      warnings: this.warnings,
+      logger: this.coreLogger,
+      signer: this.signer,
+      isSeneca: (raw) => this.seneca?.accepts(raw) ?? false,
+      replies: () => this.replies!,
+      reportError: (error) => this.reportError(error),
+    });
     this.seneca = createSenecaDispatch(options, this.coreLogger, this.dedupe, this.stats, {
       handler: (route) => this.messageHandlers.get(route),
       runRequest: (handler, data, ctx, respond) =>
@@ -230,56 +233,13 @@ export class KinesisServer
 
   /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
   private async handleRecord(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void> {
-    // `signing`: judged on the raw bytes before anything parses them; a refused record is never answered.
-    const refusal = this.signer?.check('request', record.data);
-    if (refusal) {
-      const where = {
-        shardId,
-        sequenceNumber: record.sequenceNumber,
-        subSequenceNumber: record.subSequenceNumber,
-      };
-      return reportRefusal(refusal, this.stats, this.warnings, where);
-    }
-    let envelope: RequestEnvelope;
     try {
-      const raw = parseEnvelopeJson(record.data);
-      if (this.seneca?.accepts(raw)) {
-        return this.seneca.handle(raw, record, shardId, handlerDone).catch((e) => this.reportError(e));
-      }
-      envelope = this.checkNative(record, raw);
-    } catch (error) {
-      return this.rejectRecord(record, shardId, error);
-    }
-    // Dedupe before anything else: one id is refused, answered or handled at most once per window.
-    if (!this.dedupe.firstSeen(envelope.id)) {
-      this.stats.duplicates++;
-      return this.coreLogger.debug('duplicate delivery skipped', { id: envelope.id, shardId });
-    }
-    if (envelope.replyTo && !this.replies!.allows(envelope.replyTo.stream)) {
-      return this.refuseReplyStream(envelope.id, envelope.replyTo.stream, shardId);
-    }
-    if (envelope.deadline !== undefined && envelope.deadline < Date.now()) {
-      this.stats.expired++;
-      return this.warnings.warn('request past its deadline skipped', {
-        id: envelope.id,
-        pattern: forLog(envelope.pattern),
-      });
-    }
-    try {
-      await this.dispatch(envelope, record, shardId, handlerDone);
+      const admitted = await this.gate.admit(record, shardId);
+      if (admitted?.kind === 'seneca') await this.seneca!.handle(admitted.raw, record, shardId, handlerDone);
+      else if (admitted) await this.dispatch(admitted.envelope, record, shardId, handlerDone);
     } catch (error) {
       this.reportError(error);
     }
-  }
-
-  /**
-   * A native record's checks before anything is answered or dispatched: the one place where its raw bytes
-   * (`record.data`) and parsed members are judged. Throws InvalidEnvelopeError (answered, at most once per id and
-   * only to an allowed stream, when its id and replyTo are valid) or any other error (counted as invalid, logged,
-   * never answered: e.g. a refused signature).
-   */
-  private checkNative(_record: KinesisRecord, raw: Record<string, unknown>): RequestEnvelope {
-    return decodeRequestObject(raw);
   }
 
   private async dispatch(
@@ -332,39 +292,6 @@ export class KinesisServer
     });
   }
 
-  private async rejectRecord(record: KinesisRecord, shardId: string, error: unknown): Promise<void> {
-    this.stats.invalid++;
-    const { id, replyTo } =
-      error instanceof InvalidEnvelopeError ? error : ({} as Partial<InvalidEnvelopeError>);
-    if (id && !this.dedupe.firstSeen(id)) {
-      // The same invalid envelope again (e.g. repeated in one KPL aggregate): already logged and answered.
-      return this.coreLogger.debug('invalid record on the act stream skipped (id seen)', { id, shardId });
-    }
-    // The reason (a fixed text) and the record's position, never the payload: it may hold personal data.
-    this.warnings.warn('invalid record on the act stream skipped', {
-      shardId,
-      sequenceNumber: record.sequenceNumber,
-      subSequenceNumber: record.subSequenceNumber,
-      reason: errorForLog(error),
-    });
-    if (!id || !replyTo) return;
-    if (!this.replies!.allows(replyTo.stream)) return this.refuseReplyStream(id, replyTo.stream, shardId);
-    await this.replies!.write(replyTo, id, {
-      err: { status: 'error', message: `invalid request: ${(error as Error).message}` },
-      isDisposed: true,
-    }).catch((e) => this.reportError(e));
-  }
-
-  /** A request whose replyTo names a stream this server may not write: not handled, not answered. */
-  private refuseReplyStream(id: string, stream: string, shardId: string): void {
-    this.stats.forbiddenReplyStream++;
-    this.warnings.warn('request with a replyTo stream not allowed skipped (resStream, replyStreams)', {
-      id,
-      shardId,
-      stream: forLog(stream, 128),
-    });
-  }
-
   /**
    * Nest's handleEvent logs an unknown pattern whole at ERROR, and any writer picks the pattern: here it is
    * counted and logged cut (forLog), at warn, rate-bounded.
@@ -381,12 +308,4 @@ export class KinesisServer
     if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', error);
     else this.logger.error(errorForLog(error));
   }
-}
-
-/** The server's `resStream` and `replyStreams`: the only streams replies may go to. */
-function allowedReplyStreams(options: KinesisServerOptions): ReadonlySet<string> {
-  const extra = options.replyStreams ?? [];
-  if (!Array.isArray(extra) || extra.some((s) => typeof s !== 'string' || !s))
-    throw new TypeError('replyStreams must be an array of stream names');
-  return new Set([options.resStream ?? DEFAULT_RES_STREAM, ...extra]);
 }
