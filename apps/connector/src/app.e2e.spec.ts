@@ -90,7 +90,11 @@ describe('connector app end to end (S3 + Redis)', () => {
     });
 
     const records = Array.from({ length: 25 }, (_, i) => ({ data: JSON.stringify({ i }), key: `k${i}` }));
-    await putRaw(kinesis, stream, [...records, { data: 'not json', key: 'bad' }]);
+    const oddOnes = [
+      { data: 'not json', key: 'bad' },
+      { data: '[]', key: 'empty' }, // no model: counted, not written, not dead-lettered
+    ];
+    await putRaw(kinesis, stream, [...records, ...oddOnes]);
 
     // Two full buffers of 10 are written by count.
     await eventually(async () => (await objects()).length === 2, { message: 'two S3 objects' });
@@ -99,13 +103,15 @@ describe('connector app end to end (S3 + Redis)', () => {
     expect(early.flatMap((o) => o.lines)).toHaveLength(20);
 
     const metricsText = async () => (await fetch(`${base}/metrics`)).text();
-    await eventually(async () => /^records_read_total 26$/m.test(await metricsText()), {
-      message: 'records_read_total 26',
+    await eventually(async () => /^records_read_total 27$/m.test(await metricsText()), {
+      message: 'records_read_total 27',
     });
     const metrics = await metricsText();
     expect(metrics).toMatch(/^records_emitted_total 20$/m);
     expect(metrics).toMatch(/^records_dead_lettered_total \d+$/m);
     expect(metrics).toMatch(/^emit_failures_total 0$/m);
+    expect(metrics).toMatch(/^records_empty_total 1$/m);
+    expect(metrics).toMatch(/^records_filtered_total 0$/m);
     expect(metrics).toMatch(new RegExp(`^lag_ms\\{shard="${SHARD}"\\} \\d+$`, 'm'));
     expect(metrics).toMatch(/^process_cpu_user_seconds_total /m); // default process metrics
 

@@ -15,6 +15,11 @@ export class ConnectorMetrics implements PipelineObserver {
     'records_dead_lettered_total',
     'Records written to the dead-letter sink',
   );
+  private readonly filteredTotal = this.counter('records_filtered_total', 'Models the filter dropped');
+  private readonly emptyTotal = this.counter(
+    'records_empty_total',
+    'Records that carried no model (e.g. a JSON []): nothing to write, checkpointed past',
+  );
   private readonly emitFailures = this.counter('emit_failures_total', 'Emit attempts that failed (retried)');
   private readonly lag = new Gauge({
     name: 'lag_ms',
@@ -33,6 +38,12 @@ export class ConnectorMetrics implements PipelineObserver {
   }
   emitted(_shardId: string, count: number): void {
     this.emittedTotal.inc(count);
+  }
+  filtered(_shardId: string, count: number): void {
+    this.filteredTotal.inc(count);
+  }
+  empty(_shardId: string, count: number): void {
+    this.emptyTotal.inc(count);
   }
   deadLettered(_shardId: string, count: number): void {
     this.deadLetteredTotal.inc(count);
