@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { jest } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetterEntry } from '../interfaces.js';
@@ -59,5 +61,28 @@ describe('FileDeadLetterSink', () => {
       .split('\n')
       .map((l) => (JSON.parse(l) as DeadLetterEntry).shardId.slice(-1));
     expect(shards.join('')).toBe('1'.repeat(50) + '2'.repeat(50));
+  });
+  it('syncs each batch to disk before its write resolves (the checkpoint moves next)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'dlq-file-')), 'dead.jsonl');
+    // FileHandle is not exported: its prototype is reached through a handle.
+    const probe = await open(path, 'a');
+    const handles = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const calls: string[] = [];
+    const { datasync } = handles;
+    const syncSpy = jest.spyOn(handles, 'datasync').mockImplementation(function (this: FileHandle) {
+      calls.push(`datasync ${readFileSync(path, 'utf8').split('\n').length - 1}`);
+      return datasync.call(this);
+    });
+    try {
+      const sink = new FileDeadLetterSink(path);
+      await sink.write([entry(1, 1, 10), entry(1, 2, 10)]);
+      calls.push('resolved');
+      await sink.write([entry(1, 3, 10)]);
+    } finally {
+      syncSpy.mockRestore();
+    }
+    // One sync per batch, after its lines are written, before the write resolves.
+    expect(calls).toEqual(['datasync 2', 'resolved', 'datasync 3']);
   });
 });

@@ -51,6 +51,8 @@ async function appendWhole(path: string, bytes: Buffer): Promise<void> {
       offset += (await file.write(data, offset, data.length - offset)).bytesWritten;
     }
     torn.delete(path);
+    // The checkpoint (stored elsewhere) moves right after this returns: the entries must survive a power loss.
+    await file.datasync();
   } catch (error) {
     if (offset > 0) torn.add(path); // a cut line is left: the next write ends it before its own entries
     throw error;

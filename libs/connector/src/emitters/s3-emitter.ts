@@ -56,14 +56,10 @@ export class S3WriteError extends KinesisTransportError {
   }
 }
 
-/** JSON lines: each model's bytes, newline-terminated (not doubled when toBytes already ends with one). */
-export function jsonLines<T>(batch: EmitBatch<T>): Buffer {
-  const { lines, failed } = encodeLines(batch);
-  if (failed.length > 0) throw new Error(failed[0].error);
-  return lines;
-}
-
-/** The batch's JSON lines, with the items whose toBytes threw left out and returned as failed. */
+/**
+ * The batch's JSON lines (each model's bytes, newline-terminated, not doubled when toBytes already ends with
+ * one), with the items whose toBytes threw left out and returned as failed.
+ */
 export function encodeLines<T>(batch: EmitBatch<T>): {
   lines: Buffer;
   written: number;
