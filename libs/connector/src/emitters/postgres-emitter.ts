@@ -1,7 +1,13 @@
 import pg, { type Pool } from 'pg';
 import { quoteIdentifier } from '../identifiers.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
-import { isRowLevelError, PostgresSchemaError, PROVENANCE_COLUMNS, tableColumns } from './postgres-schema.js';
+import {
+  isRowLevelError,
+  PostgresSchemaError,
+  PROVENANCE_COLUMNS,
+  tableColumns,
+  type TableColumns,
+} from './postgres-schema.js';
 
 export {
   createJsonTable,
@@ -64,11 +70,13 @@ interface Row<T> {
  * Record-level (returned as failed items, the other rows inserted):
  * - `columns()` throwing, a column name that is not a plain identifier or is a provenance name, a value
  *   node-postgres cannot convert (e.g. an object JSON.stringify refuses): found before any SQL;
- * - a column the table does not have (42703), unless it is required (see `requiredColumns`): found against
- *   the table's catalog columns (looked up once, again when a row names an unknown one);
+ * - a column the table does not have (42703), unless it is required (see `requiredColumns`), or a value for a
+ *   column the server computes (GENERATED ALWAYS, 428C9): found against the table's catalog columns (looked
+ *   up once, again when a row names an unknown one);
  * - a statement failing for a row's data (see isRowLevelError): split in halves until the bad rows stand alone.
  * Destination-level (thrown, the batch retried whole): connection errors, timeouts, a missing table, a
- * required column missing, and every other SQLSTATE.
+ * required column missing or computed by the server, and every other SQLSTATE (428C9 at insert time: the
+ * table changed after the look-up, which is done again before the retry).
  */
 export class PostgresEmitter<T> implements Emitter<T> {
   private readonly table: string;
@@ -76,7 +84,7 @@ export class PostgresEmitter<T> implements Emitter<T> {
   private readonly required: string[];
   private readonly timeout: { query_timeout?: number };
   /** The table's columns, from the catalog; undefined until looked up, or after the table changed. */
-  private known: Set<string> | undefined;
+  private known: TableColumns | undefined;
 
   constructor(private readonly options: PostgresEmitterOptions<T>) {
     this.table = quoteIdentifier(options.table);
@@ -143,29 +151,44 @@ export class PostgresEmitter<T> implements Emitter<T> {
     return values;
   }
 
-  /** Fails the rows that name a column the table lacks; throws when the table lacks a required one. */
+  /**
+   * Fails the rows that name a column the table lacks or give a value to one the server computes; throws when
+   * the table lacks a required column or computes one.
+   */
   private async withKnownColumns(rows: Row<T>[], failed: FailedItem<T>[]): Promise<Row<T>[]> {
-    const unknown = (row: Row<T>, known: Set<string>) => [...row.values.keys()].filter((n) => !known.has(n));
+    const unknown = (row: Row<T>, known: TableColumns) =>
+      [...row.values.keys()].filter((n) => !known.names.has(n));
     let known = this.known;
     if (!known || rows.some((row) => unknown(row, known!).length > 0)) {
       known = await this.lookUpColumns(); // first use, or the table may have changed
     }
-    if (known.size === 0) throw new PostgresSchemaError(this.options.table, []);
-    const missing = this.required.filter((name) => !known.has(name));
+    if (known.names.size === 0) throw new PostgresSchemaError(this.options.table, []);
+    const missing = this.required.filter((name) => !known.names.has(name));
     if (missing.length > 0) throw new PostgresSchemaError(this.options.table, missing);
+    const computed = this.required.filter((name) => known.generated.has(name));
+    if (computed.length > 0) throw new PostgresSchemaError(this.options.table, computed, 'generated');
+    const list = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
     return rows.filter((row) => {
       const names = unknown(row, known);
-      if (names.length === 0) return true;
-      const list = names.map((n) => `"${n}"`).join(', ');
+      if (names.length > 0) {
+        failed.push({
+          item: row.item,
+          error: `column ${list(names)} does not exist in ${this.table} [SQLSTATE 42703]`,
+        });
+        return false;
+      }
+      // A value for a computed column is refused by the server (428C9); undefined (DEFAULT) is accepted.
+      const given = [...row.values].filter(([n, v]) => v !== undefined && known.generated.has(n));
+      if (given.length === 0) return true;
       failed.push({
         item: row.item,
-        error: `column ${list} does not exist in ${this.table} [SQLSTATE 42703]`,
+        error: `column ${list(given.map(([n]) => n))} of ${this.table} is generated: it takes no value [SQLSTATE 428C9]`,
       });
       return false;
     });
   }
 
-  private async lookUpColumns(): Promise<Set<string>> {
+  private async lookUpColumns(): Promise<TableColumns> {
     this.known = await tableColumns(this.options.pool, this.table, this.timeout.query_timeout);
     return this.known;
   }
@@ -176,7 +199,8 @@ export class PostgresEmitter<T> implements Emitter<T> {
     try {
       await this.options.pool.query({ text, values, ...this.timeout });
     } catch (error) {
-      if ((error as { code?: unknown })?.code === '42703') this.known = undefined; // changed under us
+      const code = (error as { code?: unknown })?.code;
+      if (code === '42703' || code === '428C9') this.known = undefined; // changed under us: look up again
       if (!isRowLevelError(error)) throw error;
       if (tuples.length === 1) {
         failed.push({ item: tuples[0].item, error: failureMessage(error) });

@@ -95,6 +95,38 @@ describe('PostgresEmitter: record-level and destination-level errors', () => {
     await expect(emitter.emit(emitBatch([item({ a: 6, other: 1 }, 6)]))).resolves.toEqual([]);
   });
 
+  it('fails only the row giving a value to a GENERATED ALWAYS column (was: 428C9 thrown, shard stalled)', async () => {
+    const table = newTable('pg_generated');
+    await pool.query(
+      `CREATE TABLE "${table}" (a int, doubled int GENERATED ALWAYS AS (a * 2) STORED,
+        n int GENERATED ALWAYS AS IDENTITY, shard_id text, sequence_number numeric, sub_sequence_number int,
+        model_index int, PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index))`,
+    );
+    const emitter = new PostgresEmitter<unknown>({
+      pool,
+      table,
+      columns: ({ model }) => model as Record<string, unknown>,
+    });
+    const items = [item({ a: 1 }, 1), item({ a: 2, doubled: 5 }, 2), item({ a: 3, n: 9 }, 3)];
+    items.push(item({ a: 4, doubled: undefined }, 4)); // undefined: DEFAULT, which a generated column takes
+    const failed = await emitter.emit(emitBatch(items));
+    expect(failed.map((f) => f.item)).toEqual([items[1], items[2]]);
+    expect(failed[0].error).toMatch(/"doubled" .* is generated.*428C9/);
+    expect(failed[1].error).toMatch(/"n" .* is generated.*428C9/);
+    expect(await rows(table, 'a, doubled')).toEqual([
+      { a: 1, doubled: 2 },
+      { a: 4, doubled: 8 },
+    ]);
+    // A column every row is written with that the server computes is the table's fault: thrown.
+    const json = new PostgresEmitter<unknown>({
+      pool,
+      table,
+      columns: ({ model }) => ({ doubled: model }),
+      requiredColumns: ['doubled'],
+    });
+    await expect(json.emit(emitBatch([item(1, 5)]))).rejects.toThrow(/computes column "doubled"/);
+  });
+
   it('fails a row whose value node-postgres cannot convert, before any SQL', async () => {
     const table = newTable('pg_values');
     await createJsonTable(pool, table);

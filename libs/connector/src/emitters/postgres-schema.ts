@@ -3,7 +3,7 @@
  * record naming an unknown column from a table that lacks a column every record needs), the JSON table it can
  * create, and which SQLSTATEs are a row's fault.
  */
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig } from 'pg';
 import { KinesisTransportError } from '../../../kinesis/src/index.js';
 import { quoteIdentifier } from '../identifiers.js';
 
@@ -18,33 +18,54 @@ export const PROVENANCE_COLUMNS = [
   'model_index',
 ] as const;
 
-/** The table lacks a column every row is written with (provenance, conflict key, required): the destination. */
+/**
+ * The table lacks a column every row is written with (provenance, conflict key, required), or computes one
+ * (GENERATED ALWAYS, so it takes no value): the destination.
+ */
 export class PostgresSchemaError extends KinesisTransportError {
   constructor(
     readonly table: string,
     readonly missing: string[],
+    readonly problem: 'missing' | 'generated' = 'missing',
   ) {
+    const names = missing.map((m) => JSON.stringify(m)).join(', ');
     super(
       missing.length === 0
         ? `table ${table} does not exist`
-        : `table ${table} has no column ${missing.map((m) => JSON.stringify(m)).join(', ')}: fix the schema (see createJsonTable)`,
+        : problem === 'generated'
+          ? `table ${table} computes column ${names} (GENERATED ALWAYS): it cannot be written; fix the schema`
+          : `table ${table} has no column ${names}: fix the schema (see createJsonTable)`,
     );
   }
 }
 
-/** The table's column names (exact case), or an empty set when it does not exist. */
+/** A table's columns as the catalog has them. */
+export interface TableColumns {
+  /** Every column name (exact case); empty when the table does not exist. */
+  names: Set<string>;
+  /**
+   * Columns the server computes and refuses a value for (SQLSTATE 428C9): GENERATED ALWAYS AS (...) and
+   * GENERATED ALWAYS AS IDENTITY. (BY DEFAULT identity columns take a value: not listed.)
+   */
+  generated: Set<string>;
+}
+
+/** The table's columns from the catalog (names, and which ones refuse a value). */
 export async function tableColumns(
   pool: Pick<Pool, 'query'>,
   quotedTable: string,
   queryTimeoutMs?: number,
-): Promise<Set<string>> {
-  const { rows } = await pool.query<{ attname: string }>({
-    text: `SELECT attname FROM pg_catalog.pg_attribute
+): Promise<TableColumns> {
+  const { rows } = await pool.query<{ attname: string; generated: boolean }>({
+    text: `SELECT attname, (attgenerated <> '' OR attidentity = 'a') AS generated FROM pg_catalog.pg_attribute
            WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
     values: [quotedTable],
     ...(queryTimeoutMs ? { query_timeout: queryTimeoutMs } : {}),
   } as never);
-  return new Set(rows.map((r) => r.attname));
+  return {
+    names: new Set(rows.map((r) => r.attname)),
+    generated: new Set(rows.filter((r) => r.generated).map((r) => r.attname)),
+  };
 }
 
 /**
@@ -62,26 +83,65 @@ export function isRowLevelError(error: unknown): boolean {
   return code.startsWith('22') || code.startsWith('23') || code === '54000' || code === '42804';
 }
 
+/** Longest timer Node accepts: the DDL's client-side timeout (the pool's `query_timeout` would cut it). */
+const NO_CLIENT_TIMEOUT = 2_147_483_647;
+
 /**
  * Creates (if absent) a table for a JSON model: the provenance columns as primary key, so the default ON
  * CONFLICT target works, and `data jsonb`. `sequence_number` is numeric: it sorts like Kinesis does.
  * A table created by an earlier version (no `model_index`) is migrated: the column is added (existing rows
  * get 0) and the primary key extended to it.
+ *
+ * The DDL runs on one client of the pool, in a transaction that lifts the pool's timeouts (rebuilding the
+ * primary key of a big table takes as long as it takes) and holds an advisory lock derived from the table
+ * name, so instances starting together migrate one after the other: each reads the table's layout after
+ * taking the lock and does only what is still missing.
  */
-export async function createJsonTable(pool: Pick<Pool, 'query'>, table: string): Promise<void> {
+export async function createJsonTable(pool: Pick<Pool, 'connect'>, table: string): Promise<void> {
   const name = quoteIdentifier(table);
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS ${name} (
-      shard_id text NOT NULL,
-      sequence_number numeric NOT NULL,
-      sub_sequence_number integer NOT NULL,
-      model_index integer NOT NULL DEFAULT 0,
-      data jsonb NOT NULL,
-      PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index)
-    )`,
+  const client = await pool.connect();
+  const run: Run = (text, values = []) =>
+    client.query({ text, values, query_timeout: NO_CLIENT_TIMEOUT } as QueryConfig);
+  try {
+    await run('BEGIN');
+    await run('SET LOCAL statement_timeout = 0');
+    await run('SELECT pg_advisory_xact_lock(hashtext($1))', [`createJsonTable ${name}`]);
+    await migrateJsonTable(run, name);
+    await run('COMMIT');
+    client.release();
+  } catch (error) {
+    await run('ROLLBACK').catch(() => undefined);
+    client.release(error instanceof Error ? error : true); // a broken connection is not reused
+    throw error;
+  }
+}
+
+type Run = (text: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+
+/** Under the lock: creates the table, or brings an earlier layout to the current one. */
+async function migrateJsonTable(run: Run, name: string): Promise<void> {
+  const { rows: columns } = await run(
+    `SELECT attname FROM pg_catalog.pg_attribute
+      WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+    [name],
   );
-  await pool.query(`ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS model_index integer NOT NULL DEFAULT 0`);
-  const { rows } = await pool.query<{ conname: string; columns: string[] }>(
+  if (columns.length === 0) {
+    await run(
+      `CREATE TABLE IF NOT EXISTS ${name} (
+        shard_id text NOT NULL,
+        sequence_number numeric NOT NULL,
+        sub_sequence_number integer NOT NULL,
+        model_index integer NOT NULL DEFAULT 0,
+        data jsonb NOT NULL,
+        PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index)
+      )`,
+    );
+    return;
+  }
+  if (!columns.some((c) => c.attname === 'model_index')) {
+    await run(`ALTER TABLE ${name} ADD COLUMN model_index integer NOT NULL DEFAULT 0`);
+  }
+  const { rows } = await run(
     `SELECT c.conname, array_agg(a.attname::text) AS columns
        FROM pg_catalog.pg_constraint c
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
@@ -89,9 +149,9 @@ export async function createJsonTable(pool: Pick<Pool, 'query'>, table: string):
       GROUP BY c.conname`,
     [name],
   );
-  const key = rows[0];
+  const key = rows[0] as { conname: string; columns: string[] } | undefined;
   if (key && !key.columns.includes('model_index')) {
-    await pool.query(
+    await run(
       `ALTER TABLE ${name} DROP CONSTRAINT "${key.conname.replace(/"/g, '""')}",
          ADD PRIMARY KEY (shard_id, sequence_number, sub_sequence_number, model_index)`,
     );
