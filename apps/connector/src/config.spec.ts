@@ -171,6 +171,23 @@ describe('connector config', () => {
     );
   });
 
+  it('masks secret query parameters, which node-postgres reads (was: printed)', () => {
+    const url = 'postgres://db:5432/app?user=svc&password=S3cret!&sslpassword=k3y&sslkey=/k.pem&ssl=true';
+    expect(redactUrl(url)).toBe(
+      'postgres://db:5432/app?user=svc&password=***&sslpassword=***&sslkey=***&ssl=true',
+    );
+    expect(redactUrl('redis://cache:6379/0?Auth_Token=t0k&client_secret=s&db=1')).toBe(
+      'redis://cache:6379/0?Auth_Token=***&client_secret=***&db=1',
+    );
+    expect(redactUrl('postgres://u:pw@db/app?PASS%57ORD=S3cret!')).not.toContain('S3cret');
+    const stack = `Error: connect ECONNREFUSED (${url})\n    at main (postgres://u:pw@db/app?pass%77ord=S3cret!#x y)`;
+    const redacted = redactCredentials(stack);
+    expect(redacted).not.toMatch(/S3cret|k3y|k\.pem|pw@/);
+    expect(redacted).toContain('?user=svc&password=***&sslpassword=***&sslkey=***&ssl=true)');
+    expect(redacted).toContain('postgres://***@db/app?pass%77ord=*** y)');
+    expect(redactCredentials('a?page=2&token_ttl=9&x=1')).toBe('a?page=2&token_ttl=***&x=1');
+  });
+
   it('reads the health, shutdown and timeout settings', () => {
     expect(
       loadConnectorConfig({

@@ -31,11 +31,15 @@ function run(env: Record<string, string>): {
   return { child, output: () => output, exited };
 }
 
-/** The test database's URL with a user and this password (the local server trusts, so any password works). */
+/**
+ * The test database's URL with a user and this password (the local server trusts, so any password works), in
+ * the user info and in the query string (`?password=`, which node-postgres reads too).
+ */
 function withPassword(url: string): string {
   const u = new URL(url);
   u.username ||= 'postgres';
   u.password = SECRET;
+  u.searchParams.set('password', SECRET);
   return u.href;
 }
 
