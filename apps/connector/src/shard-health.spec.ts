@@ -54,4 +54,31 @@ describe('ShardHealth', () => {
     health.shardStarted(A); // read again here: a new reader
     expect(health.problems([A])).toEqual([]);
   });
+
+  it('reports records written but not checkpointed for longer than the threshold (was: ok)', () => {
+    const { health, advance } = setup();
+    health.emitted(A);
+    health.checkpointed(A);
+    advance(60_000); // quiet after a checkpoint: fine
+    expect(health.problems([A])).toEqual([]);
+    health.emitted(A); // the checkpoint store is down from here: writes go on, checkpoints do not
+    advance(3_000);
+    health.emitted(A);
+    health.deadLettered(A);
+    health.shardStarted(A); // the reader restarts after the failed checkpoint: still nothing checkpointed
+    advance(2_001);
+    expect(health.problems([A])).toEqual([
+      {
+        shardId: A,
+        problem: 'not checkpointing',
+        detail: 'records written 5.0 s ago are not checkpointed; last checkpoint 65.0 s ago',
+      },
+    ]);
+    health.checkpointed(A);
+    expect(health.problems([A])).toEqual([]);
+    health.emitted(A);
+    health.leaseLost(A, 'taken'); // another worker checkpoints it now
+    advance(5_001);
+    expect(health.problems([A])).toEqual([]);
+  });
 });

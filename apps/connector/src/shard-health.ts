@@ -14,7 +14,7 @@ import type {
 } from '../../../libs/connector/src/index.js';
 import type { HealthSettings } from './config.js';
 
-export type ShardProblemKind = 'stalled' | 'lagging' | 'lease lost';
+export type ShardProblemKind = 'stalled' | 'not checkpointing' | 'lagging' | 'lease lost';
 
 export interface ShardProblem {
   shardId: string;
@@ -26,6 +26,13 @@ export interface ShardProblem {
 interface ShardState {
   /** Last time something of this shard was written: emitted, dead-lettered or checkpointed. */
   lastWriteAt: number;
+  /** Last checkpoint of this shard here (undefined: none yet). */
+  lastCheckpointAt?: number;
+  /**
+   * Since when records written (emitted or dead-lettered) wait for a checkpoint: set by the first write after a
+   * checkpoint, cleared by the next one. A restarted reader keeps it (its records are still not checkpointed).
+   */
+  uncheckpointedSince?: number;
   /** The shard's buffer: records read and not yet handed to a write. */
   buffer?: Buffer<unknown>;
   /** Per destination: since when a write has been in flight or failing without one succeeding. */
@@ -51,7 +58,9 @@ export class ShardHealth implements PipelineObserver {
   }
 
   leaseLost(shardId: string, reason: string): void {
-    this.state(shardId).leaseLost = { at: this.now(), reason };
+    const s = this.state(shardId);
+    s.leaseLost = { at: this.now(), reason };
+    delete s.uncheckpointedSince; // another worker checkpoints it now
   }
 
   leaseTaken(shardId: string): void {
@@ -66,15 +75,20 @@ export class ShardHealth implements PipelineObserver {
     this.state(shardId).millisBehindLatest = millisBehindLatest;
   }
   emitted(shardId: string): void {
-    this.state(shardId).lastWriteAt = this.now();
+    this.written(this.state(shardId));
   }
   deadLettered(shardId: string): void {
-    this.state(shardId).lastWriteAt = this.now();
+    this.written(this.state(shardId));
   }
   checkpointed(shardId: string): void {
     const s = this.state(shardId);
-    s.lastWriteAt = this.now();
+    s.lastWriteAt = s.lastCheckpointAt = this.now();
+    delete s.uncheckpointedSince;
     if (s.writingSince.size === 0) s.failedAttempts = 0;
+  }
+  private written(s: ShardState): void {
+    s.lastWriteAt = this.now();
+    s.uncheckpointedSince ??= s.lastWriteAt;
   }
   emitFailed(shardId: string): void {
     this.state(shardId).failedAttempts++;
@@ -106,6 +120,15 @@ export class ShardHealth implements PipelineObserver {
       const stalled = this.stalledFor(s, now);
       if (stalled !== undefined && stalled.ms > stallMs) {
         problems.push({ shardId, problem: 'stalled', detail: stalled.detail });
+      } else if (s.uncheckpointedSince !== undefined && now - s.uncheckpointedSince > stallMs) {
+        // Written but not checkpointed (e.g. the checkpoint store is down): nothing moves, re-read on restart.
+        const last =
+          s.lastCheckpointAt === undefined ? 'none here yet' : `${seconds(now - s.lastCheckpointAt)} ago`;
+        problems.push({
+          shardId,
+          problem: 'not checkpointing',
+          detail: `records written ${seconds(now - s.uncheckpointedSince)} ago are not checkpointed; last checkpoint ${last}`,
+        });
       }
       if (maxLagMs > 0 && (s.millisBehindLatest ?? 0) > maxLagMs) {
         problems.push({
