@@ -5,7 +5,12 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { backoffDelay, sleep, type BackoffOptions } from '../../../kinesis/src/index.js';
+import {
+  backoffDelay,
+  KinesisTransportError,
+  sleep,
+  type BackoffOptions,
+} from '../../../kinesis/src/index.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 
 /** BatchWriteItem's limit of requests per call. */
@@ -17,6 +22,40 @@ export const MAX_BATCH_WRITE_ITEMS = 25;
  * chunk is put item by item and only the items they are about fail.
  */
 const ITEM_LEVEL_ERRORS = new Set(['ValidationException', 'ItemCollectionSizeLimitExceededException']);
+
+/**
+ * ValidationException messages about the item's key against the table's key schema (AWS and dynalite). A table
+ * keyed otherwise than what `toItem` produces refuses every item this way, so they count as the destination's
+ * until this emitter has stored an item: after that the table takes the items' shape and such an error is
+ * that one record's.
+ */
+const KEY_SCHEMA_MESSAGES = [
+  /Missing the key \S+ in the item/i,
+  /Type mismatch for key/i,
+  /The provided key element does not match the schema/i,
+  /One of the required keys was not given a value/i,
+];
+
+/** DynamoDB left items unprocessed (throttling, busy partitions) through every attempt: an outage, retried whole. */
+export class DynamoDBUnprocessedError extends KinesisTransportError {
+  constructor(
+    readonly table: string,
+    readonly unprocessed: number,
+    attempts: number,
+  ) {
+    super(`${unprocessed} item(s) still unprocessed by ${table} after ${attempts} BatchWriteItem attempts`);
+  }
+}
+
+/** Every item was refused for its key and none was ever stored: the table's key schema does not fit `toItem`. */
+export class DynamoDBKeySchemaError extends KinesisTransportError {
+  constructor(
+    readonly table: string,
+    detail: string,
+  ) {
+    super(`table ${table} refuses the items' key (key schema does not match toItem?): ${detail}`);
+  }
+}
 
 export interface DynamoDBEmitterOptions<T> {
   /** The caller's client: the emitter never destroys it. */
@@ -45,16 +84,21 @@ interface Put<T> {
  * Puts each batch with BatchWriteItem, 25 items a call.
  *
  * - UnprocessedItems (throttling, partitions busy) are sent again with backoff, up to `maxAttempts` calls;
- *   what is still unprocessed then is returned as failed (retried later by the pipeline, then dead-lettered).
+ *   if some are still unprocessed then, DynamoDBUnprocessedError is thrown: the destination is unavailable
+ *   and the pipeline retries the batch until it is stored, checkpointing nothing meanwhile.
  * - A ValidationException (an item over 400 KB, a missing or mistyped key, a malformed value, duplicate keys
  *   in the call) or an ItemCollectionSizeLimitExceededException refuses a whole call for one item: that chunk
- *   is put again item by item, so only those items fail (record-level: dead-lettered).
+ *   is put again item by item, so only those items fail (record-level: dead-lettered). Except key errors
+ *   before this emitter ever stored an item: the table's key schema does not fit `toItem`, so
+ *   DynamoDBKeySchemaError is thrown (destination-level) rather than dead-lettering the whole stream.
  * - Anything else (a missing table, access denied, network errors, throttling the SDK's retries did not
  *   absorb) is thrown: the destination is unavailable and the batch is retried as a whole.
  */
 export class DynamoDBEmitter<T> implements Emitter<T> {
   private readonly maxAttempts: number;
   private readonly backoff: BackoffOptions;
+  /** Whether any item was ever stored: until then, key errors are the table's (see KEY_SCHEMA_MESSAGES). */
+  private storedOnce = false;
 
   constructor(private readonly options: DynamoDBEmitterOptions<T>) {
     if (!options.table) throw new TypeError('DynamoDBEmitter: table is required');
@@ -75,8 +119,12 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
         failed.push({ item, error: `toItem: ${message(error)}` });
       }
     }
+    const keyErrors: FailedItem<T>[] = [];
     for (let i = 0; i < puts.length; i += MAX_BATCH_WRITE_ITEMS) {
-      await this.writeChunk(puts.slice(i, i + MAX_BATCH_WRITE_ITEMS), failed);
+      await this.writeChunk(puts.slice(i, i + MAX_BATCH_WRITE_ITEMS), failed, keyErrors);
+    }
+    if (keyErrors.length > 0 && !this.storedOnce) {
+      throw new DynamoDBKeySchemaError(this.options.table, keyErrors[0].error);
     }
     return failed;
   }
@@ -84,7 +132,11 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
   /** The client is the caller's. */
   async shutdown(): Promise<void> {}
 
-  private async writeChunk(chunk: Put<T>[], failed: FailedItem<T>[]): Promise<void> {
+  private async writeChunk(
+    chunk: Put<T>[],
+    failed: FailedItem<T>[],
+    keyErrors: FailedItem<T>[],
+  ): Promise<void> {
     const { client, table } = this.options;
     let pending = chunk;
     for (let attempt = 1; ; attempt++) {
@@ -98,30 +150,34 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
         unprocessed = output.UnprocessedItems?.[table] ?? [];
       } catch (error) {
         if (!ITEM_LEVEL_ERRORS.has(errorName(error) ?? '')) throw error;
-        return this.putOneByOne(pending, failed);
+        return this.putOneByOne(pending, failed, keyErrors);
       }
+      if (unprocessed.length < pending.length) this.storedOnce = true;
       if (unprocessed.length === 0) return;
       pending = stillPending(pending, unprocessed);
-      if (attempt >= this.maxAttempts) {
-        for (const { item } of pending) {
-          failed.push({ item, error: `unprocessed after ${attempt} BatchWriteItem attempts` });
-        }
-        return;
-      }
+      // Throttling answered as a success: the destination's, never the items' (no dead letters, no checkpoint).
+      if (attempt >= this.maxAttempts) throw new DynamoDBUnprocessedError(table, pending.length, attempt);
       await sleep(backoffDelay(attempt, this.backoff));
     }
   }
 
   /** Isolates the items a ValidationException is about; any other error still means unavailable. */
-  private async putOneByOne(puts: Put<T>[], failed: FailedItem<T>[]): Promise<void> {
+  private async putOneByOne(
+    puts: Put<T>[],
+    failed: FailedItem<T>[],
+    keyErrors: FailedItem<T>[],
+  ): Promise<void> {
     for (const { item, attributes } of puts) {
       try {
         await this.options.client.send(
           new PutItemCommand({ TableName: this.options.table, Item: attributes }),
         );
+        this.storedOnce = true;
       } catch (error) {
         if (!ITEM_LEVEL_ERRORS.has(errorName(error) ?? '')) throw error;
-        failed.push({ item, error: `${errorName(error)}: ${message(error)}` });
+        const failure = { item, error: `${errorName(error)}: ${message(error)}` };
+        failed.push(failure);
+        if (KEY_SCHEMA_MESSAGES.some((pattern) => pattern.test(message(error)))) keyErrors.push(failure);
       }
     }
   }
