@@ -42,6 +42,12 @@ describe('signing options', () => {
     expect(() => new KinesisClient({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
       /Seneca acts carry no signature/,
     );
+    // The server too (the README promises it): a Seneca-only server could never verify what it reads.
+    expect(() => new KinesisServer({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
+      new SigningOptionsError(
+        "signing: Seneca acts carry no signature; use it with protocol 'native' (or 'auto' to serve both)",
+      ),
+    );
   });
 });
 

@@ -43,4 +43,19 @@ describe('InOrderTracker', () => {
       ),
     );
   });
+
+  it('keeps positions, not records, and counts what waits for the watermark', () => {
+    const tracker = new InOrderTracker();
+    const big = { ...record(0), data: Buffer.alloc(10_000) };
+    const finish = [tracker.start(big), tracker.start(record(1)), tracker.start(record(2))];
+    finish[2]();
+    expect(tracker.pending).toBe(3);
+    expect(tracker.inFlight).toBe(2);
+    expect(JSON.stringify(tracker).length).toBeLessThan(1_000); // the 10 KB of data is not held
+    finish[0]();
+    finish[0](); // twice changes nothing
+    expect(tracker.pending).toBe(2);
+    expect(tracker.oldestPending?.sequenceNumber).toBe('1001');
+    expect(tracker.takeAdvance()?.sequenceNumber).toBe('1000');
+  });
 });

@@ -29,14 +29,14 @@ import { ReplyWriter } from './reply-writer.js';
 import { allowedReplyStreams, RequestGate } from './request-gate.js';
 import { runRequestHandler } from './request-runner.js';
 import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispatch.js';
-import { ServerShardProcessor } from './server-shard-processor.js';
+import { ServerShardProcessor, type ShardState } from './server-shard-processor.js';
 import {
   newServerStats,
   type KinesisServerEvents,
   type KinesisServerStats,
   type KinesisStatus,
 } from './server-types.js';
-import { EnvelopeSigner } from './signing.js';
+import { EnvelopeSigner, SigningOptionsError } from './signing.js';
 import { WarnThrottle } from './warn-throttle.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
@@ -88,6 +88,10 @@ export class KinesisServer
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
     this.replyStreams = allowedReplyStreams(options);
     this.warnings = new WarnThrottle(this.coreLogger);
+    if (options.signing && options.protocol === 'seneca')
+      throw new SigningOptionsError(
+        "signing: Seneca acts carry no signature; use it with protocol 'native' (or 'auto' to serve both)",
+      );
     this.signer = EnvelopeSigner.from(options.signing);
     this.gate = new RequestGate({
       stats: this.stats,
@@ -133,12 +137,7 @@ export class KinesisServer
     // Work that finishes from now on was given up on, and its record not checkpointed: its reply is not
     // written (the producers close), but counted and logged, and the record is handled again after a restart.
     const replies = this.replies;
-    replies?.refuseWrites((id) => {
-      this.stats.lateReplies++;
-      this.coreLogger.warn('reply after close() not written: its record is read again after a restart', {
-        id: forLog(id),
-      });
-    });
+    replies?.refuseWrites((id) => this.lateReply(id));
     if (replies && !(await settlesBy(replies.close(), Date.now() + CLOSE_MARGIN_MS)))
       this.coreLogger.warn('replies not flushed within the close margin');
     if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
@@ -207,9 +206,15 @@ export class KinesisServer
         new ServerShardProcessor({
           shardId,
           concurrency: o.concurrency ?? 1,
-          handle: (record, id, handlerDone) => this.handleRecord(record, id, handlerDone),
+          handle: (record, id, handlerDone, shard) => this.handleRecord(record, id, handlerDone, shard),
           graceDeadline: () => this.graceDeadline,
           onBatch: () => this.onBatch(),
+          onStall: (pending, oldest) =>
+            this.warnings.warn('shard stopped reading: records wait behind a handler that has not finished', {
+              shardId,
+              pending,
+              sequenceNumber: oldest,
+            }),
         }),
     }));
     consumer.on('error', (error) => this.reportError(error));
@@ -232,11 +237,16 @@ export class KinesisServer
   }
 
   /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
-  private async handleRecord(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void> {
+  private async handleRecord(
+    record: KinesisRecord,
+    shardId: string,
+    handlerDone: () => void,
+    shard: ShardState,
+  ): Promise<void> {
     try {
       const admitted = await this.gate.admit(record, shardId);
       if (admitted?.kind === 'seneca') await this.seneca!.handle(admitted.raw, record, shardId, handlerDone);
-      else if (admitted) await this.dispatch(admitted.envelope, record, shardId, handlerDone);
+      else if (admitted) await this.dispatch(admitted.envelope, record, shardId, handlerDone, shard);
     } catch (error) {
       this.reportError(error);
     }
@@ -247,7 +257,10 @@ export class KinesisServer
     record: KinesisRecord,
     shardId: string,
     handlerDone: () => void,
+    shard: ShardState,
   ): Promise<void> {
+    // This run's writer: after close() and listen(), a late reply of the old run must not use the new one.
+    const replies = this.replies!;
     const packet = (await this.deserializer.deserialize(envelope, { shardId })) as ReadPacket & {
       id?: string;
     };
@@ -270,12 +283,15 @@ export class KinesisServer
       return;
     }
     this.stats.handled++;
-    const respond = (out: WritePacket) =>
-      this.replies!.write(
+    const respond = async (out: WritePacket) => {
+      // Past its shard's final checkpoint: the record is read again after a restart, and answered then.
+      if (shard.closed) return this.lateReply(envelope.id);
+      await replies.write(
         replyTo,
         envelope.id,
         this.serializer.serialize({ ...out, id: envelope.id }) as WritePacket,
       );
+    };
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) return respond({ err: NO_MESSAGE_HANDLER, isDisposed: true });
     // The work is done when the final reply (isDisposed) is stored: that is what the checkpoint waits for.
@@ -302,6 +318,14 @@ export class KinesisServer
       return this.warnings.warn('event with no handler skipped', { pattern: forLog(pattern) });
     }
     return super.handleEvent(pattern, packet, context);
+  }
+
+  /** A reply close() gave up on: not written, counted, logged; its record is handled again after a restart. */
+  private lateReply(id: string): void {
+    this.stats.lateReplies++;
+    this.coreLogger.warn('reply after close() not written: its record is read again after a restart', {
+      id: forLog(id),
+    });
   }
 
   private reportError(error: unknown): void {

@@ -1,5 +1,5 @@
 import type { Checkpointer, KinesisRecord } from '../../kinesis/src/index.js';
-import { ServerShardProcessor } from './server-shard-processor.js';
+import { MIN_PENDING_BOUND, ServerShardProcessor } from './server-shard-processor.js';
 
 const record = (n: number): KinesisRecord => ({
   data: Buffer.from(String(n)),
@@ -109,5 +109,82 @@ describe('ServerShardProcessor', () => {
     await processor.shutdownRequested({ checkpointer });
     expect(started).toEqual(['1001']); // 1002 and 1003 were never started: read again after a restart
     expect(checkpoints).toEqual([]); // 1001 never completed: nothing passes it
+  });
+
+  it('stops taking records while too many wait behind a hung handler, and resumes when it finishes', async () => {
+    const hung = deferred();
+    const started: number[] = [];
+    const stalls: number[] = [];
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 2,
+      graceDeadline: () => Date.now() + 50,
+      handle: async (r) => {
+        const n = Number(r.data.toString());
+        started.push(n);
+        if (n === 0) await hung.promise; // the others finish at once, but cannot pass record 0
+      },
+      onStall: (pending) => stalls.push(pending),
+    });
+    const checkpoints: string[] = [];
+    const checkpointer: Checkpointer = {
+      checkpoint: async (at) => void checkpoints.push((at as KinesisRecord).sequenceNumber),
+    };
+    const batch = processor.processRecords({
+      records: Array.from({ length: MIN_PENDING_BOUND * 3 }, (_, i) => record(i)),
+      millisBehindLatest: 0,
+      checkpointer,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toHaveLength(MIN_PENDING_BOUND); // the bound (2 slots x 16 < 64): reading waits
+    expect(processor.pending).toBe(MIN_PENDING_BOUND);
+    expect(stalls).toEqual([MIN_PENDING_BOUND]); // made visible once per stall
+    hung.resolve();
+    await batch; // the rest taken once the hung one finished
+    expect(started).toHaveLength(MIN_PENDING_BOUND * 3);
+    expect(processor.pending).toBe(0);
+    expect(checkpoints).toEqual([String(1000 + MIN_PENDING_BOUND * 3 - 1)]);
+  });
+
+  it('while stalled, stops waiting as soon as reading stops', async () => {
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 2,
+      graceDeadline: () => Date.now() + 50,
+      handle: async (r) => (r.sequenceNumber === '1000' ? new Promise(() => undefined) : undefined),
+    });
+    const reading = new AbortController();
+    const checkpointer: Checkpointer = { checkpoint: async () => undefined };
+    const batch = processor.processRecords({
+      records: Array.from({ length: MIN_PENDING_BOUND * 2 }, (_, i) => record(i)),
+      millisBehindLatest: 0,
+      checkpointer,
+      signal: reading.signal,
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(processor.pending).toBe(MIN_PENDING_BOUND);
+    reading.abort();
+    await batch; // returns: the stalled shard does not hold the consumer's stop
+    expect(processor.pending).toBe(MIN_PENDING_BOUND);
+  });
+
+  it('is closed once its final checkpoint was taken, not before', async () => {
+    const gate = deferred();
+    const processor = new ServerShardProcessor({
+      shardId: 's',
+      concurrency: 2,
+      graceDeadline: () => Date.now() + 50,
+      handle: async (r) => (r.sequenceNumber === '1002' ? new Promise(() => undefined) : gate.promise),
+    });
+    const closedAtCheckpoint: boolean[] = [];
+    const checkpointer: Checkpointer = {
+      checkpoint: async () => void closedAtCheckpoint.push(processor.closed),
+    };
+    await processor.processRecords({ records: [record(1), record(2)], millisBehindLatest: 0, checkpointer });
+    expect(processor.closed).toBe(false);
+    gate.resolve();
+    await processor.shutdownRequested({ checkpointer });
+    expect(closedAtCheckpoint).toEqual([true]); // a reply finishing while the checkpoint is stored is refused
+    expect(processor.closed).toBe(true);
   });
 });

@@ -7,6 +7,14 @@ import type {
 import { InOrderTracker } from './in-order-tracker.js';
 import { Semaphore } from './semaphore.js';
 
+/**
+ * Records kept waiting for the checkpoint per handler slot: past `max(PENDING_PER_SLOT x concurrency,
+ * MIN_PENDING_BOUND)` records behind an unfinished handler, the shard stops taking records until it finishes.
+ * Without the bound, one handler that hangs lets reading go on, and every record read after it waits in memory.
+ */
+export const PENDING_PER_SLOT = 16;
+export const MIN_PENDING_BOUND = 64;
+
 export interface ShardWorkOptions {
   shardId: string;
   concurrency: number;
@@ -15,23 +23,48 @@ export interface ShardWorkOptions {
    * never rejects. Calls `handlerDone` as soon as the handler itself has finished, which frees its slot:
    * the next handler need not wait for this reply's round trip to Kinesis.
    */
-  handle(record: KinesisRecord, shardId: string, handlerDone: () => void): Promise<void>;
+  handle(record: KinesisRecord, shardId: string, handlerDone: () => void, shard: ShardState): Promise<void>;
   /** When close() gives up waiting for handlers in flight. */
   graceDeadline(): number;
   onBatch?(): void;
+  /** The shard stopped taking records: `pending` records wait behind the unfinished one at `oldest`. */
+  onStall?(pending: number, oldest: string | undefined): void;
+}
+
+/** What a handler may ask of its shard while it runs. */
+export interface ShardState {
+  /**
+   * True once the shard's final checkpoint was taken (close()): work finishing from then on is not covered by
+   * it, so its record is read again after a restart and its reply must not be written.
+   */
+  readonly closed: boolean;
 }
 
 /**
  * The server's RecordProcessor for one shard of the act stream: up to `concurrency` handlers at once, and a
  * checkpoint that only moves past records whose work is complete with nothing before them pending.
  */
-export class ServerShardProcessor implements RecordProcessor {
+export class ServerShardProcessor implements RecordProcessor, ShardState {
   private readonly slots: Semaphore;
   private readonly tracker = new InOrderTracker();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxPending: number;
+  /** Resolved (and replaced) whenever a record's work completes: wakes a shard waiting for room. */
+  private completed = signalOnce();
+  private finalCheckpointTaken = false;
 
   constructor(private readonly o: ShardWorkOptions) {
     this.slots = new Semaphore(o.concurrency);
+    this.maxPending = Math.max(PENDING_PER_SLOT * o.concurrency, MIN_PENDING_BOUND);
+  }
+
+  get closed(): boolean {
+    return this.finalCheckpointTaken;
+  }
+
+  /** Records read and not yet passed by the checkpoint (bounded: see PENDING_PER_SLOT). */
+  get pending(): number {
+    return this.tracker.pending;
   }
 
   initialize(): void {}
@@ -42,7 +75,7 @@ export class ServerShardProcessor implements RecordProcessor {
       // Stopping (close(), lease lost or handed over): records not started are not checkpointed, and are read
       // again by whoever reads the shard next. Without this, a handler that never finishes would hold its slot,
       // this call, and so the consumer's stop forever.
-      if (!(await this.acquireSlot(signal))) break;
+      if (!(await this.waitForRoom(signal)) || !(await this.acquireSlot(signal))) break;
       const done = this.tracker.start(record);
       let released = false;
       const release = () => {
@@ -50,10 +83,12 @@ export class ServerShardProcessor implements RecordProcessor {
         released = true;
         this.slots.release();
       };
-      const work = this.o.handle(record, this.o.shardId, release).finally(() => {
+      const work = this.o.handle(record, this.o.shardId, release, this).finally(() => {
         done();
         release();
         this.inFlight.delete(work);
+        this.completed.resolve();
+        this.completed = signalOnce();
       });
       this.inFlight.add(work);
     }
@@ -79,21 +114,42 @@ export class ServerShardProcessor implements RecordProcessor {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, remaining)))),
     ]);
     clearTimeout(timer);
-    await this.checkpointAdvance(checkpointer);
+    // From here on, work that finishes is past the final checkpoint: its reply is refused (see ShardState).
+    const at = this.tracker.takeAdvance();
+    this.finalCheckpointTaken = true;
+    if (at) await checkpointer.checkpoint(at);
   }
 
-  /** False when `signal` aborted first (a slot granted after that is given back). */
-  private async acquireSlot(signal: AbortSignal | undefined): Promise<boolean> {
-    if (!signal) return this.slots.acquire().then(() => true);
+  /** Waits while too many records wait for the checkpoint; false when `signal` aborted first. */
+  private async waitForRoom(signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.tracker.pending < this.maxPending) return true;
+    this.o.onStall?.(this.tracker.pending, this.tracker.oldestPending?.sequenceNumber);
+    while (this.tracker.pending >= this.maxPending) {
+      if (signal?.aborted) return false;
+      if (!(await this.untilAborted(this.completed.promise, signal))) return false;
+    }
+    return true;
+  }
+
+  /** Whether `promise` settled before `signal` aborted. */
+  private async untilAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<boolean> {
+    if (!signal) return promise.then(() => true);
     if (signal.aborted) return false;
     let onAbort!: () => void;
     const aborted = new Promise<false>((resolve) => {
       onAbort = () => resolve(false);
       signal.addEventListener('abort', onAbort, { once: true });
     });
-    const acquired = this.slots.acquire().then(() => true as const);
-    const won = await Promise.race([acquired, aborted]);
+    const won = await Promise.race([promise.then(() => true as const), aborted]);
     signal.removeEventListener('abort', onAbort);
+    return won;
+  }
+
+  /** False when `signal` aborted first (a slot granted after that is given back). */
+  private async acquireSlot(signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return false;
+    const acquired = this.slots.acquire();
+    const won = await this.untilAborted(acquired, signal);
     if (!won) void acquired.then(() => this.slots.release());
     return won;
   }
@@ -102,4 +158,10 @@ export class ServerShardProcessor implements RecordProcessor {
     const at = this.tracker.takeAdvance();
     if (at) await checkpointer.checkpoint(at);
   }
+}
+
+function signalOnce(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
