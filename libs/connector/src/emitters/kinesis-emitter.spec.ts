@@ -3,7 +3,6 @@ import {
   ensureStream,
   Producer,
   ProducerClosedError,
-  PutRecordError,
   silentLogger,
   type ProducerOptions,
 } from '../../../kinesis/src/index.js';
@@ -111,27 +110,57 @@ describe.each(KINESIS_EMULATORS)('KinesisEmitter on %s', (emulator) => {
     );
   });
 
-  it('returns entries Kinesis kept refusing as failed items; throws when every put failed', async () => {
+  it.each(['ProvisionedThroughputExceededException', 'KMSThrottlingException', 'InternalFailure'])(
+    'throws (destination) when one entry stays refused with %s, and stores the batch once it stops',
+    async (code) => {
+      const stream = await newStream();
+      const emitter = new KinesisEmitter<Model>({ producer: producer(stream, { retryTimeoutMs: 0 }) });
+      let throttled = true;
+      const faults = injectFaults(client, {
+        PutRecords: async ({ input, send }) => {
+          const failing = new Map<number, string>();
+          input.Records.forEach((r: { Data: Uint8Array }, i: number) => {
+            if (throttled && Buffer.from(r.Data).toString().startsWith('out:f1:')) failing.set(i, code);
+          });
+          return partiallyFail(input, send, failing);
+        },
+      });
+      const items = models('f', 4);
+      try {
+        // Not a failed item: the pipeline would dead-letter it and checkpoint past it.
+        await expect(emitter.emit(batch(items))).rejects.toMatchObject({
+          name: 'PutRecordError',
+          errorCode: code,
+        });
+        throttled = false; // the outage ends: the batch retried whole goes through
+        await expect(emitter.emit(batch(items))).resolves.toEqual([]);
+      } finally {
+        faults.remove();
+      }
+      const stored = new Set((await readAll(client, stream)).map((r) => r.data.toString()));
+      expect([...stored].sort()).toEqual(['out:f0:', 'out:f1:', 'out:f2:', 'out:f3:']);
+    },
+  );
+
+  it('returns an entry Kinesis refuses for its content as failed, alone or not', async () => {
     const stream = await newStream();
-    const p = producer(stream, { retryTimeoutMs: 0 });
-    const emitter = new KinesisEmitter<Model>({ producer: p });
-    let failAll = false;
+    const emitter = new KinesisEmitter<Model>({ producer: producer(stream, { retryTimeoutMs: 0 }) });
     const faults = injectFaults(client, {
       PutRecords: async ({ input, send }) => {
         const failing = new Map<number, string>();
         input.Records.forEach((r: { Data: Uint8Array }, i: number) => {
-          if (failAll || Buffer.from(r.Data).toString().startsWith('out:f1:'))
-            failing.set(i, 'ProvisionedThroughputExceededException');
+          if (Buffer.from(r.Data).toString().startsWith('out:f1:'))
+            failing.set(i, 'InvalidArgumentException');
         });
         return partiallyFail(input, send, failing);
       },
     });
+    const items = models('f', 4);
     try {
-      const items = models('f', 4);
       const failed = await emitter.emit(batch(items));
-      expect(failed).toEqual([{ item: items[1], error: expect.stringMatching(/ProvisionedThroughput/) }]);
-      failAll = true;
-      await expect(emitter.emit(batch(models('g', 3)))).rejects.toBeInstanceOf(PutRecordError);
+      expect(failed).toEqual([{ item: items[1], error: expect.stringMatching(/InvalidArgumentException/) }]);
+      // The pipeline emits failed items again on their own: still the record's, not an outage.
+      await expect(emitter.emit(batch([items[1]]))).resolves.toMatchObject([{ item: items[1] }]);
     } finally {
       faults.remove();
     }

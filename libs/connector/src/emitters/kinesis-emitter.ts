@@ -11,28 +11,22 @@ export interface KinesisEmitterOptions<T> {
 }
 
 /**
- * Entry-level error codes that are about the stream, not the record: the KMS key or the caller's rights.
- * Throttling and internal errors that outlived the producer's retries are not here: they fail the item
- * (retried later by the pipeline) unless every put of the batch failed.
+ * Entry-level error codes about the record itself (its size, key or content): the item fails and is
+ * dead-lettered after the pipeline's retries. Every other entry code is the stream's: throttling
+ * (ProvisionedThroughputExceededException, KMSThrottlingException), InternalFailure, the KMS key, the
+ * caller's rights, or a code this list does not know. Those throw: the pipeline retries the batch until the
+ * stream takes it and checkpoints nothing meanwhile, so an outage never drains the stream into dead letters.
  */
-const STREAM_LEVEL_CODES = new Set([
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-]);
+const RECORD_LEVEL_CODES = new Set(['InvalidArgumentException', 'ValidationException']);
 
 /**
  * Forwards each item's `toBytes(model)` to another stream through the core Producer (batched PutRecords,
  * retries with backoff). Kinesis writes are at least once: a replayed batch is put again.
  *
  * Failed items (returned): a record the producer refuses (over 1 MiB, a bad partition or hash key), a
- * `toBytes` / key function that throws, an entry Kinesis kept refusing. Thrown (destination unavailable):
- * a whole PutRecords call failing (missing stream, access denied, network down), a stream-level entry
- * error, or every put of the batch failing.
+ * `toBytes` / key function that throws, an entry Kinesis refused for its content (RECORD_LEVEL_CODES).
+ * Thrown (destination unavailable): a whole PutRecords call failing (missing stream, access denied, network
+ * down) or any other entry error still there after the producer's retries (throttling, InternalFailure, KMS).
  */
 export class KinesisEmitter<T> implements Emitter<T> {
   constructor(private readonly options: KinesisEmitterOptions<T>) {
@@ -43,21 +37,16 @@ export class KinesisEmitter<T> implements Emitter<T> {
     const results = await Promise.allSettled(batch.items.map((item) => this.put(batch, item)));
     const failed: FailedItem<T>[] = [];
     let unavailable: unknown;
-    let firstPutError: PutRecordError | undefined;
-    let stored = 0;
     results.forEach((result, i) => {
-      if (result.status === 'fulfilled') return void stored++;
+      if (result.status === 'fulfilled') return;
       const error = result.reason;
       if (error instanceof PutRecordError) {
-        firstPutError ??= error;
         if (isStreamLevel(error)) unavailable ??= error;
       } else if (!(error instanceof ItemError || error instanceof InvalidRecordError)) {
         unavailable ??= error; // ProducerClosedError, or a bug: not the record's fault
       }
       failed.push({ item: batch.items[i], error: messageOf(error) });
     });
-    // Nothing got through and Kinesis refused what was sent: the stream, not the records, is the problem.
-    if (stored === 0) unavailable ??= firstPutError;
     if (unavailable !== undefined) throw unavailable;
     return failed;
   }
@@ -91,9 +80,9 @@ class ItemError extends Error {
   }
 }
 
-/** A whole call failed (the producer sets `cause` only then) or the entry error is about the stream. */
+/** A whole call failed (the producer sets `cause` only then) or the entry error is not about the record. */
 function isStreamLevel(error: PutRecordError): boolean {
-  return error.cause !== undefined || STREAM_LEVEL_CODES.has(error.errorCode);
+  return error.cause !== undefined || !RECORD_LEVEL_CODES.has(error.errorCode);
 }
 
 function messageOf(error: unknown): string {
