@@ -3,7 +3,7 @@
  * EMITTER=dynamodb: one item per model.
  */
 import 'reflect-metadata';
-import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Test } from '@nestjs/testing';
 import {
@@ -109,6 +109,45 @@ describe('EMITTER=dynamodb (dynalite)', () => {
       ]);
     } finally {
       await resources.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+      await resources.onApplicationShutdown();
+    }
+  });
+
+  it('refuses at start an existing table keyed otherwise than by hash key "id" (S), naming the table', async () => {
+    const config = (table: string) =>
+      loadConnectorConfig({
+        CONNECTOR_STREAM: 'orders',
+        EMITTER: 'dynamodb',
+        DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT!,
+        DYNAMODB_TABLE: table,
+      });
+    const resources = new ConnectorResources(config('unused'));
+    const tables = [uniqueName('parts-pk'), uniqueName('parts-id-n'), uniqueName('parts-range')];
+    const create = (table: string, keys: Array<[string, 'HASH' | 'RANGE', 'S' | 'N']>) =>
+      resources.dynamodb.send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: keys.map(([name, , type]) => ({ AttributeName: name, AttributeType: type })),
+          KeySchema: keys.map(([name, kind]) => ({ AttributeName: name, KeyType: kind })),
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    try {
+      await create(tables[0], [['pk', 'HASH', 'S']]);
+      await create(tables[1], [['id', 'HASH', 'N']]);
+      await create(tables[2], [
+        ['id', 'HASH', 'S'],
+        ['at', 'RANGE', 'N'],
+      ]);
+      await expect(createEmitter(config(tables[0]), resources)).rejects.toThrow(
+        `DynamoDB table ${tables[0]} has key schema (pk HASH S); EMITTER=dynamodb needs the hash key "id"`,
+      );
+      await expect(createEmitter(config(tables[1]), resources)).rejects.toThrow(/\(id HASH N\)/);
+      await expect(createEmitter(config(tables[2]), resources)).rejects.toThrow(/\(id HASH S, at RANGE N\)/);
+    } finally {
+      for (const table of tables) {
+        await resources.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+      }
       await resources.onApplicationShutdown();
     }
   });

@@ -8,6 +8,7 @@ import {
   DescribeTableCommand,
   ResourceNotFoundException,
   type DynamoDBClient,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { FactoryProvider } from '@nestjs/common';
 import {
@@ -20,6 +21,7 @@ import {
   FILTER,
   JsonTransformer,
   KinesisDeadLetterSink,
+  provenanceKey,
   RecordBuffer,
   S3DeadLetterSink,
   StringTransformer,
@@ -180,9 +182,8 @@ export const defaultParts: Record<
 
 /**
  * DynamoDBEmitter's toItem sees one item, not its shard: a wrapper per batch adds it, so the key
- * `id` = `<shard>:<sequence>:<sub>` is unique across shards and a replayed batch overwrites its items. The models
- * of a record holding a JSON array are told apart by their index: `<shard>:<sequence>:<sub>:<index>` from the
- * second one on (the first keeps the single-model key, so tables written before stay consistent).
+ * `id` = provenanceKey (`<shard>:<sequence>:<sub>`, plus `:<index>` from a record's second model on) is unique
+ * across shards and a replayed batch overwrites its items.
  */
 class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
   constructor(
@@ -194,13 +195,11 @@ class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
     return new DynamoDBEmitter<T>({
       client: this.client,
       table: this.table,
-      toItem: ({ model, record, modelIndex }) => ({
-        id: {
-          S: `${batch.shardId}:${record.sequenceNumber}:${record.subSequenceNumber}${modelIndex > 0 ? `:${modelIndex}` : ''}`,
-        },
+      toItem: (item) => ({
+        id: { S: provenanceKey(batch.shardId, item) },
         shardId: { S: batch.shardId },
-        sequenceNumber: { S: record.sequenceNumber },
-        data: { S: batch.toBytes(model).toString('utf8') },
+        sequenceNumber: { S: item.record.sequenceNumber },
+        data: { S: batch.toBytes(item.model).toString('utf8') },
       }),
     }).emit(batch);
   }
@@ -208,11 +207,16 @@ class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
   async shutdown(): Promise<void> {}
 }
 
-/** Creates the emitter's table (hash key `id`, on demand) when missing and waits until it is ACTIVE. */
+/**
+ * Creates the emitter's table (hash key `id`, on demand) when missing and waits until it is ACTIVE. An existing
+ * table with another key schema is refused at start (every write would fail, item by item, into dead letters).
+ */
 async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
+  let description: TableDescription | undefined;
   const status = async () => {
     try {
-      return (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus;
+      description = (await client.send(new DescribeTableCommand({ TableName: table }))).Table;
+      return description?.TableStatus;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw error;
@@ -236,4 +240,18 @@ async function ensureTable(client: DynamoDBClient, table: string): Promise<void>
     if (waited > 60_000) throw new Error(`DynamoDB table ${table} did not become ACTIVE within 60 s`);
     await sleep(250);
   }
+  checkKeySchema(table, description);
+}
+
+/** The emitter writes items keyed by `id` (a string) alone: any other key schema is a configuration error. */
+export function checkKeySchema(table: string, description: TableDescription | undefined): void {
+  const keys = description?.KeySchema ?? [];
+  const types = new Map(description?.AttributeDefinitions?.map((a) => [a.AttributeName, a.AttributeType]));
+  const ok = keys.length === 1 && keys[0].AttributeName === 'id' && keys[0].KeyType === 'HASH';
+  if (ok && types.get('id') === 'S') return;
+  const found = keys.map((k) => `${k.AttributeName} ${k.KeyType} ${types.get(k.AttributeName!) ?? '?'}`);
+  throw new Error(
+    `DynamoDB table ${table} has key schema (${found.join(', ')}); EMITTER=dynamodb needs the hash key "id" ` +
+      `of type S alone: set DYNAMODB_TABLE to another table (created when missing) or recreate this one`,
+  );
 }
