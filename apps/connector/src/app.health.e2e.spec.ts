@@ -1,10 +1,12 @@
 /**
  * /health of the whole app in-process against the local services: 503 naming the shard and the reason while an
  * emitter fails (s3rver bucket gone) or a lease is lost (taken in dynalite behind the app's back), 200 again
- * once the shard writes / holds its lease again.
+ * once the shard writes / holds its lease again; 503 while records are written but the checkpoint store (Redis
+ * behind a proxy that is cut) takes no checkpoint.
  */
 import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -167,4 +169,73 @@ describe('connector app /health (in-process)', () => {
       message: '/health 200 with the lease taken back',
     });
   }, 60_000);
+
+  it('answers 503 "not checkpointing" while records are written but the checkpoint store is down', async () => {
+    const redis = await redisProxy();
+    const stream = uniqueName('health-ckpt');
+    try {
+      app = await createConnectorApp({
+        ...baseEnv(stream, uniqueName('health').toLowerCase()),
+        CHECKPOINT_STORE: 'redis',
+        REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+        SHUTDOWN_GRACE_MS: '1000',
+      });
+      await eventually(async () => (await health()).code === 200, { message: '/health 200 at start' });
+      redis.cut(); // from here every checkpoint fails; the emitter (s3rver) still writes
+      await putRaw(kinesis, stream, [{ data: JSON.stringify({ i: 1 }), key: 'k1' }]);
+      let down: { code: number; body: HealthBody } | undefined;
+      await eventually(
+        async () =>
+          (down = await health()).body.details.connector.problems?.some(
+            (p) => p.problem === 'not checkpointing',
+          ),
+        { timeoutMs: 20_000, message: "/health naming the shard 'not checkpointing'" },
+      );
+      expect(down!.code).toBe(503);
+      expect(down!.body.details.connector.problems).toContainEqual({
+        shardId: SHARD,
+        problem: 'not checkpointing',
+        detail: expect.stringMatching(
+          /^records written \d+\.\d s ago are not checkpointed; last checkpoint /,
+        ),
+      });
+    } finally {
+      await app?.close();
+      app = undefined;
+      redis.close();
+    }
+  }, 60_000);
 });
+
+/** A TCP proxy to the local Redis that can be cut: connections dropped, new ones refused. */
+async function redisProxy(): Promise<{ port: number; cut(): void; close(): void }> {
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server: Server = createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = connect(6379, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    open = false;
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    port: (server.address() as { port: number }).port,
+    cut,
+    close: () => {
+      cut();
+      server.close();
+    },
+  };
+}

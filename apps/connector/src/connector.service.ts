@@ -44,7 +44,7 @@ export interface ConnectorHealth {
   state: ConnectorState;
   stream: string;
   activeShards: string[];
-  /** Shards that stalled, lag or lost their lease (see shard-health.ts); any makes /health answer 503. */
+  /** Shards that stalled, do not checkpoint, lag or lost their lease (see shard-health.ts); any makes /health 503. */
   problems: ShardProblem[];
   lastError?: string;
 }
