@@ -89,24 +89,25 @@ describe.each([
 
     const answer = firstValueFrom(client.send('sum', [1, 2]));
     const { id, replyTo, data } = await tap.next();
-    expect(server.check('request', data)).toBeUndefined();
+    expect(server.check('request', actStream, data)).toBeUndefined();
     await client.emit('evt', { n: 1 }).toPromise();
-    expect(server.check('request', (await tap.next()).data)).toBeUndefined();
+    expect(server.check('request', actStream, (await tap.next()).data)).toBeUndefined();
 
     const reply = (response: string) => envelopeJson({ v: 1, id, response, isDisposed: true });
     const stranger = new EnvelopeSigner({ keys: { intruder: randomBytes(32) } });
     const sameIdOtherKey = new EnvelopeSigner({ keys: { old: randomBytes(32) } });
     const forgeries = [
       reply(FORGED), // unsigned
-      sameIdOtherKey.sign('reply', reply(FORGED)), // wrong mac
-      stranger.sign('reply', reply(FORGED)), // unknown key id
-      server.sign('request', reply(FORGED)), // signed for the other direction
+      sameIdOtherKey.sign('reply', resStream, reply(FORGED)), // wrong mac
+      stranger.sign('reply', resStream, reply(FORGED)), // unknown key id
+      server.sign('request', resStream, reply(FORGED)), // signed for the other direction
+      server.sign('reply', `${resStream}-other`, reply(FORGED)), // signed for another reply stream
     ];
     for (const forged of forgeries) await putReply(admin, replyTo!, forged);
-    await putReply(admin, replyTo!, server.sign('reply', reply('genuine')));
+    await putReply(admin, replyTo!, server.sign('reply', resStream, reply('genuine')));
 
     expect(await answer).toBe('genuine');
-    expect(client.stats).toMatchObject({ replies: 1, unsigned: 1, badSignature: 3 });
+    expect(client.stats).toMatchObject({ replies: 1, unsigned: 1, badSignature: 4 });
     expect(logger.lines.join('\n')).not.toContain(FORGED);
   });
 });
@@ -163,7 +164,7 @@ describe('a signing server on kinesalite', () => {
     );
     const verifier = new EnvelopeSigner({ keys: { k1: OLD } });
     for (const record of await readAll(admin, names.resStream))
-      expect(verifier.check('reply', record.data)).toBeUndefined();
+      expect(verifier.check('reply', names.resStream, record.data)).toBeUndefined();
   });
 
   it('refuses, counts and never answers what a writer without the key wrote; signed calls still answered', async () => {
@@ -181,12 +182,12 @@ describe('a signing server on kinesalite', () => {
     await putRaw(
       admin,
       names.actStream,
-      new EnvelopeSigner({ keys: { k1: NEW } }).sign('request', request('forged-mac')),
+      new EnvelopeSigner({ keys: { k1: NEW } }).sign('request', names.actStream, request('forged-mac')),
     );
     await putRaw(
       admin,
       names.actStream,
-      new EnvelopeSigner({ keys: { k9: NEW } }).sign('request', request('forged-kid')),
+      new EnvelopeSigner({ keys: { k9: NEW } }).sign('request', names.actStream, request('forged-kid')),
     );
     const senecaAct = {
       id: 'aaaaaaaaaaaa/bbbbbbbbbbbb',
@@ -213,10 +214,24 @@ describe('a signing server on kinesalite', () => {
     const verifier = new EnvelopeSigner({ keys: { k1: OLD } });
     let signed;
     do signed = await tap.next();
-    while (verifier.check('request', signed.data));
+    while (verifier.check('request', names.actStream, signed.data));
     await putRaw(admin, names.actStream, signed.data);
     expect(await firstValueFrom(client.send('sum', [3, 4]))).toBe(7);
     expect(server.stats).toMatchObject({ duplicates: 1, handled: 2 });
+  });
+
+  it('refuses a signed request copied onto another act stream served with the same key', async () => {
+    const [first, second] = [await streams(), await streams()];
+    await service(first, { keys: { k1: OLD } });
+    const other = await service(second, { keys: { k1: OLD } });
+    const tap = new ActStreamTap(admin, first.actStream);
+    expect(await firstValueFrom((await caller(first, { keys: { k1: OLD } })).send('sum', [1, 2]))).toBe(3);
+    // The same bytes on the other service's act stream: its replyTo (first.resStream) is not one it may answer
+    // to anyway, so the refusal is by signature, before anything else is looked at.
+    await putRaw(admin, second.actStream, (await tap.next()).data);
+    const client = await caller(second, { keys: { k1: OLD } });
+    expect(await firstValueFrom(client.send('sum', [2, 2]))).toBe(4); // written after the copy, same shard
+    expect(other.stats).toMatchObject({ badSignature: 1, unsigned: 0, handled: 1, forbiddenReplyStream: 0 });
   });
 
   it('rotates keys: both keys served while both are configured, the old one refused once removed', async () => {

@@ -57,10 +57,12 @@ describe.each(KINESIS_EMULATORS)('trust boundary on %s', (emulator) => {
     const victim = uniqueName('victim');
     await ensureStream(admin, victim, { shardCount: 1 });
     const before = stats().forbiddenReplyStream;
+    const invalidBefore = stats().invalid;
     const replyTo = { stream: victim, hashKey: '1' };
     await put({ v: 1, id: 'forbidden-valid', pattern: 'sum', data: [1], replyTo });
     await put({ v: 7, id: 'forbidden-invalid', replyTo });
     await eventually(() => stats().forbiddenReplyStream - before >= 2, { message: 'both refused' });
+    expect(stats().invalid).toBe(invalidBefore); // counted once: as refused for its stream, not also invalid
     expect(await readAll(admin, victim)).toEqual([]);
     const warned = logs.select().filter((l) => l.text.includes('replyTo stream not allowed'));
     expect(warned.length).toBeGreaterThanOrEqual(1);

@@ -115,6 +115,23 @@ describe('envelope bounds (ENVELOPE_LIMITS): the act stream is untrusted', () =>
     expect(error.replyTo).toBeUndefined();
   });
 
+  it('enforces exactly the exported id and stream name limits, which cannot be changed at run time', () => {
+    const { maxIdLength, maxStreamNameLength } = ENVELOPE_LIMITS;
+    const longest = {
+      id: 'i'.repeat(maxIdLength),
+      replyTo: { stream: 's'.repeat(maxStreamNameLength), hashKey: '1' },
+    };
+    expect(decodeRequest(request(longest))).toMatchObject(longest);
+    expect(refusal(request({ id: 'i'.repeat(maxIdLength + 1) })).message).toBe(
+      `envelope with an invalid id (1-${maxIdLength} characters of A-Za-z0-9._:/+=@-)`,
+    );
+    const stream = 's'.repeat(maxStreamNameLength + 1);
+    expect(refusal(request({ replyTo: { stream, hashKey: '1' } })).message).toBe(
+      'envelope with an invalid replyTo',
+    );
+    expect(Object.isFrozen(ENVELOPE_LIMITS)).toBe(true);
+  });
+
   it('accepts the top of the hash key range and normalizes leading zeros', () => {
     const top = MAX_HASH_KEY.toString();
     expect(decodeRequest(request({ replyTo: { stream: 'res', hashKey: top } })).replyTo?.hashKey).toBe(top);

@@ -72,7 +72,7 @@ export function parseEnvelopeJson(data: Buffer): Record<string, unknown> {
  * record can write anything). A request outside them is invalid; it is answered only when its id and replyTo
  * are themselves valid.
  */
-export const ENVELOPE_LIMITS = {
+export const ENVELOPE_LIMITS = Object.freeze({
   /** Ids: 1-128 characters of [A-Za-z0-9._:/+=@-] (isSafeId). An id we cannot keep cannot be answered safely. */
   maxIdLength: MAX_ID_LENGTH,
   /** replyTo.stream: a Kinesis stream name (1-128 characters of [A-Za-z0-9_.-]). */
@@ -82,9 +82,12 @@ export const ENVELOPE_LIMITS = {
   maxMetadataKeyLength: 128,
   /** Room for a W3C `baggage` header (8,192 bytes by its spec) or a `traceparent`. */
   maxMetadataValueLength: 8192,
-} as const;
+} as const);
 
-const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** The checks are built from ENVELOPE_LIMITS, so the documented limits are the enforced ones. */
+const STREAM_NAME = new RegExp(`^[A-Za-z0-9_.-]{1,${ENVELOPE_LIMITS.maxStreamNameLength}}$`);
+const isKeptId = (value: unknown): value is string =>
+  isSafeId(value) && value.length <= ENVELOPE_LIMITS.maxIdLength;
 
 /** A map of strings within ENVELOPE_LIMITS, copied (own data properties only, `__proto__` included as data). */
 function readMetadata(value: unknown): Record<string, string> | undefined {
@@ -109,6 +112,8 @@ function readReplyTo(value: unknown): ReplyTo | undefined {
   return key === undefined ? undefined : { stream, hashKey: key.toString() };
 }
 
+const INVALID_ID = `envelope with an invalid id (1-${ENVELOPE_LIMITS.maxIdLength} characters of A-Za-z0-9._:/+=@-)`;
+
 export function decodeRequest(data: Buffer): RequestEnvelope {
   return decodeRequestObject(parseEnvelopeJson(data));
 }
@@ -118,14 +123,14 @@ export function decodeRequest(data: Buffer): RequestEnvelope {
  * Every reason is a fixed text: it is logged and sent back to the caller, so it never quotes the record.
  */
 export function decodeRequestObject(raw: Record<string, unknown>): RequestEnvelope {
-  const id = isSafeId(raw.id) ? raw.id : undefined;
+  const id = isKeptId(raw.id) ? raw.id : undefined;
   const replyTo = raw.replyTo === undefined ? undefined : readReplyTo(raw.replyTo);
   const fail = (message: string) => new InvalidEnvelopeError(message, id, replyTo);
   if (raw.v !== ENVELOPE_VERSION) {
     throw fail(`unsupported envelope version (this server reads v${ENVELOPE_VERSION})`);
   }
   if (raw.id === undefined) throw fail('envelope without an id');
-  if (!id) throw fail('envelope with an invalid id (1-128 characters of A-Za-z0-9._:/+=@-)');
+  if (!id) throw fail(INVALID_ID);
   if (raw.replyTo !== undefined && !replyTo) throw fail('envelope with an invalid replyTo');
   if (typeof raw.pattern !== 'string' && !isObject(raw.pattern)) throw fail('envelope without a pattern');
   if (!('data' in raw)) throw fail('envelope without data');

@@ -230,7 +230,7 @@ export class KinesisClient extends ClientProxy {
   private async put(envelope: RequestEnvelope): Promise<void> {
     await this.connect();
     const json = encodeEnvelope(envelope);
-    const data = this.signer ? this.signer.sign('request', json) : json;
+    const data = this.signer ? this.signer.sign('request', this.actStream, json) : json;
     await this.producer!.put({ data, partitionKey: this.partitionKey(envelope) });
   }
 
@@ -259,7 +259,7 @@ export class KinesisClient extends ClientProxy {
 
   private onReply(record: KinesisRecord): void {
     // Verified before it is parsed: with signing on, a forged record costs one HMAC and reaches nothing else.
-    const refusal = this.signer?.check('reply', record.data);
+    const refusal = this.signer?.check('reply', this.resStream, record.data);
     if (refusal) return reportRefusal(refusal, this.stats, this.warnings, { stream: this.resStream });
     if (jsonDeeperThan(record.data, MAX_REPLY_DEPTH))
       return this.skipReply(`nested deeper than ${MAX_REPLY_DEPTH} levels`);

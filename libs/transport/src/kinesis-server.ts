@@ -99,6 +99,7 @@ export class KinesisServer
       warnings: this.warnings,
       logger: this.coreLogger,
       signer: this.signer,
+      actStream: this.actStream,
       isSeneca: (raw) => this.seneca?.accepts(raw) ?? false,
       replies: () => this.replies!,
       reportError: (error) => this.reportError(error),

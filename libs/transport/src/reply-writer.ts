@@ -37,7 +37,7 @@ export class ReplyWriter {
     if (this.refused) return this.refused(id);
     const envelope = { ...packet, v: ENVELOPE_VERSION, id };
     try {
-      await this.put(replyTo, id, this.encode(envelope));
+      await this.put(replyTo, id, this.encode(replyTo, envelope));
     } catch (error) {
       if (!(error instanceof RecordTooLargeError)) throw error;
       this.logger.warn('reply too large for a Kinesis record; sending an error reply instead', {
@@ -48,7 +48,12 @@ export class ReplyWriter {
       await this.put(
         replyTo,
         id,
-        this.encode({ v: ENVELOPE_VERSION, id, err: { status: 'error', message }, isDisposed: true }),
+        this.encode(replyTo, {
+          v: ENVELOPE_VERSION,
+          id,
+          err: { status: 'error', message },
+          isDisposed: true,
+        }),
       );
     }
   }
@@ -75,9 +80,10 @@ export class ReplyWriter {
     this.producers.clear();
   }
 
-  private encode(envelope: Parameters<typeof encodeEnvelope>[0]): Buffer {
+  /** Signed (with `signing`) for the stream the reply goes to. */
+  private encode(replyTo: ReplyTo, envelope: Parameters<typeof encodeEnvelope>[0]): Buffer {
     const json = encodeEnvelope(envelope);
-    return this.signer ? this.signer.sign('reply', json) : json;
+    return this.signer ? this.signer.sign('reply', replyTo.stream, json) : json;
   }
 
   private put(replyTo: ReplyTo, id: string, data: Buffer) {

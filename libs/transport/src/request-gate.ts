@@ -24,6 +24,8 @@ export interface RequestGateOptions {
   warnings: WarnThrottle;
   logger: Logger;
   signer: EnvelopeSigner | undefined;
+  /** The act stream: a signed request is only valid on the stream it was signed for. */
+  actStream: string;
   /** Whether a parsed record is a Seneca act (the Seneca dispatcher judges those itself). */
   isSeneca(raw: Record<string, unknown>): boolean;
   /** The reply writer (created when the server starts). */
@@ -43,7 +45,7 @@ export class RequestGate {
   async admit(record: KinesisRecord, shardId: string): Promise<Admission> {
     const { stats, signer } = this.o;
     // `signing`: judged on the raw bytes before anything parses them; a refused record is never answered.
-    const refusal = signer?.check('request', record.data);
+    const refusal = signer?.check('request', this.o.actStream, record.data);
     if (refusal) {
       const where = {
         shardId,
@@ -84,13 +86,19 @@ export class RequestGate {
   }
 
   private async reject(record: KinesisRecord, shardId: string, error: unknown): Promise<void> {
-    this.o.stats.invalid++;
     const { id, replyTo } =
       error instanceof InvalidEnvelopeError ? error : ({} as Partial<InvalidEnvelopeError>);
+    const replies = this.o.replies();
+    // Each record is counted once: one that could be answered, but not where it asks, is a forbidden reply
+    // stream (counted and warned as such); any other is invalid.
+    const forbidden = id !== undefined && replyTo !== undefined && !replies.allows(replyTo.stream);
+    if (!forbidden) this.o.stats.invalid++;
     if (id && !this.o.dedupe.firstSeen(id)) {
+      if (forbidden) this.o.stats.forbiddenReplyStream++;
       // The same invalid envelope again (e.g. repeated in one KPL aggregate): already logged and answered.
       return this.o.logger.debug('invalid record on the act stream skipped (id seen)', { id, shardId });
     }
+    if (forbidden) return this.refuseReplyStream(id, replyTo.stream, shardId);
     // The reason (a fixed text) and the record's position, never the payload: it may hold personal data.
     this.o.warnings.warn('invalid record on the act stream skipped', {
       shardId,
@@ -99,8 +107,6 @@ export class RequestGate {
       reason: errorForLog(error),
     });
     if (!id || !replyTo) return;
-    const replies = this.o.replies();
-    if (!replies.allows(replyTo.stream)) return this.refuseReplyStream(id, replyTo.stream, shardId);
     await replies
       .write(replyTo, id, {
         err: { status: 'error', message: `invalid request: ${(error as Error).message}` },

@@ -5,41 +5,54 @@ import { EnvelopeSigner, SignatureError, SigningOptionsError } from './signing.j
 
 const KEY_A = 'a'.repeat(32);
 const KEY_B = Buffer.alloc(48, 7);
-const signer = new EnvelopeSigner({ keys: { a: KEY_A, b: KEY_B } });
+const signer = new EnvelopeSigner({ keys: { a: KEY_A, b: KEY_B }, keyId: 'a' });
+const ACT = 'orders-act';
 const envelope = encodeEnvelope({ v: 1, id: 'id-1', pattern: 'sum', data: [1, 2] });
 const reason = (error: SignatureError | undefined) => error?.reason;
 
 describe('EnvelopeSigner', () => {
   it('appends the signature as the last member, over the exact unsigned JSON, bound to its direction', () => {
-    const signed = signer.sign('request', envelope).toString();
-    const mac = createHmac('sha256', KEY_A).update(`req\n${envelope.toString()}`).digest('base64url');
+    const signed = signer.sign('request', ACT, envelope).toString();
+    const mac = createHmac('sha256', KEY_A).update(`req\n${ACT}\n${envelope.toString()}`).digest('base64url');
     expect(signed).toBe(`${envelope.toString().slice(0, -1)},"sig":{"kid":"a","mac":"${mac}"}}`);
     expect(JSON.parse(signed)).toEqual({ ...JSON.parse(envelope.toString()), sig: { kid: 'a', mac } });
   });
 
   it('accepts a record signed with any configured key, and nothing else', () => {
     const withB = new EnvelopeSigner({ keys: { a: KEY_A, b: KEY_B }, keyId: 'b' });
-    expect(signer.check('request', withB.sign('request', envelope))).toBeUndefined();
-    expect(reason(signer.check('request', envelope))).toBe('unsigned');
+    expect(signer.check('request', ACT, withB.sign('request', ACT, envelope))).toBeUndefined();
+    expect(reason(signer.check('request', ACT, envelope))).toBe('unsigned');
     const stranger = new EnvelopeSigner({ keys: { c: 'c'.repeat(32) } });
-    expect(reason(signer.check('request', stranger.sign('request', envelope)))).toBe('unknown-key');
+    expect(reason(signer.check('request', ACT, stranger.sign('request', ACT, envelope)))).toBe('unknown-key');
     const sameIdOtherKey = new EnvelopeSigner({ keys: { a: 'z'.repeat(32) } });
-    expect(reason(signer.check('request', sameIdOtherKey.sign('request', envelope)))).toBe('bad-mac');
-    expect(signer.check('request', stranger.sign('request', envelope))?.keyId).toBe('c');
+    expect(reason(signer.check('request', ACT, sameIdOtherKey.sign('request', ACT, envelope)))).toBe(
+      'bad-mac',
+    );
+    expect(signer.check('request', ACT, stranger.sign('request', ACT, envelope))?.keyId).toBe('c');
   });
 
   it('refuses a reply replayed as a request and a request replayed as a reply', () => {
-    expect(reason(signer.check('request', signer.sign('reply', envelope)))).toBe('bad-mac');
-    expect(reason(signer.check('reply', signer.sign('request', envelope)))).toBe('bad-mac');
+    expect(reason(signer.check('request', ACT, signer.sign('reply', ACT, envelope)))).toBe('bad-mac');
+    expect(reason(signer.check('reply', ACT, signer.sign('request', ACT, envelope)))).toBe('bad-mac');
+  });
+
+  it('refuses a record copied onto another stream served with the same key', () => {
+    expect(reason(signer.check('request', 'payments-act', signer.sign('request', ACT, envelope)))).toBe(
+      'bad-mac',
+    );
+    expect(reason(signer.check('reply', 'other-res', signer.sign('reply', 'my-res', envelope)))).toBe(
+      'bad-mac',
+    );
+    expect(signer.check('reply', 'my-res', signer.sign('reply', 'my-res', envelope))).toBeUndefined();
   });
 
   it('lets unsigned records through when not required, but never a bad signature', () => {
     const lenient = new EnvelopeSigner({ keys: { a: KEY_A }, required: false });
-    expect(lenient.check('request', envelope)).toBeUndefined();
+    expect(lenient.check('request', ACT, envelope)).toBeUndefined();
     const forged = Buffer.from(
       `${envelope.toString().slice(0, -1)},"sig":{"kid":"a","mac":"${'A'.repeat(43)}"}}`,
     );
-    expect(reason(lenient.check('request', forged))).toBe('bad-mac');
+    expect(reason(lenient.check('request', ACT, forged))).toBe('bad-mac');
   });
 
   it('validates its options without printing a key', () => {
@@ -60,16 +73,22 @@ describe('EnvelopeSigner', () => {
     expect(() => new EnvelopeSigner({ keys: { a: 42 as unknown as string } })).toThrow(/must be a string/);
     expect(() => new EnvelopeSigner(undefined as never)).toThrow(SigningOptionsError);
     expect(EnvelopeSigner.from(undefined)).toBeUndefined();
-    expect(new EnvelopeSigner({ keys: { a: KEY_A, b: KEY_B } }).keyId).toBe('a');
+    // With several keys, which one signs must be named: integer-like ids are ordered first by JavaScript.
+    expect(() => new EnvelopeSigner({ keys: { b: KEY_B, 2: KEY_A } })).toThrow(
+      new SigningOptionsError(
+        'signing: `keyId` is required with more than one key: name the key this side signs with',
+      ),
+    );
+    expect(new EnvelopeSigner({ keys: { a: KEY_A } }).keyId).toBe('a');
     expect(new EnvelopeSigner({ keys: { a: KEY_A } }).required).toBe(true);
   });
 
   it('keeps its own copy of a Buffer key', () => {
     const key = Buffer.alloc(32, 1);
     const own = new EnvelopeSigner({ keys: { a: key } });
-    const signed = own.sign('request', envelope);
+    const signed = own.sign('request', ACT, envelope);
     key.fill(2);
-    expect(own.check('request', signed)).toBeUndefined();
+    expect(own.check('request', ACT, signed)).toBeUndefined();
   });
 });
 
@@ -87,7 +106,7 @@ describe('EnvelopeSigner (properties)', () => {
     );
     fc.assert(
       fc.property(kind, inputs, (k, data) => {
-        const outcome = signer.check(k, data);
+        const outcome = signer.check(k, ACT, data);
         expect(outcome === undefined || outcome instanceof SignatureError).toBe(true);
       }),
       { numRuns: 2_000 },
@@ -100,11 +119,11 @@ describe('EnvelopeSigner (properties)', () => {
       .map((o) => Buffer.from(JSON.stringify(o)));
     fc.assert(
       fc.property(kind, json, fc.nat(), fc.integer({ min: 1, max: 255 }), (k, body, at, flip) => {
-        const signed = signer.sign(k, body);
-        expect(signer.check(k, signed)).toBeUndefined();
+        const signed = signer.sign(k, ACT, body);
+        expect(signer.check(k, ACT, signed)).toBeUndefined();
         const tampered = Buffer.from(signed);
         tampered[at % tampered.length] ^= flip;
-        expect(signer.check(k, tampered)).toBeInstanceOf(SignatureError);
+        expect(signer.check(k, ACT, tampered)).toBeInstanceOf(SignatureError);
       }),
       { numRuns: 2_000 },
     );

@@ -4,10 +4,13 @@
  *
  *   {"v":1,"id":"...",...,"sig":{"kid":"<key id>","mac":"<base64url HMAC>"}}
  *
- * where mac = HMAC-SHA256(key, "req\n" | "res\n" + the envelope's JSON without the sig member). The verifier
- * takes the signature off the end of the raw bytes (no parse, no re-serialization), so any writer that appends
- * it after JSON-encoding its envelope interoperates. The "req"/"res" prefix binds a MAC to its direction: a
- * reply copied onto the act stream does not verify as a request, nor a request as a reply.
+ * where mac = HMAC-SHA256(key, "req\n" | "res\n" + stream + "\n" + the envelope's JSON without the sig
+ * member), and stream is the stream the record is written to: the act stream for a request or event, the
+ * replyTo stream for a reply. The verifier takes the signature off the end of the raw bytes (no parse, no
+ * re-serialization), so any writer that appends it after JSON-encoding its envelope interoperates. The
+ * "req"/"res" prefix binds a MAC to its direction (a reply copied onto the act stream does not verify as a
+ * request, nor a request as a reply), the stream name to its stream (a signed request copied onto another act
+ * stream served with the same key does not verify there).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { forLog, KinesisTransportError, type Logger } from '../../kinesis/src/index.js';
@@ -19,7 +22,10 @@ export interface SigningOptions {
    * remove the old key.
    */
   keys: Record<string, string | Buffer>;
-  /** The key this side signs with. Default: the first key of `keys`. */
+  /**
+   * The key this side signs with. Required when `keys` holds more than one key (JavaScript orders
+   * integer-like ids first, so "the first key" would not be the first one written); default: the only key.
+   */
   keyId?: string;
   /** Refuse records that carry no signature. Default true (false while writers are being rolled out). */
   required?: boolean;
@@ -86,8 +92,10 @@ export class EnvelopeSigner {
         );
       this.keys.set(id, Buffer.from(bytes)); // a copy: later changes to the caller's buffer change nothing
     }
-    const keyId = options.keyId ?? this.keys.keys().next().value;
-    if (keyId === undefined) throw fail('`keys` holds no key');
+    if (this.keys.size === 0) throw fail('`keys` holds no key');
+    if (options.keyId === undefined && this.keys.size > 1)
+      throw fail('`keyId` is required with more than one key: name the key this side signs with');
+    const keyId = options.keyId ?? this.keys.keys().next().value!;
     if (!this.keys.has(keyId)) throw fail(`keyId "${String(keyId).slice(0, 64)}" is not one of \`keys\``);
     this.keyId = keyId;
     this.required = options.required ?? true;
@@ -95,21 +103,22 @@ export class EnvelopeSigner {
 
   /**
    * `json` (a JSON object with at least one member, as JSON.stringify writes it) with the signature appended as
-   * its last member.
+   * its last member, for the stream it is written to.
    */
-  sign(kind: SignedKind, json: Buffer): Buffer {
+  sign(kind: SignedKind, stream: string, json: Buffer): Buffer {
     if (json.length < 3 || json[0] !== 0x7b || json[json.length - 1] !== 0x7d)
       throw new TypeError('only a JSON object with at least one member can be signed');
-    const mac = this.mac(this.keys.get(this.keyId)!, kind, json.subarray(0, json.length - 1));
+    const mac = this.mac(this.keys.get(this.keyId)!, kind, stream, json.subarray(0, json.length - 1));
     const suffix = `,"sig":{"kid":"${this.keyId}","mac":"${mac}"}}`;
     return Buffer.concat([json.subarray(0, json.length - 1), Buffer.from(suffix, 'latin1')]);
   }
 
   /**
-   * Why `data` is refused, or undefined when it is accepted: signed with a configured key, or unsigned while
-   * signing is not required. Never throws, whatever `data` holds; costs one HMAC over the record at most.
+   * Why `data`, read from `stream`, is refused, or undefined when it is accepted: signed with a configured key
+   * for this stream, or unsigned while signing is not required. Never throws, whatever `data` holds; costs one
+   * HMAC over the record at most.
    */
-  check(kind: SignedKind, data: Buffer): SignatureError | undefined {
+  check(kind: SignedKind, stream: string, data: Buffer): SignatureError | undefined {
     // The suffix is ASCII, so latin1 maps its bytes one to one: its length in characters is its length in bytes.
     const tail = data.subarray(Math.max(0, data.length - LONGEST_SUFFIX)).toString('latin1');
     const match = SIGNATURE_SUFFIX.exec(tail);
@@ -117,15 +126,20 @@ export class EnvelopeSigner {
     const [suffix, keyId, mac] = match;
     const key = this.keys.get(keyId);
     if (!key) return new SignatureError('unknown-key', keyId);
-    const expected = this.mac(key, kind, data.subarray(0, data.length - suffix.length));
+    const expected = this.mac(key, kind, stream, data.subarray(0, data.length - suffix.length));
     // Compared as text: base64url's last character has spare bits, so two texts can decode to the same bytes.
     const same = timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(mac, 'latin1'));
     return same ? undefined : new SignatureError('bad-mac', keyId);
   }
 
-  /** The MAC of the unsigned envelope `body + "}"` (body: the JSON without its closing brace). */
-  private mac(key: Buffer, kind: SignedKind, body: Buffer): string {
-    return createHmac('sha256', key).update(PURPOSE[kind]).update(body).update('}').digest('base64url');
+  /** The MAC of the unsigned envelope `body + "}"` (body: the JSON without its closing brace) on `stream`. */
+  private mac(key: Buffer, kind: SignedKind, stream: string, body: Buffer): string {
+    return createHmac('sha256', key)
+      .update(PURPOSE[kind])
+      .update(`${stream}\n`, 'utf8')
+      .update(body)
+      .update('}')
+      .digest('base64url');
   }
 }
 
