@@ -170,7 +170,7 @@ describe('connector app /health (in-process)', () => {
     });
   }, 60_000);
 
-  it('answers 503 "not checkpointing" while records are written but the checkpoint store is down', async () => {
+  it('answers 503 "not checkpointing" while records are written but the checkpoint store is down, 200 once it is back', async () => {
     const redis = await redisProxy();
     const stream = uniqueName('health-ckpt');
     try {
@@ -178,7 +178,6 @@ describe('connector app /health (in-process)', () => {
         ...baseEnv(stream, uniqueName('health').toLowerCase()),
         CHECKPOINT_STORE: 'redis',
         REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-        SHUTDOWN_GRACE_MS: '1000',
       });
       await eventually(async () => (await health()).code === 200, { message: '/health 200 at start' });
       redis.cut(); // from here every checkpoint fails; the emitter (s3rver) still writes
@@ -199,6 +198,14 @@ describe('connector app /health (in-process)', () => {
           /^records written \d+\.\d s ago are not checkpointed; last checkpoint /,
         ),
       });
+
+      // The store answers again: the next write's checkpoint covers the records (a failed one is not retried alone).
+      redis.restore();
+      await putRaw(kinesis, stream, [{ data: JSON.stringify({ i: 2 }), key: 'k2' }]);
+      await eventually(async () => (await health()).code === 200, {
+        timeoutMs: 30_000,
+        message: '/health 200 once checkpoints are taken again',
+      });
     } finally {
       await app?.close();
       app = undefined;
@@ -207,8 +214,8 @@ describe('connector app /health (in-process)', () => {
   }, 60_000);
 });
 
-/** A TCP proxy to the local Redis that can be cut: connections dropped, new ones refused. */
-async function redisProxy(): Promise<{ port: number; cut(): void; close(): void }> {
+/** A TCP proxy to the local Redis that can be cut (connections dropped, new ones refused) and restored. */
+async function redisProxy(): Promise<{ port: number; cut(): void; restore(): void; close(): void }> {
   const sockets = new Set<Socket>();
   let open = true;
   const server: Server = createServer((client) => {
@@ -233,6 +240,7 @@ async function redisProxy(): Promise<{ port: number; cut(): void; close(): void 
   return {
     port: (server.address() as { port: number }).port,
     cut,
+    restore: () => (open = true),
     close: () => {
       cut();
       server.close();
