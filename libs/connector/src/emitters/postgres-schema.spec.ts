@@ -10,14 +10,14 @@ describe('createJsonTable: migrating a table of an earlier version', () => {
   const pool = new pg.Pool({ connectionString: databaseUrl(), max: 6 });
   const tables: string[] = [];
 
-  /** A table as the version before model_index created it, with `rows` rows. */
-  const oldTable = async (prefix: string, rows: number) => {
+  /** A table as the version before model_index created it, with `rows` rows (and a primary key named `key`). */
+  const oldTable = async (prefix: string, rows: number, key = `${prefix}_pkey`) => {
     const name = uniqueName(prefix).replace(/-/g, '_');
     tables.push(name);
     await pool.query(
       `CREATE TABLE "${name}" (shard_id text NOT NULL, sequence_number numeric NOT NULL,
         sub_sequence_number integer NOT NULL, data jsonb NOT NULL,
-        PRIMARY KEY (shard_id, sequence_number, sub_sequence_number))`,
+        CONSTRAINT "${key}" PRIMARY KEY (shard_id, sequence_number, sub_sequence_number))`,
     );
     await pool.query(
       `INSERT INTO "${name}" SELECT 'shardId-000000000000', n, 0, '{}' FROM generate_series(1, $1) AS n`,
@@ -42,7 +42,8 @@ describe('createJsonTable: migrating a table of an earlier version', () => {
   });
 
   it('lets instances starting together migrate one after the other (was: 42704 for one of them)', async () => {
-    const table = await oldTable('pg_race', 20_000);
+    // A key named otherwise than Postgres names the new one: the old code's second DROP CONSTRAINT found none.
+    const table = await oldTable('pg_race', 200_000, 'orders_key');
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => createJsonTable(pool, table)));
     expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual([
       'ok',
@@ -52,7 +53,7 @@ describe('createJsonTable: migrating a table of an earlier version', () => {
     ]);
     expect(await primaryKey(table)).toEqual(migrated);
     const { rows } = await pool.query(`SELECT count(*)::int AS n, max(model_index) AS m FROM "${table}"`);
-    expect(rows).toEqual([{ n: 20_000, m: 0 }]);
+    expect(rows).toEqual([{ n: 200_000, m: 0 }]);
   });
 
   it('creates a missing table from instances starting together', async () => {
