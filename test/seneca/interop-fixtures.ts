@@ -118,8 +118,13 @@ export class InteropWorld {
   private readonly apps: INestApplicationContext[] = [];
 
   private constructor(readonly admin: AwsKinesisClient) {
+    // exposeErrors: the suites compare error messages and details end to end (as the Nest side's filter does).
     this.seneca = new SenecaPool(
-      testOptions(admin, this.actStream, this.resStream, { createStreams: false, pollIntervalMs: 50 }),
+      testOptions(admin, this.actStream, this.resStream, {
+        createStreams: false,
+        pollIntervalMs: 50,
+        exposeErrors: true,
+      }),
     );
   }
 

@@ -32,6 +32,8 @@ export interface SenecaSuite {
   ids: { server: string; inner: string; caller: string };
   /** What the server warned about (its core logger). */
   warnings: { message: string; context?: Record<string, unknown> }[];
+  /** Its warnings and debug lines: a record-caused warning past the first of its kind goes to debug. */
+  logged: { level: 'warn' | 'debug'; message: string; context?: Record<string, unknown> }[];
   admin: AwsKinesisClient;
   service: RunningSenecaService;
   /** A seneca-mode client with `ids.caller` and custom$ `{ app: 'caller' }`, on seneca_any. */
@@ -46,9 +48,14 @@ export function senecaSuite(emulator: KinesisEmulator): SenecaSuite {
   const actStream = uniqueName('act');
   const resStream = uniqueName('res');
   const warnings: SenecaSuite['warnings'] = [];
+  const logged: SenecaSuite['logged'] = [];
   const logger: Logger = {
     ...silentLogger,
-    warn: (message, context) => void warnings.push({ message, context }),
+    warn: (message, context) => {
+      warnings.push({ message, context });
+      logged.push({ level: 'warn', message, context });
+    },
+    debug: (message, context) => void logged.push({ level: 'debug', message, context }),
   };
   const suite = {
     actStream,
@@ -56,6 +63,7 @@ export function senecaSuite(emulator: KinesisEmulator): SenecaSuite {
     base: () => ({ endpoint: kinesisEndpoint(emulator), region: 'us-east-1', actStream, resStream }),
     ids: { server: newSenecaInstanceId(), inner: newSenecaInstanceId(), caller: newSenecaInstanceId() },
     warnings,
+    logged,
     async client(options: KinesisClientProxyOptions) {
       const started = await startCaller({ ...suite.base(), protocol: 'seneca', ...options });
       apps.push(started.app);

@@ -1,16 +1,16 @@
 import { KINESIS_EMULATORS, eventually } from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { readAll } from '../../../test/support/stream-reader.js';
-import { RecordingLogger, act, mathActions, senecaStreams } from '../test/seneca-fixtures.js';
+import { RecordingLogger, act, mathActions, senecaStreams, transportOf } from '../test/seneca-fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, bad input on %s', (emulator) => {
   const streams = senecaStreams(emulator);
 
-  it('skips non-JSON, kind-less and id-null requests with a warning (no payload) and still serves valid calls', async () => {
+  it('skips non-JSON, kind-less and id-null requests, logged (no payload) and counted, and still serves valid calls', async () => {
     const { client, pool, actStream, resStream } = streams();
     const logger = new RecordingLogger();
     const calls: Array<{ msg: any; meta: any }> = [];
-    await pool.listener(mathActions(calls), {}, { logger });
+    const listener = await pool.listener(mathActions(calls), {}, { logger });
     const caller = await pool.client();
 
     const act_ = (extra: object) => JSON.stringify({ origin: 'x', sync: true, ...extra });
@@ -30,8 +30,11 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport, bad input on %s', (e
     // Same partition key, same shard: by the time this is answered the bad records were read.
     expect(await act(caller, { role: 'math', cmd: 'sum', left: 3, right: 4 })).toEqual({ answer: 7 });
 
-    const skipped = logger.at('warn').filter((e) => e.message === 'act-stream record skipped');
+    // One warn line, the others at debug (rate-bounded), every one counted.
+    const skipped = logger.entries.filter((e) => e.message === 'act-stream record skipped');
     expect(skipped.map((e) => e.context.reason).sort()).toEqual(['id is null', 'missing kind', 'not JSON']);
+    expect(skipped.map((e) => e.level)).toEqual(['warn', 'debug', 'debug']);
+    expect(transportOf(listener).stats.skipped).toBe(3);
     expect(skipped.every((e) => e.context.partitionKey === 'seneca_any_act')).toBe(true);
     expect(JSON.stringify(logger.entries)).not.toContain('secret');
     expect(calls.map((c) => c.msg.cmd)).toEqual(['sum']);

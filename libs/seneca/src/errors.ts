@@ -40,7 +40,8 @@ export type InvalidRequestReason =
   | 'id is not a safe id'
   | 'act is not an object'
   | 'origin is not a bounded string'
-  | 'track is not a bounded list of instance ids';
+  | 'track is not a bounded list of instance ids'
+  | 'an act carries an error member';
 
 /** A record on the act stream that is not a Seneca request; it is logged (without its data) and skipped. */
 export class InvalidRequestRecordError extends SenecaKinesisError {

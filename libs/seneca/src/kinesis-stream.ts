@@ -29,6 +29,8 @@ export interface ConsumeOptions {
   /** Share the shards with the other listeners of the lease table (instead of a checkpoint store). */
   leases?: LeaseOptions;
   pollIntervalMs: number;
+  /** How long stopping waits for the shards' processors (their grace period and last checkpoint), ms. */
+  stopTimeoutMs?: number;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -82,6 +84,7 @@ export class KinesisStream {
       checkpointStore: options.checkpointStore,
       leases: options.leases,
       pollIntervalMs: options.pollIntervalMs,
+      stopTimeoutMs: options.stopTimeoutMs,
       // Empty polls reach the processor too: the listener learns when each shard's iterator is held.
       callProcessRecordsEvenForEmptyRecordList: true,
       logger: this.deps.logger,

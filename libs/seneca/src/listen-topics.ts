@@ -31,7 +31,7 @@ export class ListenerTopics {
     for (const pin of this.pins ?? []) if (!hasWildcards(pin)) owned.add(this.topic(pin));
     const shared = new Set<string>([this.topic({})]);
     const patterns = seneca.findpins?.(this.pins ?? [{}]) ?? [];
-    for (const pattern of patterns) for (const topic of this.prefixTopics(pattern)) shared.add(topic);
+    for (const pattern of patterns) for (const topic of this.keySubsetTopics(pattern)) shared.add(topic);
     for (const topic of owned) shared.delete(topic);
     this.owned = owned;
     this.shared = shared;
@@ -52,7 +52,7 @@ export class ListenerTopics {
     if (this.pins && !this.pins.some((pin) => underPin(pattern, pin))) return false;
     let topics = this.topicsOfPattern.get(action.pattern);
     if (!topics) {
-      topics = new Set([this.topic({}), ...this.prefixTopics(pattern)]);
+      topics = new Set([this.topic({}), ...this.keySubsetTopics(pattern)]);
       this.topicsOfPattern.set(action.pattern, topics);
     }
     return topics.has(topic);
@@ -62,8 +62,11 @@ export class ListenerTopics {
     return Object.keys(pin).length === 0 ? `${this.msgprefix}any` : senecaTopic(pin, pin, this.msgprefix);
   }
 
-  /** The topic of each non-empty subset of the pattern's keys, with the pattern's values. */
-  private prefixTopics(pattern: SenecaMessage): string[] {
+  /**
+   * The topic of each non-empty subset of the pattern's keys (the whole pattern included), with the pattern's
+   * values. Not the server's `prefixTopics` (proper subsets only, Seneca's default msgprefix).
+   */
+  private keySubsetTopics(pattern: SenecaMessage): string[] {
     const keys = Object.keys(pattern);
     if (keys.length > MAX_PREFIX_KEYS) return [this.topic(pattern)];
     const topics: string[] = [];

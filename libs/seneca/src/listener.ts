@@ -1,4 +1,11 @@
-import { errorForLog, forLog, sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
+import {
+  errorForLog,
+  forLog,
+  isSafeId,
+  sleep,
+  type Consumer,
+  type RecordProcessor,
+} from '../../kinesis/src/index.js';
 import { DedupeWindow } from '../../transport/src/dedupe-window.js';
 import { ListenFailedError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
@@ -14,6 +21,9 @@ import type {
 } from './seneca-types.js';
 import type { SenecaKinesisTransport } from './transport.js';
 import { actPartitionKey, encodeEnvelope, resPartitionKey } from './wire.js';
+
+/** Time for the shutdown checkpoints after the grace period, ms. */
+const STOP_MARGIN_MS = 10_000;
 
 /** `role:transport,hook:listen,type:kinesis`: what `seneca.listen({ type: 'kinesis' })` runs. */
 export function listenHook(transport: SenecaKinesisTransport, tu: TransportUtils): SenecaAction {
@@ -75,6 +85,8 @@ async function startListener(
           handleRequest,
           maxActsInFlight: options.maxActsInFlight,
           closeGracePeriodMs: options.closeGracePeriodMs,
+          warnings: transport.warnings,
+          stats: transport.stats,
         }),
         () => polled.add(shardId),
       ),
@@ -82,6 +94,8 @@ async function startListener(
     checkpointStore: options.checkpointStore,
     leases: options.leases,
     pollIntervalMs: streams.pollIntervalMs,
+    // The processors' grace period, then their last checkpoints: stopping never abandons them earlier.
+    stopTimeoutMs: options.closeGracePeriodMs + STOP_MARGIN_MS,
   });
   await everyShardPolled(consumer, polled, options.listenReadyTimeoutMs, transport);
   logger.info('seneca listener started', {
@@ -101,22 +115,26 @@ function serve(
   request: RequestEnvelope,
   topic: string,
 ): Promise<void> {
+  const { exposeErrors } = transport.options;
   return new Promise<void>((resolve) => {
-    tu.handle_request(seneca, request, listenOptions, (handled) => {
+    const respond = (handled: ResponseEnvelope | null) => {
       const out =
-        handled?.kind === undefined
-          ? rejectionReply(seneca, request, handled, transport.options.exposeErrors)
-          : handled;
+        handled?.kind === undefined ? rejectionReply(seneca, request, handled, exposeErrors) : handled;
       // Only a caller that waits gets an answer (seneca-transport's tcp listener does the same).
       if (out?.sync !== true) return resolve();
+      // `input` (the whole act, added with an action's error) is for no one: no client reads it.
+      delete out.input;
+      if (out.error && !exposeErrors) out.error = errorForReply(out.error);
       const partitionKey = resPartitionKey(topic);
-      const failed = (error: unknown) =>
+      const failed = (error: unknown) => {
+        transport.stats.replyFailed++;
         transport.logger.error('reply not written', {
           id: forLog(out.id),
           stream: replies.name,
           partitionKey: forLog(partitionKey),
           error: errorForLog(error),
         });
+      };
       let data: string;
       try {
         data = encodeEnvelope(out);
@@ -125,9 +143,35 @@ function serve(
         return resolve();
       }
       replies.put(partitionKey, data).catch(failed).finally(resolve);
-    });
+    };
+    // Answered here, not by handle_request: it would log the whole act at warn.
+    if (request.track?.includes(seneca.id)) {
+      transport.stats.loops++;
+      transport.warnings.warn('act looping back to this listener rejected', { id: request.id, topic });
+      return respond({ input: request, error: { code: 'message_loop' } } as unknown as ResponseEnvelope);
+    }
+    tu.handle_request(seneca, request, listenOptions, respond);
   });
 }
+
+/**
+ * An action's error as a caller sees it without `exposeErrors`: its code (and the original code an
+ * act_execute wraps), a fixed message; never its message or details, which may quote the act or internals.
+ */
+function errorForReply(error: unknown): Record<string, unknown> {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as Record<string, any>;
+  const code = isSafeId(fields.code) ? fields.code : 'act_execute';
+  const origCode = fields.details?.orig$?.code;
+  return {
+    code,
+    message: REJECTION_MESSAGES[code] ?? INTERNAL_ERROR_MESSAGE,
+    name: 'Error',
+    seneca: true,
+    ...(isSafeId(origCode) ? { details: { orig$: { code: origCode } } } : {}),
+  };
+}
+
+const INTERNAL_ERROR_MESSAGE = 'Internal error';
 
 /**
  * seneca-transport's own texts for its pre-action rejections, as its errors render them (`seneca: ` + the
@@ -138,6 +182,7 @@ const REJECTION_MESSAGES: Record<string, string> = {
   invalid_kind_act: 'seneca: Inbound messages should have kind "act".',
   no_message_id: 'seneca: The message has no identifier.',
   message_loop: 'seneca: Inbound message rejected as looping back to this server.',
+  act_not_found: 'seneca: No matching action pattern found.',
 };
 
 /**
@@ -169,14 +214,16 @@ function rejectionReply(
     time: { client_sent: request.time?.client_sent ?? 0, listen_recv: now, listen_sent: now },
     sync: request.sync,
     res: null,
-    error: exposeErrors
-      ? { ...error, message: error.message, name: error.name ?? 'Error' }
-      : {
-          code,
-          message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
-          name: 'Error',
-          seneca: true,
-        },
+    // Copied whole with exposeErrors (as `update_output` does); else, and for a loop, code and fixed text.
+    error:
+      exposeErrors && code !== 'message_loop'
+        ? { ...error, message: error.message, name: error.name ?? 'Error' }
+        : {
+            code,
+            message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
+            name: 'Error',
+            seneca: true,
+          },
   };
 }
 

@@ -62,11 +62,15 @@ export interface KinesisSenecaOptions {
    */
   maxActsInFlight?: number;
   /**
-   * Send the full error of a request rejected before any action ran (message_loop, no_message_id, ...) to
-   * the caller, details included (they may quote the request). Default false: code and a fixed message.
+   * Send a failed act's error to the caller as Seneca made it, message and details included (they may quote
+   * the act or internals). Default false: its code (and an act_execute's original code), a fixed message.
+   * A looping act (message_loop) is answered with the code and fixed text either way.
    */
   exposeErrors?: boolean;
-  /** How long `seneca.close()` waits for requests being handled before closing the producers, ms. Default 5 s. */
+  /**
+   * How long `seneca.close()` lets running acts finish before the listener's last checkpoint, ms. Default 5 s.
+   * Applied once; the consumer's stop waits this plus 10 s for the checkpoints.
+   */
   closeGracePeriodMs?: number;
   /** How long a listener waits for its first poll of every shard before it reports ready, ms. Default 10 s. */
   listenReadyTimeoutMs?: number;

@@ -10,6 +10,7 @@ import {
 } from '../../kinesis/src/index.js';
 import { InOrderTracker } from '../../transport/src/in-order-tracker.js';
 import { Semaphore } from '../../transport/src/semaphore.js';
+import { WarnThrottle } from '../../transport/src/warn-throttle.js';
 import { InvalidRequestRecordError } from './errors.js';
 import type { RequestEnvelope } from './seneca-types.js';
 import { decodeRequest } from './wire.js';
@@ -29,6 +30,10 @@ export interface RecordProcessorContext {
   maxActsInFlight?: number;
   /** How long a shutdown waits for running acts before its checkpoint, ms. Default 0. */
   closeGracePeriodMs?: number;
+  /** Where record-caused warnings go, bounded in rate (default: one of its own over `logger`). */
+  warnings?: WarnThrottle;
+  /** Counts every skipped record, whatever is logged. */
+  stats?: { skipped: number };
 }
 
 export type SenecaRecordProcessorClass = new (context: RecordProcessorContext) => RecordProcessor;
@@ -46,9 +51,11 @@ export class SenecaRecordProcessor implements RecordProcessor {
   private readonly tracker = new InOrderTracker();
   private readonly slots: Semaphore;
   private readonly running = new Set<Promise<void>>();
+  private readonly warnings: WarnThrottle;
 
   constructor(protected readonly context: RecordProcessorContext) {
     this.slots = new Semaphore(context.maxActsInFlight ?? DEFAULT_MAX_ACTS_IN_FLIGHT);
+    this.warnings = context.warnings ?? new WarnThrottle(context.logger);
   }
 
   initialize(_input: InitializeInput): void {}
@@ -58,9 +65,11 @@ export class SenecaRecordProcessor implements RecordProcessor {
     return this.running.size;
   }
 
-  async processRecords({ records, checkpointer }: ProcessRecordsInput): Promise<void> {
+  async processRecords({ records, checkpointer, signal }: ProcessRecordsInput): Promise<void> {
     for (const record of records) {
-      await this.slots.acquire(); // a full shard stops reading here until an act finishes
+      // A full shard stops reading here until an act finishes, or until the consumer stops: the records not
+      // taken are not checkpointed (read again after a restart), and shutdown can start its grace period.
+      if (!(await this.acquireSlot(signal))) break;
       const done = this.tracker.start(record);
       let work: Promise<void> | void = undefined;
       try {
@@ -94,6 +103,22 @@ export class SenecaRecordProcessor implements RecordProcessor {
   }
 
   leaseLost(): void {}
+
+  /** A slot for one act; false (no slot held) once `signal` aborted. */
+  private async acquireSlot(signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return false;
+    const acquired = this.slots.acquire();
+    if (!signal) return acquired.then(() => true);
+    let onAbort = () => {};
+    const aborted = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const got = await Promise.race([acquired.then(() => true), aborted]);
+    signal.removeEventListener('abort', onAbort);
+    if (!got) void acquired.then(() => this.slots.release()); // the slot, once granted, goes to the next waiter
+    return got;
+  }
 
   async shardEnded({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
     await Promise.all(this.running);
@@ -134,7 +159,8 @@ export class SenecaRecordProcessor implements RecordProcessor {
 
   protected skip(record: KinesisRecord, error: unknown): void {
     const reason = error instanceof InvalidRequestRecordError ? error.reason : errorForLog(error);
-    this.context.logger.warn('act-stream record skipped', { ...this.where(record), reason });
+    if (this.context.stats) this.context.stats.skipped++;
+    this.warnings.warn('act-stream record skipped', { ...this.where(record), reason });
   }
 
   protected where(record: KinesisRecord): Record<string, unknown> {

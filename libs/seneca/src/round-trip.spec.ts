@@ -79,9 +79,9 @@ describe.each(KINESIS_EMULATORS)('Seneca kinesis transport on %s', (emulator) =>
     expect(new Set(ids).size).toBe(50); // each request carried its own call's id
   });
 
-  it("keeps an action error's code and message, as a local call would see them", async () => {
+  it("keeps an action error's code and message with exposeErrors, as a local call would see them", async () => {
     const { pool } = streams();
-    const listener = await pool.listener(mathActions());
+    const listener = await pool.listener(mathActions(), {}, { exposeErrors: true });
     const caller = await pool.client();
 
     const local = await actError(listener, { role: 'math', cmd: 'fail' });

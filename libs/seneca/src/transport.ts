@@ -6,10 +6,21 @@ import {
   type KinesisRecord,
   type Logger,
 } from '../../kinesis/src/index.js';
+import { WarnThrottle } from '../../transport/src/warn-throttle.js';
 import { InvalidReplyRecordError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import type { ResolvedSenecaOptions } from './options.js';
 import { decodeReply, replyHashKey, resPartitionKey } from './wire.js';
+
+/** What the instance's listeners counted since the plugin started (every record, whatever was logged). */
+export interface SenecaListenerStats {
+  /** Act-stream records on a listener's topic refused (not an act, not bounded, an `error` member...). */
+  skipped: number;
+  /** Acts refused because this instance is already in their `track` (answered message_loop). */
+  loops: number;
+  /** Replies not stored (encoding failed, or the put failed after the producer's retries): the act ran. */
+  replyFailed: number;
+}
 
 /**
  * What one `seneca.use(kinesisTransport)` holds: the AWS client, one Stream facade per stream name (shared by
@@ -23,11 +34,15 @@ export class SenecaKinesisTransport {
   private readonly replyReaders = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  readonly stats: SenecaListenerStats = { skipped: 0, loops: 0, replyFailed: 0 };
+  /** Warnings caused by records (bad acts, loops), bounded in rate: anyone who can write the stream causes them. */
+  readonly warnings: WarnThrottle;
 
   constructor(
     readonly options: ResolvedSenecaOptions,
     readonly logger: Logger,
   ) {
+    this.warnings = new WarnThrottle(logger);
     this.ownsClient = !options.awsClient;
     this.client =
       options.awsClient ??
@@ -97,7 +112,11 @@ export class SenecaKinesisTransport {
     return tracked;
   }
 
-  /** Stops reading, waits (up to the grace period) for requests being handled, then flushes and closes. */
+  /**
+   * Stops reading (each shard's processor waits up to the grace period for its running acts, then checkpoints
+   * past the finished ones), then flushes and closes. The grace is not applied a second time here: an act
+   * finishing later is not checkpointed, so it is re-read after a restart, and must not be answered now.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -106,16 +125,8 @@ export class SenecaKinesisTransport {
   private async shutdown(): Promise<void> {
     const streams = [...this.streams.values()];
     await Promise.all(streams.map((s) => s.stopReading()));
-    if (this.inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.options.closeGracePeriodMs);
-      });
-      await Promise.race([Promise.all([...this.inFlight]), grace]);
-      clearTimeout(timer);
-      if (this.inFlight.size > 0)
-        this.logger.warn('closing with requests still being handled', { count: this.inFlight.size });
-    }
+    if (this.inFlight.size > 0)
+      this.logger.warn('closing with requests still being handled', { count: this.inFlight.size });
     await Promise.all(streams.map((s) => s.close()));
     if (this.ownsClient) this.client.destroy();
   }

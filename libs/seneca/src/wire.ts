@@ -6,6 +6,7 @@
  */
 import { isSafeId, partitionKeyToHashKey } from '../../kinesis/src/index.js';
 import { InvalidReplyRecordError, InvalidRequestRecordError } from './errors.js';
+import { MAX_INSTANCE_ID_LENGTH, MAX_TRACK_LENGTH } from '../../transport/src/seneca/seneca-envelope.js';
 import type { RequestEnvelope } from './seneca-types.js';
 
 export const actPartitionKey = (topic: string): string => `${topic}_act`;
@@ -31,10 +32,8 @@ function parseObject(data: Buffer): Record<string, unknown> | 'not JSON' | 'not 
   return isObject(parsed) ? parsed : 'not an object';
 }
 
-/** Longest instance id accepted in `origin` and `track` (Seneca's are ~45 characters: nid/time/pid/version/tag). */
-export const MAX_INSTANCE_ID_LENGTH = 256;
-/** Most hops accepted in `track`. */
-export const MAX_TRACK_LENGTH = 64;
+// The same bounds as the Nest server's decoder: one definition.
+export { MAX_INSTANCE_ID_LENGTH, MAX_TRACK_LENGTH } from '../../transport/src/seneca/seneca-envelope.js';
 
 const isBoundedText = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= MAX_INSTANCE_ID_LENGTH;
@@ -57,6 +56,8 @@ export function decodeRequest(data: Buffer): RequestEnvelope {
   // cannot be answered either: the caller that made it would not be Seneca).
   if (!isSafeId(parsed.id)) throw new InvalidRequestRecordError('id is not a safe id');
   if (!isObject(parsed.act)) throw new InvalidRequestRecordError('act is not an object');
+  // seneca-transport refuses it too (data_error), but logs the whole record at error first.
+  if (parsed.error) throw new InvalidRequestRecordError('an act carries an error member');
   if (parsed.origin !== undefined && !isBoundedText(parsed.origin))
     throw new InvalidRequestRecordError('origin is not a bounded string');
   if (parsed.track !== undefined && !isBoundedTrack(parsed.track))

@@ -4,6 +4,7 @@ import Seneca from 'seneca';
 import { kinesisClient, uniqueName, type KinesisEmulator } from '../../../test/support/harness.js';
 import type { Logger } from '../../kinesis/src/index.js';
 import { kinesisTransport, type KinesisSenecaOptions } from '../src/index.js';
+import type { SenecaKinesisTransport } from '../src/transport.js';
 
 /** Seneca's own typings are `any` throughout; tests use instances as such. */
 export type SenecaApp = any;
@@ -54,6 +55,26 @@ export function act(seneca: SenecaApp, msg: Record<string, unknown>): Promise<an
     seneca.act(msg, (error: Error | null, out: unknown) => (error ? reject(error) : resolve(out))),
   );
 }
+
+/**
+ * What Seneca's own logger prints meanwhile (through console.log / console.error), kept and not shown. A
+ * pool's instances use `log: 'silent'`; pass Seneca's `log` option to see what it logs at that level.
+ */
+export function captureConsole(): { text(): string; restore(): void } {
+  const chunks: string[] = [];
+  const methods = ['log', 'error', 'warn', 'info'] as const;
+  const originals = methods.map((name) => console[name]);
+  for (const name of methods)
+    console[name] = (...args: unknown[]) => void chunks.push(args.map(String).join(' '));
+  return {
+    text: () => chunks.join('\n'),
+    restore: () => methods.forEach((name, i) => (console[name] = originals[i])),
+  };
+}
+
+/** The plugin's transport of a Seneca instance (its stats, close()). */
+export const transportOf = (seneca: SenecaApp): SenecaKinesisTransport =>
+  (seneca.export('kinesis-transport/transport') as () => SenecaKinesisTransport)();
 
 /** The error an act fails with (fails the test if it succeeds). */
 export async function actError(seneca: SenecaApp, msg: Record<string, unknown>): Promise<any> {

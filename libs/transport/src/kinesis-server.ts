@@ -104,13 +104,20 @@ export class KinesisServer
       replies: () => this.replies!,
       reportError: (error) => this.reportError(error),
     });
-    this.seneca = createSenecaDispatch(options, this.coreLogger, this.dedupe, this.stats, {
-      handler: (route) => this.messageHandlers.get(route),
-      runRequest: (handler, data, ctx, respond) =>
-        runRequestHandler(this, handler, data, ctx, respond, (e) => this.reportError(e)),
-      runEvent: (route, data, ctx) => this.handleEvent(route, { pattern: route, data }, ctx),
-      writeReply: (stream, key, data) => this.replies!.writeRecord(stream, key, data),
-    });
+    this.seneca = createSenecaDispatch(
+      options,
+      this.coreLogger,
+      this.dedupe,
+      this.stats,
+      {
+        handler: (route) => this.messageHandlers.get(route),
+        runRequest: (handler, data, ctx, respond) =>
+          runRequestHandler(this, handler, data, ctx, respond, (e) => this.reportError(e)),
+        runEvent: (route, data, ctx) => this.handleEvent(route, { pattern: route, data }, ctx),
+        writeReply: (stream, key, data) => this.replies!.writeRecord(stream, key, data),
+      },
+      this.warnings,
+    );
   }
 
   get actStream(): string {

@@ -31,6 +31,7 @@ import {
   topicOfActKey,
 } from './seneca-topic.js';
 import { PatternMatcher, type PatternEntry } from './pattern-matcher.js';
+import { WarnThrottle } from '../warn-throttle.js';
 
 /** What the dispatcher needs from KinesisServer (kept narrow: the server stays the one Nest Server). */
 export interface SenecaServerPort {
@@ -56,6 +57,8 @@ export interface SenecaDispatchOptions {
   dedupe: DedupeWindow;
   stats: KinesisServerStats;
   port: SenecaServerPort;
+  /** The server's record-caused warnings, bounded in rate (default: one of its own over `logger`). */
+  warnings?: WarnThrottle;
 }
 
 interface HandlerRef {
@@ -86,7 +89,10 @@ export class SenecaDispatch {
   private readonly shared = new Set<string>();
   private readonly prefixTopicsOfRoute = new Map<string, ReadonlySet<string>>();
 
+  private readonly warnings: WarnThrottle;
+
   constructor(private readonly o: SenecaDispatchOptions) {
+    this.warnings = o.warnings ?? new WarnThrottle(o.logger);
     this.instanceId = o.seneca?.instanceId ?? defaultSenecaInstanceId();
     this.topics = new Set(o.seneca?.topics ?? [SENECA_ANY_TOPIC]);
     if (!o.seneca?.topics)
@@ -140,7 +146,7 @@ export class SenecaDispatch {
       if (!(error instanceof InvalidSenecaEnvelopeError)) throw error;
       stats.invalid++;
       // The reason and the record's position, never the payload: it may hold personal data.
-      return logger.warn('invalid Seneca act on the act stream skipped', {
+      return this.warnings.warn('invalid Seneca act on the act stream skipped', {
         shardId,
         sequenceNumber: record.sequenceNumber,
         reason: error.reason,
@@ -160,7 +166,7 @@ export class SenecaDispatch {
       act.sync ? this.writeReply(act, topic, outcome, listenRecv) : Promise.resolve();
     if (act.track.includes(this.instanceId)) {
       stats.loops++;
-      logger.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
+      this.warnings.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
       return reply({ error: senecaError('message_loop') });
     }
     if (act.sync) stats.handled++;
@@ -168,7 +174,7 @@ export class SenecaDispatch {
     const ref = match?.value;
     const handler = ref && this.o.port.handler(ref.route);
     if (!ref || !handler) {
-      logger.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
+      this.warnings.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
       return reply({ error: senecaError('act_not_found') });
     }
     const context = this.contextFor(act, topic, ref.route, record, shardId);
@@ -179,7 +185,7 @@ export class SenecaDispatch {
         ? this.o.port.runEvent(ref.route, data, context)
         : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
             if (outcome.error && !act.sync)
-              logger.warn('fire-and-forget Seneca act failed', {
+              this.warnings.warn('fire-and-forget Seneca act failed', {
                 id: act.id,
                 code: forLog(outcome.error.code),
               });
@@ -276,9 +282,19 @@ export function createSenecaDispatch(
   dedupe: DedupeWindow,
   stats: KinesisServerStats,
   port: SenecaServerPort,
+  warnings?: WarnThrottle,
 ): SenecaDispatch | undefined {
   const protocol = options.protocol ?? 'auto';
   if (protocol === 'native') return undefined;
   const resStream = options.resStream ?? DEFAULT_RES_STREAM;
-  return new SenecaDispatch({ protocol, resStream, seneca: options.seneca, logger, dedupe, stats, port });
+  return new SenecaDispatch({
+    protocol,
+    resStream,
+    seneca: options.seneca,
+    logger,
+    dedupe,
+    stats,
+    port,
+    warnings,
+  });
 }
