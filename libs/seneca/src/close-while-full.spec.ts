@@ -1,9 +1,11 @@
-/** close() while every act slot of a shard is taken: the shard stops taking records, nothing is abandoned. */
+/** close() with acts running: the shard stops taking records at once, one grace period, no answer past it. */
 import { MemoryCheckpointStore } from '../../kinesis/src/index.js';
 import { eventually } from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { RecordingLogger, ready, senecaStreams, testOptions, transportOf } from '../test/seneca-fixtures.js';
+import { readAll } from '../../../test/support/stream-reader.js';
 import { createKinesisTransport } from './index.js';
+import { SenecaRecordProcessor } from './record-processor.js';
 
 const envelope = (i: number) =>
   JSON.stringify({
@@ -58,4 +60,38 @@ describe('Seneca listener, close with every act slot taken, on kinesalite', () =
     expect(checkpoint?.sequenceNumber ?? 'LATEST').toBe('LATEST');
     held.forEach((release) => release()); // lets Seneca close the instance without waiting for a timeout
   }, 60_000);
+
+  it("does not answer an act that finishes after its shard's final checkpoint (it is read again after a restart)", async () => {
+    const { pool, client, actStream, resStream } = streams();
+    const logger = new RecordingLogger();
+    let release: (() => void) | undefined;
+    // The act finishes right after the shutdown checkpoint that could not include it; before, close() waited
+    // for it a second time (another grace period) and wrote its reply.
+    class ReleasingAfterCheckpoint extends SenecaRecordProcessor {
+      override async shutdownRequested(input: Parameters<SenecaRecordProcessor['shutdownRequested']>[0]) {
+        await super.shutdownRequested(input);
+        release?.();
+      }
+    }
+    const plugin = createKinesisTransport({
+      ...testOptions(client, actStream, resStream, { shards: 1 }),
+      logger,
+      closeGracePeriodMs: 100,
+      RecordProcessor: ReleasingAfterCheckpoint,
+    });
+    const listener = await ready(
+      pool
+        .bare()
+        .use(plugin)
+        .add('role:slow,cmd:hold', (msg: any, reply: any) => (release = () => reply(null, { i: msg.i })))
+        .listen({ type: 'kinesis' }),
+    );
+
+    await putRaw(client, actStream, [{ key: 'seneca_any_act', data: envelope(1) }]);
+    await eventually(() => release !== undefined, { message: 'the act running' });
+    await transportOf(listener).close();
+
+    expect((await readAll(client, resStream)).map((r) => r.partitionKey)).toEqual([]);
+    expect(transportOf(listener).stats.lateReplies).toBe(1);
+  });
 });

@@ -63,7 +63,12 @@ async function startListener(
   // Kinesis delivers at least once: a redelivered act must not run again, nor be answered from Seneca's
   // history while its first run is still going (that answer is null).
   const seen = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
-  const handleRequest = (request: RequestEnvelope, topic: string): Promise<void> | undefined => {
+  const handleRequest = (
+    request: RequestEnvelope,
+    topic: string,
+    _record: unknown,
+    shardOpen: () => boolean,
+  ): Promise<void> | undefined => {
     if (!topics.serves(seneca, topic, request.act)) {
       logger.debug('act on a shared topic left to its listener', { id: request.id, topic });
       return undefined;
@@ -72,7 +77,7 @@ async function startListener(
       logger.debug('duplicate act skipped', { id: request.id, topic });
       return undefined;
     }
-    return transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic));
+    return transport.track(serve(seneca, tu, listenOptions, replies, transport, request, topic, shardOpen));
   };
   const polled = new Set<string>();
   const consumer = await transport.stream(streams.actStream).consume({
@@ -114,6 +119,7 @@ function serve(
   transport: SenecaKinesisTransport,
   request: RequestEnvelope,
   topic: string,
+  shardOpen: () => boolean,
 ): Promise<void> {
   const { exposeErrors } = transport.options;
   return new Promise<void>((resolve) => {
@@ -125,6 +131,16 @@ function serve(
       // `input` (the whole act, added with an action's error) is for no one: no client reads it.
       delete out.input;
       if (out.error && !exposeErrors) out.error = errorForReply(out.error);
+      if (!shardOpen()) {
+        transport.stats.lateReplies++;
+        transport.logger.warn(
+          'reply after the shard was closed not written: its act is read again after a restart',
+          {
+            id: forLog(out.id),
+          },
+        );
+        return resolve();
+      }
       const partitionKey = resPartitionKey(topic);
       const failed = (error: unknown) => {
         transport.stats.replyFailed++;

@@ -24,8 +24,15 @@ export interface RecordProcessorContext {
   /**
    * Hands a request to seneca-transport's `handle_request`; replies are written by the listener. Returns what
    * settles once the act is finished (its reply stored, or no reply due), or nothing when there is no work.
+   * `shardOpen()` turns false once the shard's final checkpoint is taken: an act finishing later is read again
+   * after a restart, so its reply must not be written now.
    */
-  handleRequest(request: RequestEnvelope, topic: string, record: KinesisRecord): Promise<void> | void;
+  handleRequest(
+    request: RequestEnvelope,
+    topic: string,
+    record: KinesisRecord,
+    shardOpen: () => boolean,
+  ): Promise<void> | void;
   /** Acts of this shard running at once; reading the shard pauses while this many run. Default 64. */
   maxActsInFlight?: number;
   /** How long a shutdown waits for running acts before its checkpoint, ms. Default 0. */
@@ -52,6 +59,9 @@ export class SenecaRecordProcessor implements RecordProcessor {
   private readonly slots: Semaphore;
   private readonly running = new Set<Promise<void>>();
   private readonly warnings: WarnThrottle;
+  /** Past the shutdown's final checkpoint: replies of acts still running are not written. */
+  private closed = false;
+  private readonly shardOpen = () => !this.closed;
 
   constructor(protected readonly context: RecordProcessorContext) {
     this.slots = new Semaphore(context.maxActsInFlight ?? DEFAULT_MAX_ACTS_IN_FLIGHT);
@@ -137,6 +147,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
       clearTimeout(timer);
     }
     await this.checkpointAdvance(checkpointer, 'shutdown');
+    this.closed = true;
   }
 
   /** One record: the act's work, or nothing when the record is not ours or not a request. */
@@ -150,7 +161,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
       this.skip(record, error);
       return;
     }
-    return this.context.handleRequest(request, topic, record);
+    return this.context.handleRequest(request, topic, record, this.shardOpen);
   }
 
   protected decode(record: KinesisRecord): RequestEnvelope {

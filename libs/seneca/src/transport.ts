@@ -20,6 +20,8 @@ export interface SenecaListenerStats {
   loops: number;
   /** Replies not stored (encoding failed, or the put failed after the producer's retries): the act ran. */
   replyFailed: number;
+  /** Replies of acts that finished after their shard's final checkpoint (or lease loss): not written. */
+  lateReplies: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export class SenecaKinesisTransport {
   private readonly replyReaders = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
-  readonly stats: SenecaListenerStats = { skipped: 0, loops: 0, replyFailed: 0 };
+  readonly stats: SenecaListenerStats = { skipped: 0, loops: 0, replyFailed: 0, lateReplies: 0 };
   /** Warnings caused by records (bad acts, loops), bounded in rate: anyone who can write the stream causes them. */
   readonly warnings: WarnThrottle;
 
