@@ -1,7 +1,15 @@
 /** What a failed act's reply tells its caller without `exposeErrors`: the code, never the text or the act. */
-import { KINESIS_EMULATORS } from '../../../test/support/harness.js';
+import { KINESIS_EMULATORS, eventually } from '../../../test/support/harness.js';
+import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { readAll } from '../../../test/support/stream-reader.js';
-import { actError, mathActions, senecaStreams, type SenecaApp } from '../test/seneca-fixtures.js';
+import {
+  RecordingLogger,
+  actError,
+  mathActions,
+  senecaStreams,
+  transportOf,
+  type SenecaApp,
+} from '../test/seneca-fixtures.js';
 
 const json = (data: Buffer) => JSON.parse(data.toString('utf8'));
 
@@ -69,5 +77,34 @@ describe.each(KINESIS_EMULATORS)('Seneca listener, error replies on %s', (emulat
 
     const [reply] = await readAll(client, resStream);
     expect(json(reply.data)).not.toHaveProperty('input');
+  });
+});
+
+describe('Seneca listener, a reply that cannot be stored, on kinesalite', () => {
+  const streams = senecaStreams('kinesalite');
+
+  it('counts and logs a reply the producer could not store (over 1 MB), without its data', async () => {
+    const { client, pool, actStream, resStream } = streams();
+    const logger = new RecordingLogger();
+    const listener = await pool.listener(
+      (seneca: SenecaApp) =>
+        seneca.add('role:big,cmd:get', (_msg: unknown, reply: any) =>
+          reply(null, { big: 'B'.repeat(1_100_000) }),
+        ),
+      {},
+      { logger },
+    );
+    const request = { id: 'bbbbbbbbbbbb/gggggggggggg', kind: 'act', origin: 'writer', sync: true };
+    await putRaw(client, actStream, [
+      { key: 'seneca_any_act', data: JSON.stringify({ ...request, act: { role: 'big', cmd: 'get' } }) },
+    ]);
+    await eventually(() => transportOf(listener).stats.replyFailed === 1, {
+      message: 'the failed reply counted',
+    });
+
+    const failed = logger.at('error').filter((e) => e.message === 'reply not written');
+    expect(failed.map((e) => e.context.id)).toEqual([request.id]);
+    expect(JSON.stringify(logger.entries).includes('BBBB')).toBe(false);
+    expect(await readAll(client, resStream)).toEqual([]);
   });
 });
