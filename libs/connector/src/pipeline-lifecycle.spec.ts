@@ -81,4 +81,48 @@ describe('PipelineProcessor lifecycle', () => {
       processor.processRecords({ records: [record(2)], millisBehindLatest: 0, checkpointer: ok }),
     ).rejects.toBe(failure);
   });
+
+  it('lets a shutdown end within its deadline while a write retries an outage and an age flush is due', async () => {
+    let emits = 0;
+    const down: Emitter<string> = {
+      emit: async () => {
+        emits++;
+        throw new Error('destination down'); // forever: only the shutdown deadline ends the retries
+      },
+      shutdown: async () => undefined,
+    };
+    const processor = new PipelineProcessor<string>({
+      streamName: 's',
+      transformer: new StringTransformer(),
+      filter: new AllPassFilter(),
+      bufferFactory: () => new RecordBuffer({ maxRecords: 2, maxAgeMs: 20 }),
+      emitter: down,
+      deadLetter: { write: async () => undefined },
+      logger: silentLogger,
+      backoff: { baseMs: 1, maxMs: 5 },
+      ageCheckIntervalMs: 5,
+      shutdownTimeoutMs: 300,
+    });
+    const checkpoints: unknown[] = [];
+    const checkpointer: Checkpointer = { checkpoint: async (at) => void checkpoints.push(at) };
+    processor.initialize({ shardId: 'shard-1', sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 });
+    const reading = new AbortController();
+    const batch = (records: KinesisRecord[]) => ({
+      records,
+      millisBehindLatest: 0,
+      checkpointer,
+      signal: reading.signal,
+    });
+    await processor.processRecords(batch([record(1), record(2)])); // full: a write starts and retries
+    await processor.processRecords(batch([record(3)])); // buffered while that write is in flight
+    // Past record 3's age limit by many age checks (timers fire in expiry order): the old code's age flush took
+    // the shard's lock here to wait for the endless write, and the next processRecords queued behind it forever.
+    await new Promise((r) => setTimeout(r, 100));
+    const last = processor.processRecords(batch([record(4)]));
+    reading.abort(); // the consumer stops: the reading ends, then shutdownRequested is called
+    await last;
+    await processor.shutdownRequested({ checkpointer });
+    expect(emits).toBeGreaterThan(0);
+    expect(checkpoints).toEqual([]);
+  });
 });

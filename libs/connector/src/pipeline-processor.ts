@@ -79,6 +79,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private encoded = new Map<T, Bytes>();
   /** The write in flight (one per shard), its failure, and the last record handed to a write. */
   private writing: Promise<void> = Promise.resolve();
+  private writeInFlight = false;
   private writeFailure: unknown;
   private detachedTarget: KinesisRecord | undefined;
   /** The last record fully handled (buffered, filtered or dead-letter pending): the next checkpoint target. */
@@ -90,6 +91,8 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private stopDeadline = Infinity;
   /** Why nothing may be checkpointed any more (lease lost, shutdown abandoned, an unguarded failure). */
   private halted: string | undefined;
+  /** The reading's abort signal already watched (one listener per signal, not per call). */
+  private watchedSignal: AbortSignal | undefined;
 
   constructor(private readonly o: PipelineOptions<T>) {}
 
@@ -105,6 +108,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
 
   processRecords({ records, millisBehindLatest, checkpointer, signal }: ProcessRecordsInput): Promise<void> {
     this.checkpointer = checkpointer;
+    this.stopAgeFlushesOnAbort(signal);
     return this.exclusive(async () => {
       if (this.halted) throw new PipelineHaltedError(this.shardId, this.halted);
       try {
@@ -182,9 +186,15 @@ export class PipelineProcessor<T> implements RecordProcessor {
     }
   }
 
+  /**
+   * The timer's age check. It never waits for a write in flight (the next one starts with the next due check
+   * or record): holding the shard's lock while a write retries an outage would queue processRecords behind it,
+   * where the reading's abort cannot reach it, so shutdownRequested and its deadline would never come.
+   */
   private flushIfDue(): Promise<void> {
+    if (this.writeInFlight) return Promise.resolve();
     return this.exclusive(async () => {
-      if (this.halted) return;
+      if (this.halted || this.writeInFlight) return;
       if (this.buffer.shouldFlush() || (this.buffer.count === 0 && this.deadLetters.length > 0)) {
         await this.startWrite();
       }
@@ -210,13 +220,28 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.deadLetters = [];
     this.encoded = new Map();
     this.detachedTarget = target;
-    this.writing = this.write(batch, checkpointer).catch((error) => {
-      this.writeFailure = error;
-      this.o.logger.error('pipeline write failed; its records stay uncheckpointed', {
-        shardId: this.shardId,
-        error: errorForLog(error),
-      });
-    });
+    this.writeInFlight = true;
+    this.writing = this.write(batch, checkpointer)
+      .catch((error) => {
+        this.writeFailure = error;
+        this.o.logger.error('pipeline write failed; its records stay uncheckpointed', {
+          shardId: this.shardId,
+          error: errorForLog(error),
+        });
+      })
+      .finally(() => (this.writeInFlight = false));
+  }
+
+  /**
+   * Once the shard's reading ends (stop, lease lost or handed over, the consumer gave up on it) no age flush
+   * starts a write any more: the lifecycle call that follows (shutdownRequested, leaseLost, shardEnded) settles
+   * the buffer, and a consumer that gave up calls none, so nothing is written behind its back.
+   */
+  private stopAgeFlushesOnAbort(signal: AbortSignal | undefined): void {
+    if (!signal || signal === this.watchedSignal) return;
+    this.watchedSignal = signal;
+    if (signal.aborted) return void clearInterval(this.timer);
+    signal.addEventListener('abort', () => clearInterval(this.timer), { once: true });
   }
 
   /** Writes what is buffered and waits for every write: shard end and shutdown. */
