@@ -117,7 +117,7 @@ const scenario = fc.record({
   checkpointFails: fc.array(fc.boolean(), { maxLength: 4 }),
   maxRecords: fc.integer({ min: 1, max: 12 }),
   emitAttempts: fc.integer({ min: 1, max: 3 }),
-  end: fc.constantFrom('shutdown', 'shardEnd'),
+  end: fc.constantFrom('shutdown', 'shardEnd', 'leaseLost'),
 });
 
 const key = (seq: string, modelIndex: number | undefined) => `${seq}/${modelIndex ?? '-'}`;
@@ -166,6 +166,12 @@ async function run(s: Scenario): Promise<void> {
   const dlFails = [...s.deadLetterFails];
   const cpFails = [...s.checkpointFails];
   let checkpoints = 0;
+  /**
+   * What a checkpoint call found wrong. Recorded, not thrown: a throw in checkpoint() is a checkpoint store
+   * failure to the processor, surfaced to the consumer and swallowed like one below, so it could not fail a run.
+   */
+  const violations: string[] = [];
+  let leaseGone = false;
   /** Each record up to `upTo` (inclusive) must be accounted for. */
   const assertAccounted = (upTo: number) => {
     const deadKeys = new Map(dead.map((d) => [key(d.sequenceNumber, d.modelIndex), d]));
@@ -194,17 +200,28 @@ async function run(s: Scenario): Promise<void> {
   const checkpointer: Checkpointer = {
     async checkpoint(at) {
       checkpoints++;
-      if (at === undefined) return assertAccounted(records.length - 1); // SHARD_END
-      const seq = typeof at === 'string' ? at : at.sequenceNumber;
-      assertAccounted(Number(seq) - 1000);
+      const seq = at === undefined ? 'SHARD_END' : typeof at === 'string' ? at : at.sequenceNumber;
+      try {
+        if (leaseGone) throw new Error('checkpoint after the lease was lost');
+        assertAccounted(at === undefined ? records.length - 1 : Number(seq) - 1000);
+      } catch (error) {
+        violations.push(`checkpoint ${seq}: ${(error as Error).message}`);
+      }
       if (cpFails.shift()) throw new Error('checkpoint store down');
     },
   };
+  let ageDue = false;
+  /** The age limit, passed when the scenario says so (no clock in a property run). */
+  class AgedBuffer extends RecordBuffer<Model> {
+    override shouldFlush(now?: number): boolean {
+      return (ageDue && this.count > 0) || super.shouldFlush(now);
+    }
+  }
   const processor = new PipelineProcessor<Model>({
     streamName: 's',
     transformer,
     filter,
-    bufferFactory: () => new RecordBuffer({ maxRecords: s.maxRecords, maxAgeMs: 3_600_000 }),
+    bufferFactory: () => new AgedBuffer({ maxRecords: s.maxRecords, maxAgeMs: 3_600_000 }),
     emitter,
     deadLetter: {
       async write(entries) {
@@ -219,17 +236,32 @@ async function run(s: Scenario): Promise<void> {
     shutdownTimeoutMs: 60_000,
   });
   processor.initialize({ shardId: 'shard-1', sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 });
-  // What the age timer calls: a flush of whatever is buffered once it is old enough (forced here).
-  const ageFlush = () => (processor as unknown as { startWrite(): Promise<void> }).startWrite();
+  // The age timer's own call, with the buffer past its age limit.
+  const ageFlush = async () => {
+    ageDue = true;
+    await (processor as unknown as { flushIfDue(): Promise<void> }).flushIfDue();
+    ageDue = false;
+  };
+  const reading = new AbortController();
   let from = 0;
   for (let b = 0; from < records.length; b++) {
     const size = s.cuts[b] ?? records.length;
+    const batch = records.slice(from, from + size);
     await processor
-      .processRecords({ records: records.slice(from, from + size), millisBehindLatest: 0, checkpointer })
+      .processRecords({ records: batch, millisBehindLatest: 0, checkpointer, signal: reading.signal })
       .catch(() => undefined); // a checkpoint store failure, surfaced: the consumer reads on
     from += size;
     if (s.ageFlushes[b]) await ageFlush();
   }
+  if (s.end === 'leaseLost') {
+    reading.abort(); // the reading ends, then the processor hears of the lost lease
+    await processor.leaseLost();
+    leaseGone = true;
+    await (processor as unknown as { writing: Promise<void> }).writing; // a write in flight checkpoints nothing
+    expect(violations).toEqual([]);
+    return;
+  }
+  if (s.end === 'shutdown') reading.abort(); // the consumer stops reading, then asks for the shutdown
   // The end, again while the checkpoint store fails (each failure surfaces once).
   for (let attempt = 0; attempt <= s.checkpointFails.length; attempt++) {
     const end =
@@ -239,6 +271,7 @@ async function run(s: Scenario): Promise<void> {
     if (await end.then(() => true).catch(() => false)) break;
   }
 
+  expect(violations).toEqual([]);
   assertAccounted(records.length - 1);
   expect(checkpoints).toBeGreaterThan(0);
   for (const [k, n] of writes) if (n > 1) expect(partialKeys.has(k)).toBe(true);
