@@ -1,4 +1,4 @@
-/** Jest in ESM mode (Nest 12 is ESM only): see DEVELOPERS.md. */
+/** Jest in ESM mode (Nest 12 is ESM only: jest's CommonJS mode cannot load it on Node 20). */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

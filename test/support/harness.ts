@@ -17,7 +17,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value)
-    throw new Error(`${name} is not set: run the suites through jest (test/support/global-setup.ts)`);
+    throw new Error(`${name} is not set: run the suites through jest (test/support/global-setup.js)`);
   return value;
 }
 
