@@ -7,7 +7,7 @@
 export const MAX_ID_LENGTH = 128;
 
 /** Characters an id may hold: letters, digits and `. _ : / + = @ -` (UUIDs, Seneca `<mi>/<tx>`, ULIDs, base64url). */
-const SAFE_ID = /^[A-Za-z0-9._:/+=@-]{1,128}$/;
+const SAFE_ID = new RegExp(`^[A-Za-z0-9._:/+=@-]{1,${MAX_ID_LENGTH}}$`);
 
 /** Whether `value` is an id we keep: a string of 1-128 safe characters. */
 export function isSafeId(value: unknown): value is string {
