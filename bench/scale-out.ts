@@ -18,7 +18,7 @@ import {
   silentLogger,
 } from '../libs/kinesis/src/index.js';
 import { startDynalite, startKinesalite, startKinesisLocal } from '../libs/local-aws/src/index.js';
-import { KinesisClient, KinesisServer, type FanOutOptions } from '../libs/transport/src/index.js';
+import { ClientKinesis, ServerKinesis, type FanOutOptions } from '../libs/transport/src/index.js';
 import { formatNumber, printTable, type Row } from './table.js';
 import { call, percentile, startRig } from './transport.js';
 
@@ -40,8 +40,8 @@ async function rpcLatency(
   admin.destroy();
   const common = { endpoint, region: 'us-east-1', credentials, ...streams, logger: silentLogger };
   const rig = await startRig(
-    { strategy: new KinesisServer({ ...common, pollIntervalMs: 200, fanOut: fanOut?.server }) },
-    { customClass: KinesisClient, options: { ...common, pollIntervalMs: 200, fanOut: fanOut?.client } },
+    { strategy: new ServerKinesis({ ...common, pollIntervalMs: 200, fanOut: fanOut?.server }) },
+    { customClass: ClientKinesis, options: { ...common, pollIntervalMs: 200, fanOut: fanOut?.client } },
   );
   try {
     for (let n = 0; n < 3; n++) await call(rig.client, 0, n); // warm-up: subscriptions established

@@ -13,7 +13,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   PutRecordCommand,
-  type KinesisClient as AwsKinesisClient,
+  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -29,7 +29,7 @@ import {
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { createKinesisClient, ensureStream, listShards, silentLogger } from '../libs/kinesis/src/index.js';
-import { KinesisClient, KinesisServer } from '../libs/transport/src/index.js';
+import { ClientKinesis, ServerKinesis } from '../libs/transport/src/index.js';
 import { formatNumber, printTable, type Row } from './table.js';
 
 /** One pattern per run: a concurrent run or test on the same nats-server or Redis cannot cross-talk. */
@@ -97,7 +97,7 @@ interface KinesisRig extends Rig {
 }
 
 /** Counts an AWS client's GetRecords calls. */
-function countGetRecords(client: AwsKinesisClient): () => number {
+function countGetRecords(client: KinesisClient): () => number {
   let count = 0;
   client.middlewareStack.add(
     (next, context) => (args) => {
@@ -121,7 +121,7 @@ async function startKinesisRig(
   const counters = [countGetRecords(serverAws), countGetRecords(clientAws)];
   const rig = await startRig(
     {
-      strategy: new KinesisServer({
+      strategy: new ServerKinesis({
         awsClient: serverAws,
         actStream: streams.act,
         pollIntervalMs,
@@ -132,7 +132,7 @@ async function startKinesisRig(
       }),
     },
     {
-      customClass: KinesisClient,
+      customClass: ClientKinesis,
       options: {
         awsClient: clientAws,
         actStream: streams.act,
@@ -236,7 +236,7 @@ function rows(transport: string, m: Measured, notes: { one?: string; many?: stri
  * The emulator's put-to-get floor: a LATEST iterator taken before the put, a GetRecords loop running
  * back-to-back while one PutRecord goes out; the time from the put until a GetRecords returns the record.
  */
-async function putToGetFloor(client: AwsKinesisClient, streamName: string): Promise<number[]> {
+async function putToGetFloor(client: KinesisClient, streamName: string): Promise<number[]> {
   await ensureStream(client, streamName, { shardCount: 1 });
   const [{ shardId }] = await listShards(client, streamName);
   const samples: number[] = [];
@@ -284,7 +284,7 @@ async function idleCost(rig: KinesisRig) {
   };
 }
 
-export async function benchTransport(client: AwsKinesisClient, endpoint: string): Promise<void> {
+export async function benchTransport(client: KinesisClient, endpoint: string): Promise<void> {
   const started = performance.now();
   const floorSamples = await putToGetFloor(client, 'bench-floor');
   const floor = percentile(floorSamples, 50);

@@ -4,7 +4,7 @@
  * real Seneca client. Every act must be answered correctly, the listener must answer afterwards, and no
  * prototype may change: hostile acts reach real Seneca (`seneca.act`), whose message handling merges objects.
  */
-import { PutRecordsCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import fc from 'fast-check';
 import { ensureStream } from '../../libs/kinesis/src/index.js';
 import { act, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
@@ -14,7 +14,7 @@ import { assertPrototypesClean, runs } from './invariants.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 
-async function put(admin: AwsKinesisClient, streamName: string, records: FuzzRecord[]): Promise<void> {
+async function put(admin: KinesisClient, streamName: string, records: FuzzRecord[]): Promise<void> {
   for (const record of records) {
     // One record per call: the large ones (up to 1 MiB) stay under PutRecords' 5 MiB with no bookkeeping.
     const out = await admin.send(
@@ -30,7 +30,7 @@ async function put(admin: AwsKinesisClient, streamName: string, records: FuzzRec
 describe(`fuzz: a Seneca listener fed hostile records keeps answering (seed ${SEED})`, () => {
   const actStream = uniqueName('fuzz-seneca-act');
   const resStream = uniqueName('fuzz-seneca-res');
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let pool: SenecaPool;
   let listener: SenecaApp;
   let client: SenecaApp;

@@ -1,17 +1,17 @@
 /**
- * End-to-end fuzz: a KinesisServer (protocol 'auto') on kinesalite is fed a few hundred hostile records straight
+ * End-to-end fuzz: a ServerKinesis (protocol 'auto') on kinesalite is fed a few hundred hostile records straight
  * onto its act stream (PutRecords), interleaved with valid calls from a KinesisClient. Every valid call must be
  * answered correctly, the server must still answer afterwards, no prototype may change, and the server's stats
  * must account for every user record written (handled + events + invalid + expired + duplicates + ignored).
  */
 import 'reflect-metadata';
-import { PutRecordsCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Controller, Module, type INestApplicationContext } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import fc from 'fast-check';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
-import { KinesisServer, type KinesisClient } from '../../libs/transport/src/index.js';
+import { ServerKinesis, type ClientKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { startClient, startMicroservice, type RunningService } from '../transport/fixtures.js';
 import {
@@ -42,7 +42,7 @@ class EchoModule {}
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const MAX_PUT_BYTES = 4 * 1024 * 1024; // PutRecords takes 5 MiB a call
 
-async function putAll(admin: AwsKinesisClient, streamName: string, records: FuzzRecord[]): Promise<void> {
+async function putAll(admin: KinesisClient, streamName: string, records: FuzzRecord[]): Promise<void> {
   let batch: FuzzRecord[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -76,7 +76,7 @@ const OUTCOMES = [
   'loops',
   'forbiddenReplyStream',
 ];
-const counted = (stats: KinesisServer['stats']) =>
+const counted = (stats: ServerKinesis['stats']) =>
   OUTCOMES.reduce((n, key) => n + ((stats as unknown as Record<string, number>)[key] ?? 0), 0);
 
 describe(`fuzz: a server fed hostile records keeps answering (seed ${SEED})`, () => {
@@ -84,9 +84,9 @@ describe(`fuzz: a server fed hostile records keeps answering (seed ${SEED})`, ()
   const actStream = uniqueName('fuzz-act');
   const resStream = uniqueName('fuzz-res');
   const options = { endpoint, region: 'us-east-1', actStream, resStream };
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let service: RunningService;
-  let caller: { app: INestApplicationContext; client: KinesisClient };
+  let caller: { app: INestApplicationContext; client: ClientKinesis };
   const errors: unknown[] = [];
   let trace: RecordTrace;
 
@@ -94,7 +94,7 @@ describe(`fuzz: a server fed hostile records keeps answering (seed ${SEED})`, ()
     admin = kinesisClient('kinesalite');
     await ensureStream(admin, actStream, { shardCount: 2 });
     await ensureStream(admin, resStream, { shardCount: 1 });
-    const server = new KinesisServer({
+    const server = new ServerKinesis({
       ...options,
       protocol: 'auto',
       pollIntervalMs: 20,
@@ -170,7 +170,7 @@ interface RecordTrace {
  * Diagnostics only, for the failure message: tells a record the consumer never delivered from one the server
  * took and did not count (wraps the server's private per-record entry point).
  */
-function traceRecords(server: KinesisServer): RecordTrace {
+function traceRecords(server: ServerKinesis): RecordTrace {
   const trace: RecordTrace = { entered: 0, pending: new Map() };
   const target = server as unknown as {
     handleRecord: (r: { data: Buffer }, ...rest: unknown[]) => Promise<void>;

@@ -1,5 +1,5 @@
 /**
- * Two KinesisServer microservices with `leases` (kinesalite + dynalite) share a 4-shard act stream: two leases
+ * Two ServerKinesis microservices with `leases` (kinesalite + dynalite) share a 4-shard act stream: two leases
  * each, and every request is served by exactly one of them. Without the option passed to the Consumer, both
  * would read every shard and each request would be handled twice.
  */

@@ -1,21 +1,21 @@
 /**
  * Interop against the real `seneca` package: one "world" per test (its own act and res streams) holding real
- * Nest apps (KinesisServer, KinesisClient in seneca mode) and real Seneca instances with the kinesis-transport
+ * Nest apps (ServerKinesis, KinesisClient in seneca mode) and real Seneca instances with the kinesis-transport
  * plugin. Shared by the test/seneca/interop-*.spec.ts suites.
  */
 import 'reflect-metadata';
-import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Controller, Inject, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload, RpcException, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, partitionKeyToHashKey, silentLogger } from '../../libs/kinesis/src/index.js';
 import {
   KinesisContext,
-  KinesisServer,
+  ServerKinesis,
   newSenecaInstanceId,
   SenecaExceptionFilter,
-  type KinesisClient,
-  type KinesisClientProxyOptions,
+  type ClientKinesis,
+  type ClientKinesisOptions,
   type SenecaServerOptions,
 } from '../../libs/transport/src/index.js';
 import { ready, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
@@ -104,7 +104,7 @@ class InteropController {
 }
 
 export interface NestService {
-  server: KinesisServer;
+  server: ServerKinesis;
   /** Counts of the `count` handler, per marker. */
   probe: Counter;
   instanceId: string;
@@ -117,7 +117,7 @@ export class InteropWorld {
   readonly seneca: SenecaPool;
   private readonly apps: INestApplicationContext[] = [];
 
-  private constructor(readonly admin: AwsKinesisClient) {
+  private constructor(readonly admin: KinesisClient) {
     // exposeErrors: the suites compare error messages and details end to end (as the Nest side's filter does).
     this.seneca = new SenecaPool(
       testOptions(admin, this.actStream, this.resStream, {
@@ -129,7 +129,7 @@ export class InteropWorld {
   }
 
   /** A world with its act and res streams (2 shards each) created. */
-  static async create(admin: AwsKinesisClient): Promise<InteropWorld> {
+  static async create(admin: KinesisClient): Promise<InteropWorld> {
     const world = new InteropWorld(admin);
     await Promise.all([
       ensureStream(admin, world.actStream, { shardCount: 2, pollMs: 50 }),
@@ -143,7 +143,7 @@ export class InteropWorld {
   }
 
   /**
-   * A Nest microservice (KinesisServer, protocol auto) serving InteropController, with `filter` (default
+   * A Nest microservice (ServerKinesis, protocol auto) serving InteropController, with `filter` (default
    * SenecaExceptionFilter exposing errors, so suites see thrown messages).
    * Its inner client (for `role: 'nest', cmd: 'chain'`) shares the server's instance id, as in a Nest app by
    * default, and is pinned on `role: 'back'`.
@@ -154,7 +154,7 @@ export class InteropWorld {
     seneca: SenecaServerOptions = {},
   ): Promise<NestService> {
     const probe = new Counter();
-    const inner: KinesisClientProxyOptions = {
+    const inner: ClientKinesisOptions = {
       ...this.transport(),
       protocol: 'seneca',
       seneca: { instanceId, pin: { role: 'back' } },
@@ -171,7 +171,7 @@ export class InteropWorld {
       providers: [{ provide: PROBE, useValue: probe }],
     };
     // Nested calls may share a shard with the act being served: more than one handler slot per shard.
-    const server = new KinesisServer({
+    const server = new ServerKinesis({
       ...this.transport(),
       pollIntervalMs: 50,
       concurrency: 8,
@@ -184,8 +184,8 @@ export class InteropWorld {
   }
 
   /** A Nest app with one KinesisClient in seneca mode (test/transport's startClient), connected. */
-  async nestCaller(options: KinesisClientProxyOptions = {}): Promise<KinesisClient> {
-    const clientOptions: KinesisClientProxyOptions = {
+  async nestCaller(options: ClientKinesisOptions = {}): Promise<ClientKinesis> {
+    const clientOptions: ClientKinesisOptions = {
       ...this.transport(),
       protocol: 'seneca',
       timeoutMs: 8_000,
@@ -281,7 +281,7 @@ export class InteropWorld {
  * current test's.
  */
 export function interopWorlds(emulator: KinesisEmulator): () => InteropWorld {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let current: InteropWorld | undefined;
   beforeAll(() => {
     admin = kinesisClient(emulator);

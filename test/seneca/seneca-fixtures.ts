@@ -13,10 +13,10 @@ import { firstValueFrom } from 'rxjs';
 import { silentLogger, type Logger } from '../../libs/kinesis/src/index.js';
 import {
   KinesisContext,
-  KinesisServer,
+  ServerKinesis,
   SenecaExceptionFilter,
-  type KinesisClientProxyOptions,
-  type KinesisServerOptions,
+  type ClientKinesisOptions,
+  type ServerKinesisOptions,
 } from '../../libs/transport/src/index.js';
 import {
   kinesisClientsModule,
@@ -127,7 +127,7 @@ class SenecaMathController {
   }
 }
 
-export interface SenecaServiceOptions extends KinesisServerOptions {
+export interface SenecaServiceOptions extends ServerKinesisOptions {
   /** Instance id of the server (and of its looping client). */
   instanceId: string;
   innerInstanceId: string;
@@ -136,7 +136,7 @@ export interface SenecaServiceOptions extends KinesisServerOptions {
 export type RunningSenecaService = RunningService;
 
 function serviceModule(o: SenecaServiceOptions): DynamicModule {
-  const client = (instanceId: string): KinesisClientProxyOptions => ({
+  const client = (instanceId: string): ClientKinesisOptions => ({
     ...transportOf(o),
     protocol: 'seneca',
     seneca: { instanceId },
@@ -153,7 +153,7 @@ function serviceModule(o: SenecaServiceOptions): DynamicModule {
   };
 }
 
-const transportOf = ({ endpoint, region, actStream, resStream }: KinesisServerOptions) => ({
+const transportOf = ({ endpoint, region, actStream, resStream }: ServerKinesisOptions) => ({
   endpoint,
   region,
   actStream,
@@ -166,7 +166,7 @@ export async function startSenecaService(
 ): Promise<RunningSenecaService> {
   const { instanceId, innerInstanceId: _inner, ...serverOptions } = o;
   // Nested calls go to the same topic, so the same shard: a handler waiting on one needs a second slot.
-  const server = new KinesisServer({
+  const server = new ServerKinesis({
     pollIntervalMs: 20,
     concurrency: 8,
     logger,
@@ -178,7 +178,7 @@ export async function startSenecaService(
 
 /** A caller app with one client (test/transport's startClient), calls timing out after 10 s. */
 export function startCaller(
-  options: KinesisClientProxyOptions,
+  options: ClientKinesisOptions,
 ): Promise<{ app: INestApplicationContext; client: ClientProxy }> {
   return startClient({ timeoutMs: 10_000, ...options });
 }

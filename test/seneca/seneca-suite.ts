@@ -1,7 +1,7 @@
 /** Shared set-up of the test/seneca suites: streams, the Nest service, a caller, and raw wire helpers. */
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
 import {
   ensureStream,
@@ -12,7 +12,7 @@ import {
 import {
   newSenecaInstanceId,
   newSenecaMessageId,
-  type KinesisClientProxyOptions,
+  type ClientKinesisOptions,
   type SenecaActError,
 } from '../../libs/transport/src/index.js';
 import {
@@ -34,12 +34,12 @@ export interface SenecaSuite {
   warnings: { message: string; context?: Record<string, unknown> }[];
   /** Its warnings and debug lines: a record-caused warning past the first of its kind goes to debug. */
   logged: { level: 'warn' | 'debug'; message: string; context?: Record<string, unknown> }[];
-  admin: AwsKinesisClient;
+  admin: KinesisClient;
   service: RunningSenecaService;
   /** A seneca-mode client with `ids.caller` and custom$ `{ app: 'caller' }`, on seneca_any. */
   caller: ClientProxy;
   /** Another caller app (closed after the suite). */
-  client(options: KinesisClientProxyOptions): Promise<ClientProxy>;
+  client(options: ClientKinesisOptions): Promise<ClientProxy>;
 }
 
 /** Registers beforeAll/afterAll: one service and one caller per emulator, on streams of their own. */
@@ -64,7 +64,7 @@ export function senecaSuite(emulator: KinesisEmulator): SenecaSuite {
     ids: { server: newSenecaInstanceId(), inner: newSenecaInstanceId(), caller: newSenecaInstanceId() },
     warnings,
     logged,
-    async client(options: KinesisClientProxyOptions) {
+    async client(options: ClientKinesisOptions) {
       const started = await startCaller({ ...suite.base(), protocol: 'seneca', ...options });
       apps.push(started.app);
       return started.client;

@@ -7,7 +7,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import {
   DescribeStreamSummaryCommand,
   ListStreamConsumersCommand,
-  type KinesisClient as AwsKinesisClient,
+  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { createKinesisClient, ensureStream } from '../../libs/kinesis/src/index.js';
@@ -18,7 +18,7 @@ describe('transporter over enhanced fan-out on kinesis-local', () => {
   const endpoint = kinesisEndpoint('kinesis-local');
   const actStream = uniqueName('act');
   const resStream = uniqueName('res');
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let service: RunningService;
   let caller: { app: INestApplicationContext; client: import('@nestjs/microservices').ClientProxy };
   const getRecordsCalls = { server: 0, client: 0 };

@@ -20,11 +20,11 @@ import {
 } from '@nestjs/microservices';
 import { delay, interval, of, take, type Observable } from 'rxjs';
 import {
-  KinesisClient,
+  ClientKinesis,
   KinesisContext,
-  KinesisServer,
-  type KinesisClientProxyOptions,
-  type KinesisServerOptions,
+  ServerKinesis,
+  type ClientKinesisOptions,
+  type ServerKinesisOptions,
 } from '../../libs/transport/src/index.js';
 import { silentLogger } from '../../libs/kinesis/src/index.js';
 
@@ -102,14 +102,14 @@ export class ServiceModule {}
 
 export interface RunningService {
   app: INestMicroservice;
-  server: KinesisServer;
+  server: ServerKinesis;
   close(): Promise<void>;
 }
 
 /** A Nest microservice serving `module` through `server`, with `filters` as global exception filters, listening. */
 export async function startMicroservice(
   module: Type | DynamicModule,
-  server: KinesisServer,
+  server: ServerKinesis,
   ...filters: ExceptionFilter[]
 ): Promise<RunningService> {
   const app = await NestFactory.createMicroservice(module, { strategy: server, logger: false });
@@ -118,17 +118,17 @@ export async function startMicroservice(
   return { app, server, close: () => app.close() };
 }
 
-export function startService(options: KinesisServerOptions): Promise<RunningService> {
+export function startService(options: ServerKinesisOptions): Promise<RunningService> {
   return startMicroservice(
     ServiceModule,
-    new KinesisServer({ pollIntervalMs: 20, logger: silentLogger, ...options }),
+    new ServerKinesis({ pollIntervalMs: 20, logger: silentLogger, ...options }),
   );
 }
 
 /** A KinesisClient under each name, registered the way a Nest app does it: ClientsModule.register with customClass. */
-export function kinesisClientsModule(clients: Record<string, KinesisClientProxyOptions>): DynamicModule {
+export function kinesisClientsModule(clients: Record<string, ClientKinesisOptions>): DynamicModule {
   return ClientsModule.register(
-    Object.entries(clients).map(([name, options]) => ({ name, customClass: KinesisClient, options })),
+    Object.entries(clients).map(([name, options]) => ({ name, customClass: ClientKinesis, options })),
   );
 }
 
@@ -136,14 +136,14 @@ export const CLIENT = 'KINESIS_CLIENT';
 
 /** A caller app with one client the way a Nest app gets it (see kinesisClientsModule), connected. */
 export async function startClient(
-  options: KinesisClientProxyOptions,
-): Promise<{ app: INestApplicationContext; client: KinesisClient }> {
+  options: ClientKinesisOptions,
+): Promise<{ app: INestApplicationContext; client: ClientKinesis }> {
   @Module({
     imports: [kinesisClientsModule({ [CLIENT]: { pollIntervalMs: 20, logger: silentLogger, ...options } })],
   })
   class CallerModule {}
   const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });
-  const client = app.get<KinesisClient>(CLIENT);
+  const client = app.get<ClientKinesis>(CLIENT);
   await client.connect();
   return { app, client };
 }

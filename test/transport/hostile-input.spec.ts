@@ -2,7 +2,7 @@
  * What one hostile writer of the act stream can make the server do: replies written, memory held, log bytes.
  * Each case prints its numbers ([hostile] lines) and asserts the bounds of the trust boundary (SECURITY.md).
  */
-import { DeleteStreamCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { aggregate, ensureStream, MAX_HASH_KEY } from '../../libs/kinesis/src/index.js';
 import { readAll } from '../support/stream-reader.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
@@ -21,7 +21,7 @@ const stat = (service: RunningService, name: string): number =>
   (service.server.stats as unknown as Record<string, number>)[name] ?? 0;
 
 describe('hostile act-stream records on kinesalite', () => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   const logs = new CapturedLogs();
   let service: RunningService | undefined;
   const streams: string[] = [];

@@ -4,10 +4,10 @@
  * or disturb the genuine reply that follows them.
  */
 import type { INestApplicationContext } from '@nestjs/common';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream } from '../../libs/kinesis/src/index.js';
-import { MAX_REPLY_DEPTH, type KinesisClientProxyOptions } from '../../libs/transport/src/index.js';
+import { MAX_REPLY_DEPTH, type ClientKinesisOptions } from '../../libs/transport/src/index.js';
 import { kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { startClient } from './fixtures.js';
 import { ActStreamTap, putReply, recordingLogger } from './raw-peer.js';
@@ -15,7 +15,7 @@ import { ActStreamTap, putReply, recordingLogger } from './raw-peer.js';
 const MARK = 'PAYLOAD-MARK';
 
 describe('hostile records on the reply shard, on kinesalite', () => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   const apps: INestApplicationContext[] = [];
 
   beforeAll(() => {
@@ -27,7 +27,7 @@ describe('hostile records on the reply shard, on kinesalite', () => {
   });
 
   /** A client on fresh streams (no server: the test answers), and a tap on its act stream. */
-  async function caller(options: KinesisClientProxyOptions = {}) {
+  async function caller(options: ClientKinesisOptions = {}) {
     const actStream = uniqueName('act');
     const resStream = uniqueName('res');
     await ensureStream(admin, actStream, { shardCount: 1 });

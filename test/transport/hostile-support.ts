@@ -6,9 +6,9 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { aggregate, MAX_RECORD_BYTES, type Logger } from '../../libs/kinesis/src/index.js';
-import { KinesisServer, type KinesisServerOptions } from '../../libs/transport/src/index.js';
+import { ServerKinesis, type ServerKinesisOptions } from '../../libs/transport/src/index.js';
 import { ServiceModule, type RunningService } from './fixtures.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -71,10 +71,10 @@ const json = (value: unknown) => {
 
 /** A Nest microservice (the suites' ServiceModule) whose server and Nest logs go to `logs`. */
 export async function startLoggedService(
-  options: KinesisServerOptions,
+  options: ServerKinesisOptions,
   logs: CapturedLogs,
 ): Promise<RunningService> {
-  const server = new KinesisServer({ pollIntervalMs: 20, logger: logs.core, ...options });
+  const server = new ServerKinesis({ pollIntervalMs: 20, logger: logs.core, ...options });
   const app = await NestFactory.createMicroservice(ServiceModule, { strategy: server, logger: logs.nest });
   await app.listen();
   return { app, server, close: () => app.close() };
@@ -82,7 +82,7 @@ export async function startLoggedService(
 
 /** Puts one record on `stream` as it is (a writer that does not use our client). */
 export async function putRaw(
-  client: AwsKinesisClient,
+  client: KinesisClient,
   stream: string,
   data: Buffer,
   partitionKey = 'hostile',
@@ -99,7 +99,7 @@ export function aggregateOfRepeated(envelope: object, maxBytes = MAX_RECORD_BYTE
 }
 
 /** The server's private parts a hostile writer could grow: dedupe keys and reply producers. */
-export function heldByServer(server: KinesisServer): {
+export function heldByServer(server: ServerKinesis): {
   dedupeIds: number;
   dedupeChars: number;
   producers: number;

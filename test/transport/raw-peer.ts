@@ -2,7 +2,7 @@
  * The other end of a call played by hand, as a writer without our library would: read the requests a client put
  * on the act stream, write any record to its reply shard or to the act stream. And a logger that keeps its lines.
  */
-import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../../libs/kinesis/src/index.js';
 import type { ReplyTo } from '../../libs/transport/src/index.js';
 import { eventually } from '../support/harness.js';
@@ -20,7 +20,7 @@ export class ActStreamTap {
   private readonly seen = new Set<string>();
 
   constructor(
-    private readonly admin: AwsKinesisClient,
+    private readonly admin: KinesisClient,
     private readonly actStream: string,
   ) {}
 
@@ -45,7 +45,7 @@ export class ActStreamTap {
 }
 
 /** Puts `data` on the caller's reply shard, as the server would. */
-export async function putReply(admin: AwsKinesisClient, replyTo: ReplyTo, data: string | Buffer) {
+export async function putReply(admin: KinesisClient, replyTo: ReplyTo, data: string | Buffer) {
   await admin.send(
     new PutRecordCommand({
       StreamName: replyTo.stream,
@@ -58,7 +58,7 @@ export async function putReply(admin: AwsKinesisClient, replyTo: ReplyTo, data: 
 
 /** Puts `data` on a stream as it is (a writer that bypasses the client). */
 export async function putRaw(
-  admin: AwsKinesisClient,
+  admin: KinesisClient,
   streamName: string,
   data: string | Buffer,
   partitionKey = 'raw',

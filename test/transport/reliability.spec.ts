@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import { PutRecordCommand, type KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, MemoryCheckpointStore, Producer } from '../../libs/kinesis/src/index.js';
-import { decodeReply, encodeEnvelope, type KinesisClient } from '../../libs/transport/src/index.js';
+import { decodeReply, encodeEnvelope, type ClientKinesis } from '../../libs/transport/src/index.js';
 import {
   eventually,
   KINESIS_EMULATORS,
@@ -17,7 +17,7 @@ import { readStream } from '../support/stream-reader.js';
 import { received, startClient, startService, type RunningService } from './fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('transporter reliability on %s', (emulator) => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let service: RunningService;
   const apps: INestApplicationContext[] = [];
   const store = new MemoryCheckpointStore(); // survives the server restart below
@@ -109,7 +109,7 @@ describe.each(KINESIS_EMULATORS)('transporter reliability on %s', (emulator) => 
   });
 
   it('runs a redelivered request once, and ignores replies it is not waiting for', async () => {
-    const c = (await client()) as KinesisClient;
+    const c = (await client()) as ClientKinesis;
     const hashKey = (c as unknown as { replyHashKey: string }).replyHashKey;
     const id = randomUUID();
     const caller = uniqueName('dup');

@@ -1,14 +1,10 @@
 /** The client reads one reply shard and follows it through a split and a merge; throttling shows in status. */
 import type { INestApplicationContext } from '@nestjs/common';
-import {
-  MergeShardsCommand,
-  SplitShardCommand,
-  type KinesisClient as AwsKinesisClient,
-} from '@aws-sdk/client-kinesis';
+import { MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, isAggregated, listShards } from '../../libs/kinesis/src/index.js';
 import { readStream } from '../support/stream-reader.js';
-import type { KinesisClient } from '../../libs/transport/src/index.js';
+import type { ClientKinesis } from '../../libs/transport/src/index.js';
 import { injectFaults, serviceError } from '../support/faults.js';
 import {
   eventually,
@@ -20,7 +16,7 @@ import {
 import { startClient, startService, type RunningService } from './fixtures.js';
 
 describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let service: RunningService;
   const apps: INestApplicationContext[] = [];
   const actStream = uniqueName('act');
@@ -42,7 +38,7 @@ describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
   it('follows its reply shard through a split and a merge', async () => {
     const { app, client } = await startClient({ ...base(), timeoutMs: 20_000 });
     apps.push(app);
-    const c = client as KinesisClient;
+    const c = client as ClientKinesis;
     const hashKey = BigInt((c as unknown as { replyHashKey: string }).replyHashKey);
     const [parent] = await listShards(admin, resStream);
     expect(c.replyShardId).toBe(parent.shardId);
@@ -95,7 +91,7 @@ describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
     const { app, client } = await startClient({ ...base(), awsClient: aws, timeoutMs: 20_000 });
     apps.push(app);
     const statuses: string[] = [];
-    (client as KinesisClient).status.subscribe((s) => statuses.push(s));
+    (client as ClientKinesis).status.subscribe((s) => statuses.push(s));
     // An idle client does not read: the call makes it poll (throttled twice, then the answer).
     const answer = firstValueFrom(client.send('sum', [1, 1]));
     await eventually(() => statuses.includes('throttled'), { message: 'a throttled status' });

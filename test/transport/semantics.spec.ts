@@ -1,14 +1,14 @@
 /** Deadlines, limits, context, metadata, status and shutdown semantics of the transporter. */
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { ensureStream } from '../../libs/kinesis/src/index.js';
 import {
   ClientClosedError,
   RequestTimeoutError,
   StreamNotFoundError,
-  type KinesisClient,
+  type ClientKinesis,
 } from '../../libs/transport/src/index.js';
 import {
   eventually,
@@ -76,7 +76,7 @@ describe.each(KINESIS_EMULATORS)('transporter semantics on %s', (emulator) => {
   });
 
   it('carries dispatch-hook metadata and the partition key into the KinesisContext', async () => {
-    const c = (await client({ partitionBy: 'pattern' })) as KinesisClient;
+    const c = (await client({ partitionBy: 'pattern' })) as ClientKinesis;
     c.setOnDispatchHook((packet) => {
       packet.metadata = { traceparent: '00-abc-def-01' };
     });
@@ -89,10 +89,10 @@ describe.each(KINESIS_EMULATORS)('transporter semantics on %s', (emulator) => {
   });
 
   it('reports status, unwraps the AWS client and fails pending calls on close()', async () => {
-    const c = (await client({ timeoutMs: 30_000 })) as KinesisClient;
+    const c = (await client({ timeoutMs: 30_000 })) as ClientKinesis;
     const statuses: string[] = [];
     c.status.subscribe((s) => statuses.push(s));
-    expect(c.unwrap<AwsKinesisClient>()).toBeInstanceOf(AwsKinesisClient);
+    expect(c.unwrap<KinesisClient>()).toBeInstanceOf(KinesisClient);
     const pending = firstValueFrom(c.send('slow', { ms: 3_000, value: 1 })).catch((e) => e);
     await new Promise((r) => setTimeout(r, 100));
     await c.close();

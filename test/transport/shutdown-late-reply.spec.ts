@@ -1,18 +1,18 @@
 /**
- * KinesisServer.close(): a handler that finishes after its shard's final checkpoint was taken is past that
+ * ServerKinesis.close(): a handler that finishes after its shard's final checkpoint was taken is past that
  * checkpoint, so its record is read again after a restart. Its reply must be refused from that moment, not
  * only once the consumer has stopped: otherwise it is answered now and again after the restart.
  */
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   ensureStream,
   MemoryCheckpointStore,
   silentLogger,
   type Checkpoint,
 } from '../../libs/kinesis/src/index.js';
-import { decodeReply, encodeEnvelope, KinesisServer } from '../../libs/transport/src/index.js';
+import { decodeReply, encodeEnvelope, ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { readStream } from '../support/stream-reader.js';
@@ -55,8 +55,8 @@ class HookedStore extends MemoryCheckpointStore {
   }
 }
 
-describe('KinesisServer.close(): replies past the final checkpoint (kinesalite)', () => {
-  let admin: AwsKinesisClient;
+describe('ServerKinesis.close(): replies past the final checkpoint (kinesalite)', () => {
+  let admin: KinesisClient;
   const services: RunningService[] = [];
   beforeAll(() => (admin = kinesisClient('kinesalite')));
   afterAll(async () => {
@@ -85,7 +85,7 @@ describe('KinesisServer.close(): replies past the final checkpoint (kinesalite)'
       (await readStream(admin, resStream)).flatMap((s) => s.records.map((r) => decodeReply(r.data).id));
     const store = new HookedStore();
     const serve = async () => {
-      const server = new KinesisServer({
+      const server = new ServerKinesis({
         endpoint: kinesisEndpoint('kinesalite'),
         region: 'us-east-1',
         actStream,

@@ -1,18 +1,18 @@
 /**
- * Bounded shutdown of KinesisServer: close() returns after the grace period whatever handlers do; a handler that
+ * Bounded shutdown of ServerKinesis: close() returns after the grace period whatever handlers do; a handler that
  * finishes after that is not answered (counted, logged), and its record is handled again after a restart.
  */
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { NEVER, type Observable } from 'rxjs';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   ensureStream,
   MemoryCheckpointStore,
   silentLogger,
   type Logger,
 } from '../../libs/kinesis/src/index.js';
-import { decodeReply, encodeEnvelope, KinesisServer } from '../../libs/transport/src/index.js';
+import { decodeReply, encodeEnvelope, ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { readStream } from '../support/stream-reader.js';
@@ -43,8 +43,8 @@ class GatedController {
 @Module({ controllers: [GatedController] })
 class GatedModule {}
 
-describe('KinesisServer.close() with handlers that do not finish (kinesalite)', () => {
-  let admin: AwsKinesisClient;
+describe('ServerKinesis.close() with handlers that do not finish (kinesalite)', () => {
+  let admin: KinesisClient;
   const services: RunningService[] = [];
   beforeAll(() => (admin = kinesisClient('kinesalite')));
   afterAll(async () => {
@@ -78,7 +78,7 @@ describe('KinesisServer.close() with handlers that do not finish (kinesalite)', 
     store: MemoryCheckpointStore;
     logger: Logger;
   }) {
-    const server = new KinesisServer({
+    const server = new ServerKinesis({
       endpoint: kinesisEndpoint('kinesalite'),
       region: 'us-east-1',
       actStream: o.actStream,

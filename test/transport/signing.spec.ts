@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { ensureStream } from '../../libs/kinesis/src/index.js';
-import { KinesisClient, KinesisServer } from '../../libs/transport/src/index.js';
+import { ClientKinesis, ServerKinesis } from '../../libs/transport/src/index.js';
 import {
   EnvelopeSigner,
   SigningOptionsError,
@@ -33,17 +33,17 @@ describe('signing options', () => {
   it('are checked when the client or server is created, naming the option and never the key', () => {
     const short = { keys: { k1: 'too-short-secret' } };
     for (const create of [
-      () => new KinesisClient({ signing: short }),
-      () => new KinesisServer({ signing: short }),
+      () => new ClientKinesis({ signing: short }),
+      () => new ServerKinesis({ signing: short }),
     ])
       expect(create).toThrow(
         new SigningOptionsError('signing: keys["k1"] is shorter than 32 bytes (use 32 random bytes or more)'),
       );
-    expect(() => new KinesisClient({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
+    expect(() => new ClientKinesis({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
       /Seneca acts carry no signature/,
     );
     // The server too (the README promises it): a Seneca-only server could never verify what it reads.
-    expect(() => new KinesisServer({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
+    expect(() => new ServerKinesis({ protocol: 'seneca', signing: { keys: { k1: OLD } } })).toThrow(
       new SigningOptionsError(
         "signing: Seneca acts carry no signature; use it with protocol 'native' (or 'auto' to serve both)",
       ),
@@ -55,7 +55,7 @@ describe.each([
   ['kinesalite', 'polling'],
   ['kinesis-local', 'enhanced fan-out'],
 ] as [KinesisEmulator, string][])('a signing client on %s (%s)', (emulator, reading) => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let app: INestApplicationContext;
 
   beforeAll(() => {
@@ -113,7 +113,7 @@ describe.each([
 });
 
 describe('a signing server on kinesalite', () => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   const services: RunningService[] = [];
   const apps: INestApplicationContext[] = [];
   const endpoint = kinesisEndpoint('kinesalite');

@@ -3,7 +3,7 @@
  * reasons, and logs that hold no payload and stay bounded whatever a record holds.
  */
 import type { INestApplicationContext } from '@nestjs/common';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { firstValueFrom } from 'rxjs';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
 import { ensureStream } from '../../libs/kinesis/src/index.js';
@@ -20,7 +20,7 @@ import { startClient, type RunningService } from './fixtures.js';
 import { CapturedLogs, putRaw, startLoggedService } from './hostile-support.js';
 
 describe.each(KINESIS_EMULATORS)('trust boundary on %s', (emulator) => {
-  let admin: AwsKinesisClient;
+  let admin: KinesisClient;
   let service: RunningService;
   const logs = new CapturedLogs();
   const apps: INestApplicationContext[] = [];

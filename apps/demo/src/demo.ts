@@ -12,7 +12,7 @@ import { createConnectorApp } from '../../connector/src/main.js';
 import { ConnectorService } from '../../connector/src/connector.service.js';
 import { OrdersModule } from '../../example/src/orders.module.js';
 import { createKinesisClient, ensureStream, silentLogger } from '../../../libs/kinesis/src/index.js';
-import { KinesisClient, KinesisServer } from '../../../libs/transport/src/index.js';
+import { ClientKinesis, ServerKinesis } from '../../../libs/transport/src/index.js';
 
 export interface DemoOptions {
   signal: AbortSignal;
@@ -61,15 +61,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const transport = { endpoint, actStream: STREAMS.act, resStream: STREAMS.res, logger: silentLogger };
   let service: INestMicroservice | undefined;
   let connector: INestApplication | undefined;
-  const orders = new KinesisClient({ ...transport, timeoutMs: 10_000 });
-  const events = new KinesisClient({ ...transport, actStream: STREAMS.events });
+  const orders = new ClientKinesis({ ...transport, timeoutMs: 10_000 });
+  const events = new ClientKinesis({ ...transport, actStream: STREAMS.events });
   const stats = { answered: 0, events: 0, failed: 0, latencies: [] as number[] };
   let emitted = 0;
   let produce: NodeJS.Timeout | undefined;
   let report: NodeJS.Timeout | undefined;
   try {
     service = await NestFactory.createMicroservice(OrdersModule, {
-      strategy: new KinesisServer({ ...transport, pollIntervalMs: 50 }),
+      strategy: new ServerKinesis({ ...transport, pollIntervalMs: 50 }),
       logger: ['error', 'warn'],
     });
     await service.listen();

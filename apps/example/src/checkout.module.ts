@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { ClientsModule } from '@nestjs/microservices';
-import { KinesisClient, type KinesisClientProxyOptions } from '../../../libs/transport/src/index.js';
+import { ClientKinesis, type ClientKinesisOptions } from '../../../libs/transport/src/index.js';
 import { CheckoutService, ORDERS } from './checkout.service.js';
 
 /** The caller's configuration keys, as an app would read them from its environment. */
@@ -32,7 +32,7 @@ export class CheckoutModule {
               imports: [ConfigModule],
               inject: [ConfigService],
               useFactory: (config: ConfigService) => ({
-                customClass: KinesisClient,
+                customClass: ClientKinesis,
                 options: {
                   endpoint: config.get<string>('KINESIS_ENDPOINT'),
                   actStream: config.getOrThrow<string>('ORDERS_ACT_STREAM'),
@@ -40,7 +40,7 @@ export class CheckoutModule {
                   // Numbers from the environment arrive as strings.
                   timeoutMs: Number(config.get('ORDERS_TIMEOUT_MS', 10_000)),
                   createStreams: config.get<{ act: number; res: number }>('ORDERS_CREATE_STREAMS'),
-                } satisfies KinesisClientProxyOptions,
+                } satisfies ClientKinesisOptions,
               }),
             },
           ],

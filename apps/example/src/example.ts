@@ -1,5 +1,5 @@
 /**
- * The Nest transporter end to end: the orders microservice (KinesisServer) and a calling app whose
+ * The Nest transporter end to end: the orders microservice (ServerKinesis) and a calling app whose
  * KinesisClient comes from ClientsModule.registerAsync, talking over two Kinesis streams.
  */
 import 'reflect-metadata';
@@ -16,7 +16,7 @@ import {
   toArray,
   type Observable,
 } from 'rxjs';
-import { KinesisServer } from '../../../libs/transport/src/index.js';
+import { ServerKinesis } from '../../../libs/transport/src/index.js';
 import { CheckoutModule } from './checkout.module.js';
 import { CheckoutService } from './checkout.service.js';
 import type { OrderStatus, OrderView } from './orders.controller.js';
@@ -83,7 +83,7 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
     // The server first, so the first request does not wait for it (with the default startPosition,
     // TRIM_HORIZON, requests sent before it started would be served too).
     service = await NestFactory.createMicroservice(OrdersModule, {
-      strategy: new KinesisServer({
+      strategy: new ServerKinesis({
         endpoint,
         actStream,
         resStream,

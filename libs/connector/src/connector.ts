@@ -5,7 +5,7 @@ import {
   errorForLog,
   type CheckpointStore,
   type ConsumerOptions,
-  KinesisTransportError,
+  KinesisError,
   type Logger,
 } from '../../kinesis/src/index.js';
 import type {
@@ -49,7 +49,7 @@ export interface ConnectorOptions<T> {
 }
 
 /** The connector was given both a checkpoint store and leases, or neither. */
-export class InvalidConnectorOptionsError extends KinesisTransportError {}
+export class InvalidConnectorOptionsError extends KinesisError {}
 
 /** Exactly one place for checkpoints: a checkpoint store, or the lease table of `consumer.leases`. */
 function validateCheckpointChoice(o: Pick<ConnectorOptions<unknown>, 'checkpointStore' | 'consumer'>): void {

@@ -2,7 +2,7 @@ import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
-export interface KinesisClientOptions {
+export interface KinesisConnectionOptions {
   /** Default: `AWS_KINESIS_REGION`, then `AWS_REGION`, else `us-east-1`. */
   region?: string;
   /** Default: `KINESIS_ENDPOINT`; unset means the AWS endpoint for the region. */
@@ -41,7 +41,7 @@ export function resolveEndpoint(endpoint?: string, env: NodeJS.ProcessEnv = proc
  * proxy) gets the HTTP/1.1 handler: the SDK's default HTTP/2 handler fails against the local emulators.
  * Both get request (and, HTTP/1.1, connection) timeouts: see `requestTimeoutMs` and `connectionTimeoutMs`.
  */
-export function createKinesisClient(options: KinesisClientOptions = {}): KinesisClient {
+export function createKinesisClient(options: KinesisConnectionOptions = {}): KinesisClient {
   const endpoint = resolveEndpoint(options.endpoint);
   return new KinesisClient({
     ...options.clientConfig,
@@ -52,7 +52,7 @@ export function createKinesisClient(options: KinesisClientOptions = {}): Kinesis
   });
 }
 
-function timedHandler(options: KinesisClientOptions, http1: boolean): NodeHttpHandler | NodeHttp2Handler {
+function timedHandler(options: KinesisConnectionOptions, http1: boolean): NodeHttpHandler | NodeHttp2Handler {
   const timeout = (name: 'requestTimeoutMs' | 'connectionTimeoutMs', fallback: number) => {
     const value = options[name] ?? fallback;
     if (!Number.isInteger(value) || value < 0)

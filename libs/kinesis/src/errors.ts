@@ -2,7 +2,7 @@
  * Typed errors of the Kinesis core. Every error a caller can act on has its own class, so callers
  * branch with `instanceof` instead of parsing messages.
  */
-export class KinesisTransportError extends Error {
+export class KinesisError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -10,7 +10,7 @@ export class KinesisTransportError extends Error {
 }
 
 /** A record was refused before any call to Kinesis: nothing was sent. */
-export class InvalidRecordError extends KinesisTransportError {}
+export class InvalidRecordError extends KinesisError {}
 
 export class RecordTooLargeError extends InvalidRecordError {
   constructor(
@@ -52,7 +52,7 @@ export interface FailedRecord {
 }
 
 /** Kinesis did not store a record within the producer's retry budget, or refused it for good. */
-export class PutRecordError extends KinesisTransportError {
+export class PutRecordError extends KinesisError {
   constructor(
     readonly record: FailedRecord,
     readonly errorCode: string,
@@ -64,13 +64,13 @@ export class PutRecordError extends KinesisTransportError {
   }
 }
 
-export class ProducerClosedError extends KinesisTransportError {
+export class ProducerClosedError extends KinesisError {
   constructor() {
     super('producer is closed');
   }
 }
 
-export class StreamNotActiveError extends KinesisTransportError {
+export class StreamNotActiveError extends KinesisError {
   constructor(
     readonly streamName: string,
     readonly lastStatus: string | undefined,
@@ -83,7 +83,7 @@ export class StreamNotActiveError extends KinesisTransportError {
 }
 
 /** A checkpoint store kept failing after its retries; the cause is the store's last error. */
-export class CheckpointStoreError extends KinesisTransportError {
+export class CheckpointStoreError extends KinesisError {
   constructor(
     readonly operation: 'get' | 'set',
     readonly streamName: string,
@@ -101,7 +101,7 @@ export class CheckpointStoreError extends KinesisTransportError {
 }
 
 /** Thrown by a store (or a lease manager) when this worker no longer owns the shard. */
-export class LeaseLostError extends KinesisTransportError {
+export class LeaseLostError extends KinesisError {
   constructor(
     readonly shardId: string,
     detail = 'lease lost',
@@ -111,4 +111,4 @@ export class LeaseLostError extends KinesisTransportError {
 }
 
 /** A checkpoint that does not belong to what was delivered (unknown sequence, or going backwards). */
-export class InvalidCheckpointError extends KinesisTransportError {}
+export class InvalidCheckpointError extends KinesisError {}

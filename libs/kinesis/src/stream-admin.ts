@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { sleep } from './backoff.js';
 import { ensureActive } from './ensure-active.js';
-import { KinesisTransportError, StreamNotActiveError } from './errors.js';
+import { KinesisError, StreamNotActiveError } from './errors.js';
 
 export interface EnsureStreamOptions {
   /** Default: `AWS_KINESIS_SHARDS`, else 2. Used only when the stream is created. */
@@ -39,7 +39,7 @@ export interface StreamDescription {
 }
 
 /** StartStreamEncryption failed (the endpoint does not support it, the key is unknown or not usable). */
-export class StreamEncryptionError extends KinesisTransportError {
+export class StreamEncryptionError extends KinesisError {
   constructor(
     readonly streamName: string,
     readonly keyId: string,

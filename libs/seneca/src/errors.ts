@@ -1,7 +1,7 @@
-import { errorForLog, KinesisTransportError } from '../../kinesis/src/index.js';
+import { errorForLog, KinesisError } from '../../kinesis/src/index.js';
 
-/** Base of the Seneca plugin's errors; a KinesisTransportError, so one `instanceof` covers the whole stack. */
-export class SenecaKinesisError extends KinesisTransportError {}
+/** Base of the Seneca plugin's errors; a KinesisError, so one `instanceof` covers the whole stack. */
+export class SenecaKinesisError extends KinesisError {}
 
 /** `seneca.export('transport/utils')` is not seneca-transport's utils (e.g. `legacy: { transport: false }`). */
 export class TransportUtilsMissingError extends SenecaKinesisError {

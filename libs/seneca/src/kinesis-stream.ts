@@ -1,4 +1,4 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Consumer,
   ensureStream,
@@ -15,7 +15,7 @@ import { ReplyShardReader, type ReplyShardReaderOptions } from '../../transport/
 import type { ProducerLike, ResolvedSenecaOptions } from './options.js';
 
 export interface KinesisStreamDeps {
-  client: AwsKinesisClient;
+  client: KinesisClient;
   options: ResolvedSenecaOptions;
   logger: Logger;
 }

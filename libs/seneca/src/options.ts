@@ -1,10 +1,10 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Producer,
   resolveEndpoint,
   resolveShardCount,
   type CheckpointStore,
-  type KinesisClientOptions,
+  type KinesisConnectionOptions,
   type LeaseOptions,
   type Logger,
   type ProducerOptions,
@@ -27,9 +27,9 @@ export interface KinesisSenecaOptions {
   region?: string;
   /** Default: `KINESIS_ENDPOINT`; unset means AWS. */
   endpoint?: string;
-  credentials?: KinesisClientOptions['credentials'];
+  credentials?: KinesisConnectionOptions['credentials'];
   /** A client to use instead of creating one; it is not destroyed on close. */
-  awsClient?: AwsKinesisClient;
+  awsClient?: KinesisClient;
   /** Requests. Default `act`. */
   actStream?: string;
   /** Replies. Default `res`. */
@@ -89,8 +89,8 @@ export interface ResolvedSenecaOptions extends Omit<
   'endpoint' | 'credentials' | 'awsClient' | 'checkpointStore' | 'leases' | 'startPosition' | 'logger'
 > {
   endpoint: string | undefined;
-  credentials: KinesisClientOptions['credentials'] | undefined;
-  awsClient: AwsKinesisClient | undefined;
+  credentials: KinesisConnectionOptions['credentials'] | undefined;
+  awsClient: KinesisClient | undefined;
   checkpointStore: CheckpointStore | undefined;
   leases: LeaseOptions | undefined;
   /** The listener's start position, default applied. */

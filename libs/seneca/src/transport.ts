@@ -1,4 +1,4 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   createKinesisClient,
   errorForLog,
@@ -30,7 +30,7 @@ export interface SenecaListenerStats {
  * handled. `close()` releases all of it in an order that loses nothing it can avoid losing.
  */
 export class SenecaKinesisTransport {
-  readonly client: AwsKinesisClient;
+  readonly client: KinesisClient;
   private readonly ownsClient: boolean;
   private readonly streams = new Map<string, KinesisStream>();
   private readonly replyReaders = new Map<string, Promise<void>>();

@@ -1,7 +1,7 @@
-import { forLog, KinesisTransportError } from '../../kinesis/src/index.js';
+import { forLog, KinesisError } from '../../kinesis/src/index.js';
 
 /** The request's deadline passed before a (final) reply arrived. */
-export class RequestTimeoutError extends KinesisTransportError {
+export class RequestTimeoutError extends KinesisError {
   constructor(
     readonly pattern: string,
     readonly timeoutMs: number,
@@ -12,14 +12,14 @@ export class RequestTimeoutError extends KinesisTransportError {
 }
 
 /** The client was closed while the call was waiting for its reply. */
-export class ClientClosedError extends KinesisTransportError {
+export class ClientClosedError extends KinesisError {
   constructor(readonly pattern: string) {
     super(`Kinesis client closed before the reply to "${pattern}" arrived`);
   }
 }
 
 /** A stream the transporter needs is missing (and `createStreams` is off). */
-export class StreamNotFoundError extends KinesisTransportError {
+export class StreamNotFoundError extends KinesisError {
   constructor(
     readonly role: 'act' | 'reply',
     readonly streamName: string,
@@ -37,7 +37,7 @@ export function rethrowMissingStream(error: unknown, role: 'act' | 'reply', stre
 }
 
 /** A reply to a stream that is not the server's `resStream` nor one of its `replyStreams`: never written. */
-export class ForbiddenReplyStreamError extends KinesisTransportError {
+export class ForbiddenReplyStreamError extends KinesisError {
   constructor(readonly streamName: string) {
     super(`replies to stream "${forLog(streamName, 128)}" are not allowed (resStream, replyStreams)`);
   }

@@ -1,4 +1,4 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   ensureStreamConsumer,
   FanOutShardReader,
@@ -12,7 +12,7 @@ import {
 import type { ReplyReader } from './reply-shard-reader.js';
 
 export interface FanOutReplyReaderOptions {
-  client: AwsKinesisClient;
+  client: KinesisClient;
   streamName: string;
   /** The client's reply hash key: the reader subscribes to the one shard whose range covers it. */
   hashKey: bigint;

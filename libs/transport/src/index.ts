@@ -1,4 +1,4 @@
-/** The Nest transporter: KinesisServer, KinesisClient, their context, envelope and errors; Seneca interop. */
+/** The Nest transporter: ServerKinesis, KinesisClient, their context, envelope and errors; Seneca interop. */
 export * from './kinesis-server.js';
 export * from './kinesis-client.js';
 export * from './kinesis.context.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
@@ -22,7 +22,7 @@ import {
   DEFAULT_ACT_STREAM,
   DEFAULT_RES_STREAM,
   createStreamsIfAsked,
-  type KinesisClientProxyOptions,
+  type ClientKinesisOptions,
 } from './options.js';
 import { FanOutReplyReader } from './fan-out-reply-reader.js';
 import { PendingCalls } from './pending-calls.js';
@@ -39,7 +39,7 @@ export function randomReplyHashKey(): string {
 export const MAX_REPLY_DEPTH = 256;
 
 /** What a client counted on its reply shard since it was created. */
-export interface KinesisClientStats {
+export interface ClientKinesisStats {
   /** Replies handed to a waiting call. */
   replies: number;
   /** Readable replies no call of this client waits on (another client's on the shared shard, duplicates, late). */
@@ -55,24 +55,24 @@ export interface KinesisClientStats {
  * Nest's client proxy over Kinesis. Requests go to the act stream carrying `replyTo: { stream, hashKey }`;
  * this instance reads only the one reply shard that covers its hash key.
  */
-export class KinesisClient extends ClientProxy {
-  protected readonly logger = new NestLogger(KinesisClient.name);
+export class ClientKinesis extends ClientProxy {
+  protected readonly logger = new NestLogger(ClientKinesis.name);
   private readonly coreLogger: Logger;
   private readonly emitter = new EventEmitter();
   private readonly pending = new PendingCalls();
   private readonly signer: EnvelopeSigner | undefined;
   /** Warnings caused by reply records: anyone who can write the res stream chooses how many. */
   private readonly warnings: WarnThrottle;
-  readonly stats: KinesisClientStats = { replies: 0, ignored: 0, invalid: 0, unsigned: 0, badSignature: 0 };
+  readonly stats: ClientKinesisStats = { replies: 0, ignored: 0, invalid: 0, unsigned: 0, badSignature: 0 };
   private connection: Promise<void> | undefined;
-  private awsClient: AwsKinesisClient | undefined;
+  private awsClient: KinesisClient | undefined;
   private producer: Producer | undefined;
   private reader: ReplyReader | undefined;
   private replyHashKey: string | undefined;
   /** Set in seneca mode (`protocol: 'seneca'`): acts, replies and the instance id live there. */
   readonly seneca: SenecaClientProtocol | undefined;
 
-  constructor(private readonly options: KinesisClientProxyOptions = {}) {
+  constructor(private readonly options: ClientKinesisOptions = {}) {
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);

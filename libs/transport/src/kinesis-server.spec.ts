@@ -1,13 +1,13 @@
 import { Server } from '@nestjs/microservices';
-import { KinesisServer } from './kinesis-server.js';
+import { ServerKinesis } from './kinesis-server.js';
 
-describe('KinesisServer route cache', () => {
+describe('ServerKinesis route cache', () => {
   // Nest's own lookup, uncached: what every cached answer must equal.
   const uncached = (Server.prototype as any).getRouteFromPattern as (pattern: string) => string;
-  const nest = (pattern: string) => uncached.call(new KinesisServer(), pattern);
+  const nest = (pattern: string) => uncached.call(new ServerKinesis(), pattern);
 
   it('answers as Nest does for string and object patterns, also once the cache overflowed', () => {
-    const server = new KinesisServer();
+    const server = new ServerKinesis();
     const patterns = [
       'sum',
       'orders.created',
@@ -22,7 +22,7 @@ describe('KinesisServer route cache', () => {
   });
 
   it('does not cache long patterns: the cache holds record-chosen keys, so they stay small', () => {
-    const server = new KinesisServer();
+    const server = new ServerKinesis();
     const routes = (server as unknown as { routes: Map<string, string> }).routes;
     for (let i = 0; i < 50; i++) server.getRouteFromPattern(`${i}`.padEnd(200_000, 'p'));
     expect([...routes.keys()].every((key) => key.length <= 512)).toBe(true);
@@ -30,12 +30,12 @@ describe('KinesisServer route cache', () => {
   });
 });
 
-describe('KinesisServer replyStreams option', () => {
+describe('ServerKinesis replyStreams option', () => {
   it.each([
     ['not an array', 'res-b'],
     ['an empty name', ['']],
     ['a non-string', [7]],
   ])('refuses %s', (_, replyStreams) => {
-    expect(() => new KinesisServer({ replyStreams: replyStreams as never })).toThrow(/replyStreams/);
+    expect(() => new ServerKinesis({ replyStreams: replyStreams as never })).toThrow(/replyStreams/);
   });
 });

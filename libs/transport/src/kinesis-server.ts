@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger as NestLogger } from '@nestjs/common';
 import {
   Server,
@@ -24,7 +24,7 @@ import { rethrowMissingStream } from './errors.js';
 import type { RequestEnvelope } from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
 import { coreLoggerFrom } from './nest-logger.js';
-import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type KinesisServerOptions } from './options.js';
+import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type ServerKinesisOptions } from './options.js';
 import { ReplyWriter } from './reply-writer.js';
 import { allowedReplyStreams, RequestGate } from './request-gate.js';
 import { runRequestHandler } from './request-runner.js';
@@ -32,8 +32,8 @@ import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispa
 import { ServerShardProcessor, type ShardState } from './server-shard-processor.js';
 import {
   newServerStats,
-  type KinesisServerEvents,
-  type KinesisServerStats,
+  type ServerKinesisEvents,
+  type ServerKinesisStats,
   type KinesisStatus,
 } from './server-types.js';
 import { EnvelopeSigner, SigningOptionsError } from './signing.js';
@@ -46,18 +46,18 @@ const MAX_CACHED_PATTERN_LENGTH = 512;
 /** close(): the bound on the final checkpoints after the grace period, and again on flushing replies. */
 const CLOSE_MARGIN_MS = 5_000;
 
-export type { KinesisServerEvents, KinesisServerStats, KinesisStatus } from './server-types.js';
+export type { ServerKinesisEvents, ServerKinesisStats, KinesisStatus } from './server-types.js';
 
 /**
  * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently), dispatches each
  * envelope to its @MessagePattern / @EventPattern handler and writes replies to the caller's reply shard.
  */
-export class KinesisServer
-  extends Server<KinesisServerEvents, KinesisStatus>
+export class ServerKinesis
+  extends Server<ServerKinesisEvents, KinesisStatus>
   implements CustomTransportStrategy
 {
   override readonly transportId = KINESIS_TRANSPORT;
-  readonly stats: KinesisServerStats = newServerStats();
+  readonly stats: ServerKinesisStats = newServerStats();
   /** Seneca interop (protocol `auto` or `seneca`): its instance id and served topics. */
   readonly seneca: SenecaDispatch | undefined;
   private readonly emitter = new EventEmitter();
@@ -71,7 +71,7 @@ export class KinesisServer
   private readonly warnings: WarnThrottle;
   /** `signing`: verifies each act-stream record before it is parsed, and signs the replies. */
   private readonly signer: EnvelopeSigner | undefined;
-  private awsClient: AwsKinesisClient | undefined;
+  private awsClient: KinesisClient | undefined;
   private consumer: Consumer | undefined;
   private replies: ReplyWriter | undefined;
   private graceDeadline = Infinity;
@@ -79,12 +79,12 @@ export class KinesisServer
   private readonly routes = new Map<string, string>();
   private throttled = false;
 
-  constructor(private readonly options: KinesisServerOptions = {}) {
+  constructor(private readonly options: ServerKinesisOptions = {}) {
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
     this.coreLogger =
-      options.logger ?? coreLoggerFrom(new NestLogger(`KinesisServer:${options.appName ?? 'nest-kinesis'}`));
+      options.logger ?? coreLoggerFrom(new NestLogger(`ServerKinesis:${options.appName ?? 'nest-kinesis'}`));
     this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
     this.replyStreams = allowedReplyStreams(options);
     this.warnings = new WarnThrottle(this.coreLogger);
@@ -153,7 +153,7 @@ export class KinesisServer
     this._status$.next('disconnected');
   }
 
-  on<K extends keyof KinesisServerEvents>(event: K, callback: KinesisServerEvents[K]): void {
+  on<K extends keyof ServerKinesisEvents>(event: K, callback: ServerKinesisEvents[K]): void {
     this.emitter.on(event, callback);
   }
 

@@ -1,9 +1,9 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Deserializer, Serializer } from '@nestjs/microservices';
 import {
   ensureStream,
   type CheckpointStore,
-  type KinesisClientOptions,
+  type KinesisConnectionOptions,
   type LeaseOptions,
   type Logger,
   type StartPosition,
@@ -11,7 +11,7 @@ import {
 import type { SigningOptions } from './signing.js';
 
 /** What both sides share: where Kinesis is and which streams carry requests and replies. */
-export interface KinesisTransportOptions extends KinesisClientOptions {
+export interface KinesisTransportOptions extends KinesisConnectionOptions {
   /** Requests and events. Default `act`. */
   actStream?: string;
   /** Replies. Default `res`. */
@@ -22,7 +22,7 @@ export interface KinesisTransportOptions extends KinesisClientOptions {
    */
   createStreams?: { act?: number; res?: number; kmsKeyId?: string } | boolean;
   /** An AWS client to use instead of creating one (it is not destroyed on close). */
-  awsClient?: AwsKinesisClient;
+  awsClient?: KinesisClient;
   serializer?: Serializer;
   deserializer?: Deserializer;
   /** Core-library logger (warnings of the producer and consumer). Default: Nest's logger. */
@@ -64,12 +64,12 @@ export interface SenecaClientOptions {
   custom?: Record<string, unknown>;
 }
 
-export interface KinesisServerOptions extends KinesisTransportOptions {
+export interface ServerKinesisOptions extends KinesisTransportOptions {
   /** Envelopes read from the act stream (default `auto`: native v1 and Seneca, told apart by shape). */
   protocol?: ServerProtocol;
   /** Seneca interop (when `protocol` is `auto` or `seneca`). */
   seneca?: SenecaServerOptions;
-  /** The service's name in logs (`KinesisServer:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
+  /** The service's name in logs (`ServerKinesis:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
   appName?: string;
   /** Where each shard's progress is kept. Not with `leases` (the leases hold the checkpoints). */
   checkpointStore?: CheckpointStore;
@@ -121,7 +121,7 @@ export interface FanOutOptions {
 
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
 
-export interface KinesisClientProxyOptions extends KinesisTransportOptions {
+export interface ClientKinesisOptions extends KinesisTransportOptions {
   /**
    * `seneca`: send Seneca 3.x legacy acts (object patterns only) and read Seneca replies on the reply shard
    * of the topic; `partitionBy`, `aggregation` and the serializers do not apply. Default `native`.
@@ -152,7 +152,7 @@ export function streamShardCounts(createStreams: KinesisTransportOptions['create
 
 /** Creates the act and res streams when `createStreams` asks for it (idempotent, safe from several processes). */
 export async function createStreamsIfAsked(
-  client: AwsKinesisClient,
+  client: KinesisClient,
   options: KinesisTransportOptions,
 ): Promise<void> {
   const shardCounts = streamShardCounts(options.createStreams);

@@ -2,7 +2,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
-  type KinesisClient as AwsKinesisClient,
+  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import {
   backoffDelay,
@@ -31,7 +31,7 @@ export interface ReplyReader {
 const RENEW_SKEW_MS = 2_000;
 
 export interface ReplyShardReaderOptions {
-  client: AwsKinesisClient;
+  client: KinesisClient;
   streamName: string;
   /** The client's reply hash key: the reader follows the one shard whose range covers it. */
   hashKey: bigint;

@@ -1,11 +1,11 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { silentLogger } from '../../kinesis/src/index.js';
 import { ForbiddenReplyStreamError } from './errors.js';
 import { ReplyWriter } from './reply-writer.js';
 
 describe('ReplyWriter allow-list', () => {
   // Never called: a write to a stream outside the allow-list fails before any producer exists.
-  const client = {} as AwsKinesisClient;
+  const client = {} as KinesisClient;
 
   it('cannot write, nor create a producer for, a stream outside the allow-list', async () => {
     const writer = new ReplyWriter(client, 0, silentLogger, false, new Set(['res', 'res-b']));

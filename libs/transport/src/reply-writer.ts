@@ -1,4 +1,4 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { WritePacket } from '@nestjs/microservices';
 import { Producer, RecordTooLargeError, type Logger } from '../../kinesis/src/index.js';
 import { ForbiddenReplyStreamError } from './errors.js';
@@ -18,7 +18,7 @@ export class ReplyWriter {
   private refused: ((key: string) => void) | undefined;
 
   constructor(
-    private readonly client: AwsKinesisClient,
+    private readonly client: KinesisClient,
     private readonly lingerMs: number,
     private readonly logger: Logger,
     private readonly aggregation: boolean,

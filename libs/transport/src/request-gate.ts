@@ -6,9 +6,9 @@ import {
   parseEnvelopeJson,
   type RequestEnvelope,
 } from './envelope.js';
-import { DEFAULT_RES_STREAM, type KinesisServerOptions } from './options.js';
+import { DEFAULT_RES_STREAM, type ServerKinesisOptions } from './options.js';
 import type { ReplyWriter } from './reply-writer.js';
-import type { KinesisServerStats } from './server-types.js';
+import type { ServerKinesisStats } from './server-types.js';
 import { reportRefusal, type EnvelopeSigner } from './signing.js';
 import type { WarnThrottle } from './warn-throttle.js';
 
@@ -19,7 +19,7 @@ export type Admission =
   | undefined;
 
 export interface RequestGateOptions {
-  stats: KinesisServerStats;
+  stats: ServerKinesisStats;
   dedupe: DedupeWindow;
   warnings: WarnThrottle;
   logger: Logger;
@@ -127,7 +127,7 @@ export class RequestGate {
 }
 
 /** The server's `resStream` and `replyStreams`: the only streams replies may go to. */
-export function allowedReplyStreams(options: KinesisServerOptions): ReadonlySet<string> {
+export function allowedReplyStreams(options: ServerKinesisOptions): ReadonlySet<string> {
   const extra = options.replyStreams ?? [];
   if (!Array.isArray(extra) || extra.some((s) => typeof s !== 'string' || !s))
     throw new TypeError('replyStreams must be an array of stream names');

@@ -1,7 +1,7 @@
 import type { BaseRpcContext, MessageHandler, WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 
-/** The parts of Nest's Server used here (structural: KinesisServer's narrower event types still fit). */
+/** The parts of Nest's Server used here (structural: ServerKinesis's narrower event types still fit). */
 interface RequestServer {
   transformToObservable(result: unknown): Observable<unknown>;
   send(stream$: Observable<unknown>, respond: (data: WritePacket) => Promise<unknown> | void): unknown;

@@ -1,10 +1,10 @@
-/** Types of KinesisServer that other modules (client, Seneca dispatch) share without importing the server. */
+/** Types of ServerKinesis that other modules (client, Seneca dispatch) share without importing the server. */
 export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
 
-export type KinesisServerEvents = Record<string, (...args: any[]) => void>;
+export type ServerKinesisEvents = Record<string, (...args: any[]) => void>;
 
 /** What the server counted since it started listening. */
-export interface KinesisServerStats {
+export interface ServerKinesisStats {
   handled: number;
   events: number;
   invalid: number;
@@ -29,7 +29,7 @@ export interface KinesisServerStats {
   badSignature: number;
 }
 
-export const newServerStats = (): KinesisServerStats => ({
+export const newServerStats = (): ServerKinesisStats => ({
   handled: 0,
   events: 0,
   invalid: 0,

@@ -13,7 +13,7 @@
  * stream served with the same key does not verify there).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { forLog, KinesisTransportError, type Logger } from '../../kinesis/src/index.js';
+import { forLog, KinesisError, type Logger } from '../../kinesis/src/index.js';
 
 export interface SigningOptions {
   /**
@@ -46,7 +46,7 @@ const LONGEST_SUFFIX = ',"sig":{"kid":"","mac":""}}'.length + 64 + MAC_CHARS;
 const PURPOSE: Record<SignedKind, string> = { request: 'req\n', reply: 'res\n' };
 
 /** A record refused for its signature: nothing in it was acted on, and no reply was written. */
-export class SignatureError extends KinesisTransportError {
+export class SignatureError extends KinesisError {
   constructor(
     readonly reason: SignatureRefusal,
     /** The key id the record named (record-derived: pass it through forLog before logging). */
@@ -63,7 +63,7 @@ export class SignatureError extends KinesisTransportError {
 }
 
 /** The signing options are unusable (a key too short, a bad key id): names the option, never a key. */
-export class SigningOptionsError extends KinesisTransportError {}
+export class SigningOptionsError extends KinesisError {}
 
 /** Signs outgoing envelopes with one key and verifies incoming records against all configured keys. */
 export class EnvelopeSigner {

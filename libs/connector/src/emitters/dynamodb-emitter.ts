@@ -5,12 +5,7 @@ import {
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import {
-  backoffDelay,
-  KinesisTransportError,
-  sleep,
-  type BackoffOptions,
-} from '../../../kinesis/src/index.js';
+import { backoffDelay, KinesisError, sleep, type BackoffOptions } from '../../../kinesis/src/index.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 
 /** BatchWriteItem's limit of requests per call. */
@@ -37,7 +32,7 @@ const KEY_SCHEMA_MESSAGES = [
 ];
 
 /** DynamoDB left items unprocessed (throttling, busy partitions) through every attempt: an outage, retried whole. */
-export class DynamoDBUnprocessedError extends KinesisTransportError {
+export class DynamoDBUnprocessedError extends KinesisError {
   constructor(
     readonly table: string,
     readonly unprocessed: number,
@@ -48,7 +43,7 @@ export class DynamoDBUnprocessedError extends KinesisTransportError {
 }
 
 /** Every item was refused for its key and none was ever stored: the table's key schema does not fit `toItem`. */
-export class DynamoDBKeySchemaError extends KinesisTransportError {
+export class DynamoDBKeySchemaError extends KinesisError {
   constructor(
     readonly table: string,
     detail: string,

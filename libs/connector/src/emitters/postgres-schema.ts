@@ -4,7 +4,7 @@
  * create, and which SQLSTATEs are a row's fault.
  */
 import type { Pool, QueryConfig } from 'pg';
-import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { KinesisError } from '../../../kinesis/src/index.js';
 import { quoteIdentifier } from '../identifiers.js';
 
 /**
@@ -22,7 +22,7 @@ export const PROVENANCE_COLUMNS = [
  * The table lacks a column every row is written with (provenance, conflict key, required), or computes one
  * (GENERATED ALWAYS, so it takes no value): the destination.
  */
-export class PostgresSchemaError extends KinesisTransportError {
+export class PostgresSchemaError extends KinesisError {
   constructor(
     readonly table: string,
     readonly missing: string[],

@@ -2,11 +2,11 @@
  * The text of Redshift's `COPY ... FROM 's3://...'`. Identifiers go through quoteIdentifier; the S3 URL and
  * the authorization are SQL string literals, escaped here.
  */
-import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { KinesisError } from '../../../kinesis/src/index.js';
 import { quoteIdentifier } from '../identifiers.js';
 
 /** A value that cannot be put safely in a SQL string literal (see sqlStringLiteral). */
-export class UnsafeSqlLiteralError extends KinesisTransportError {
+export class UnsafeSqlLiteralError extends KinesisError {
   /** The value is not in the message: it may be a credentials string. */
   constructor(readonly what: string) {
     super(`${what} cannot go in a SQL string literal: it holds a backslash or a control character`);

@@ -3,7 +3,7 @@
  * pool or the client factory (node-postgres speaks to Redshift and, in tests, to PostgreSQL).
  */
 import type { Client, ClientBase, Pool } from 'pg';
-import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { KinesisError } from '../../../kinesis/src/index.js';
 
 /** A pool (a client is borrowed per batch), or a factory of new, unconnected clients (connected, then ended). */
 export type PgSource = Pool | (() => Client | Promise<Client>);
@@ -14,7 +14,7 @@ export type RunCopy = (client: ClientBase, sql: string) => Promise<unknown>;
 export const defaultRunCopy: RunCopy = (client, sql) => client.query(sql);
 
 /** The load into Redshift failed and was rolled back: nothing was loaded, the batch must be retried. */
-export class RedshiftLoadError extends KinesisTransportError {
+export class RedshiftLoadError extends KinesisError {
   constructor(
     readonly table: string,
     cause: unknown,
@@ -78,7 +78,7 @@ export async function inTransaction<R>(
     } catch {
       broken = true;
     }
-    throw error instanceof KinesisTransportError ? error : new RedshiftLoadError(table, error);
+    throw error instanceof KinesisError ? error : new RedshiftLoadError(table, error);
   } finally {
     await release(broken);
   }

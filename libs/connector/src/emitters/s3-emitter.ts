@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { KinesisError } from '../../../kinesis/src/index.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import { s3ObjectKey, s3Url } from './s3-keys.js';
 
@@ -46,7 +46,7 @@ export interface S3Object {
 }
 
 /** The bucket refused or did not answer: the destination is unavailable, the batch is retried whole. */
-export class S3WriteError extends KinesisTransportError {
+export class S3WriteError extends KinesisError {
   constructor(
     readonly bucket: string,
     readonly key: string,

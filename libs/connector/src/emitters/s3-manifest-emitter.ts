@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KinesisTransportError, type Producer } from '../../../kinesis/src/index.js';
+import { KinesisError, type Producer } from '../../../kinesis/src/index.js';
 import type { EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import { S3Emitter, type S3EmitterOptions } from './s3-emitter.js';
 
@@ -12,7 +12,7 @@ export interface S3ManifestEmitterOptions {
 }
 
 /** The object was written but its path could not be put on the manifest stream. */
-export class ManifestPutError extends KinesisTransportError {
+export class ManifestPutError extends KinesisError {
   constructor(
     readonly url: string,
     cause: unknown,

@@ -6,7 +6,7 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { sleep } from '../backoff.js';
-import { KinesisTransportError } from '../errors.js';
+import { KinesisError } from '../errors.js';
 
 export { FanOutShardReader, type FanOutShardReaderOptions } from './fan-out-reader.js';
 
@@ -26,7 +26,7 @@ export interface StreamConsumer {
   registered: boolean;
 }
 
-export class StreamConsumerNotActiveError extends KinesisTransportError {
+export class StreamConsumerNotActiveError extends KinesisError {
   constructor(
     readonly consumerName: string,
     readonly lastStatus: string | undefined,
@@ -69,7 +69,7 @@ async function streamArnOf(client: KinesisClient, streamName: string): Promise<s
     new DescribeStreamSummaryCommand({ StreamName: streamName }),
   );
   const arn = StreamDescriptionSummary?.StreamARN;
-  if (!arn) throw new KinesisTransportError(`stream "${streamName}" has no ARN in its description`);
+  if (!arn) throw new KinesisError(`stream "${streamName}" has no ARN in its description`);
   return arn;
 }
 

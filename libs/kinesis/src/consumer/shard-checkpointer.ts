@@ -1,4 +1,4 @@
-import { InvalidCheckpointError, KinesisTransportError, LeaseLostError } from '../errors.js';
+import { InvalidCheckpointError, KinesisError, LeaseLostError } from '../errors.js';
 import type { Checkpoint, Checkpointer, CheckpointStore, KinesisRecord } from '../types.js';
 import { SHARD_END } from '../types.js';
 import { comparePositions, isSequenceNumber } from './records.js';
@@ -7,7 +7,7 @@ import { comparePositions, isSequenceNumber } from './records.js';
  * A checkpoint asked for after Consumer.stop() gave up waiting for the shard's processor (its stop deadline
  * passed): nothing is written, so the records it covers are read again after a restart.
  */
-export class ConsumerStoppedError extends KinesisTransportError {
+export class ConsumerStoppedError extends KinesisError {
   constructor(readonly shardId: string) {
     super(
       `${shardId}: the consumer has stopped: checkpoint refused (the records are read again after a restart)`,

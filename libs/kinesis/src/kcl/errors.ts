@@ -1,9 +1,9 @@
-import { InvalidCheckpointError, KinesisTransportError, LeaseLostError } from '../errors.js';
+import { InvalidCheckpointError, KinesisError, LeaseLostError } from '../errors.js';
 
 export type KclAction = 'initialize' | 'processRecords' | 'leaseLost' | 'shardEnded' | 'shutdownRequested';
 
 /** The daemon answered a checkpoint with an error other than the two that have their own class. */
-export class KclCheckpointError extends KinesisTransportError {
+export class KclCheckpointError extends KinesisError {
   /** Worth retrying: the lease table was throttled or unreachable. */
   readonly retryable: boolean;
 
@@ -23,7 +23,7 @@ export class KclCheckpointError extends KinesisTransportError {
 }
 
 /** A record processor callback threw or rejected; the daemon was still answered so the shard is not stuck. */
-export class KclProcessorError extends KinesisTransportError {
+export class KclProcessorError extends KinesisError {
   constructor(
     readonly action: KclAction,
     readonly shardId: string,
@@ -36,10 +36,10 @@ export class KclProcessorError extends KinesisTransportError {
 }
 
 /** The daemon sent actions out of the protocol's order (e.g. processRecords before initialize). */
-export class KclProtocolError extends KinesisTransportError {}
+export class KclProtocolError extends KinesisError {}
 
 /** runKcl needs the optional peer dependency aws-kcl. */
-export class KclNotInstalledError extends KinesisTransportError {
+export class KclNotInstalledError extends KinesisError {
   constructor(cause: unknown) {
     super('runKcl needs the aws-kcl package: npm install aws-kcl', { cause });
   }

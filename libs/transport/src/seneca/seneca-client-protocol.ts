@@ -1,4 +1,4 @@
-import type { KinesisClient as AwsKinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import {
   errorForLog,
@@ -8,7 +8,7 @@ import {
   type Producer,
 } from '../../../kinesis/src/index.js';
 import { ClientClosedError, rethrowMissingStream } from '../errors.js';
-import { DEFAULT_RES_STREAM, type KinesisClientProxyOptions } from '../options.js';
+import { DEFAULT_RES_STREAM, type ClientKinesisOptions } from '../options.js';
 import { PendingCalls } from '../pending-calls.js';
 import { ReplyShardReader } from '../reply-shard-reader.js';
 import { senecaCallContext } from './seneca-call-context.js';
@@ -30,7 +30,7 @@ import {
 } from './seneca-topic.js';
 
 export interface SenecaClientDeps {
-  options: KinesisClientProxyOptions;
+  options: ClientKinesisOptions;
   logger: Logger;
   onThrottled(): void;
   onError(error: unknown): void;
@@ -55,7 +55,7 @@ export class SenecaClientProtocol {
   private readonly pending = new PendingCalls();
   /** One reader per topic, at LATEST before the first act to that topic goes out. */
   private readonly readers = new Map<string, Promise<ReplyShardReader>>();
-  private client: AwsKinesisClient | undefined;
+  private client: KinesisClient | undefined;
   private producer: Producer | undefined;
 
   constructor(private readonly d: SenecaClientDeps) {
@@ -75,7 +75,7 @@ export class SenecaClientProtocol {
   }
 
   /** Starts the reply reader of the static topic (a glob pin's readers start on their first call). */
-  async open(client: AwsKinesisClient, producer: Producer): Promise<void> {
+  async open(client: KinesisClient, producer: Producer): Promise<void> {
     this.client = client;
     this.producer = producer;
     const topic = this.staticTopic;
@@ -155,7 +155,7 @@ export class SenecaClientProtocol {
     await this.producer.put({ data: call.data, partitionKey: actPartitionKey(call.topic) });
   }
 
-  private readerFor(client: AwsKinesisClient, topic: string): Promise<ReplyShardReader> {
+  private readerFor(client: KinesisClient, topic: string): Promise<ReplyShardReader> {
     let started = this.readers.get(topic);
     if (started) return started;
     const reader = new ReplyShardReader({

@@ -1,11 +1,11 @@
 import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { forLog, RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
 import type { DedupeWindow } from '../dedupe-window.js';
-import type { KinesisServerStats } from '../server-types.js';
+import type { ServerKinesisStats } from '../server-types.js';
 import { KinesisContext } from '../kinesis.context.js';
 import {
   DEFAULT_RES_STREAM,
-  type KinesisServerOptions,
+  type ServerKinesisOptions,
   type SenecaServerOptions,
   type ServerProtocol,
 } from '../options.js';
@@ -33,7 +33,7 @@ import {
 import { PatternMatcher, type PatternEntry } from './pattern-matcher.js';
 import { WarnThrottle } from '../warn-throttle.js';
 
-/** What the dispatcher needs from KinesisServer (kept narrow: the server stays the one Nest Server). */
+/** What the dispatcher needs from ServerKinesis (kept narrow: the server stays the one Nest Server). */
 export interface SenecaServerPort {
   handler(route: string): MessageHandler | undefined;
   /** Runs a request handler the way Nest transports do; its packets go to `respond`, the last one isDisposed. */
@@ -55,7 +55,7 @@ export interface SenecaDispatchOptions {
   seneca?: SenecaServerOptions;
   logger: Logger;
   dedupe: DedupeWindow;
-  stats: KinesisServerStats;
+  stats: ServerKinesisStats;
   port: SenecaServerPort;
   /** The server's record-caused warnings, bounded in rate (default: one of its own over `logger`). */
   warnings?: WarnThrottle;
@@ -277,10 +277,10 @@ export class SenecaDispatch {
 
 /** The server's Seneca side, or undefined when `protocol` is `native`. */
 export function createSenecaDispatch(
-  options: KinesisServerOptions,
+  options: ServerKinesisOptions,
   logger: Logger,
   dedupe: DedupeWindow,
-  stats: KinesisServerStats,
+  stats: ServerKinesisStats,
   port: SenecaServerPort,
   warnings?: WarnThrottle,
 ): SenecaDispatch | undefined {

@@ -1,4 +1,4 @@
-import { KinesisTransportError } from '../../../kinesis/src/index.js';
+import { KinesisError } from '../../../kinesis/src/index.js';
 import { isPlainObject, type SenecaErrorInfo, type SenecaReply } from './seneca-envelope.js';
 
 /** Seneca's own codes, and the messages Seneca uses for them. */
@@ -42,7 +42,7 @@ export function toSenecaError(err: unknown): SenecaErrorInfo {
 }
 
 /** What a Nest caller in seneca mode receives when the remote action failed. */
-export class SenecaActError extends KinesisTransportError {
+export class SenecaActError extends KinesisError {
   /** Seneca's code: the handler's own code, or act_not_found, message_loop, act_execute, ... */
   readonly code: string;
   readonly details: Record<string, unknown>;
@@ -61,4 +61,4 @@ export class SenecaActError extends KinesisTransportError {
 }
 
 /** A Seneca act cannot be built from what was passed to send()/emit() (e.g. a string pattern). */
-export class InvalidSenecaPatternError extends KinesisTransportError {}
+export class InvalidSenecaPatternError extends KinesisError {}
