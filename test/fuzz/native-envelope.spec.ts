@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { MAX_HASH_KEY } from '../../libs/kinesis/src/aggregation/index.js';
-import { isSafeId } from '../../libs/kinesis/src/untrusted.js';
+import { isSafeId } from '../../libs/kinesis/src/untrusted/untrusted.js';
 import {
   decodeReply,
   decodeRequest,

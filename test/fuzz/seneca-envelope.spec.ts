@@ -5,7 +5,7 @@
  * server's next step on a decoded act (pattern lookup, directives stripped), which walks the act's values.
  */
 import fc from 'fast-check';
-import { isSafeId } from '../../libs/kinesis/src/untrusted.js';
+import { isSafeId } from '../../libs/kinesis/src/untrusted/untrusted.js';
 import { InvalidReplyRecordError, InvalidRequestRecordError } from '../../libs/seneca/src/errors.js';
 import * as pluginWire from '../../libs/seneca/src/wire.js';
 import { PatternMatcher } from '../../libs/transport/src/seneca/pattern-matcher.js';

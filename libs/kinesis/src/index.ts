@@ -2,7 +2,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './logger.js';
-export { errorForLog, forLog, isSafeId, MAX_ID_LENGTH, MAX_LOGGED_CHARS } from './untrusted.js';
+export { errorForLog, forLog, isSafeId, MAX_ID_LENGTH, MAX_LOGGED_CHARS } from './untrusted/index.js';
 export { backoffDelay, retry, sleep, type BackoffOptions } from './backoff.js';
 export * from './client.js';
 export * from './stream-admin.js';

@@ -6,7 +6,7 @@ import {
   type Consumer,
   type RecordProcessor,
 } from '../../kinesis/src/index.js';
-import { DedupeWindow } from '../../transport/src/dedupe-window.js';
+import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import { ListenFailedError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import { ListenerTopics } from './listen-topics.js';

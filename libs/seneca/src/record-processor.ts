@@ -8,9 +8,9 @@ import {
   type ProcessRecordsInput,
   type RecordProcessor,
 } from '../../kinesis/src/index.js';
-import { InOrderTracker } from '../../transport/src/in-order-tracker.js';
-import { Semaphore } from '../../transport/src/semaphore.js';
-import { WarnThrottle } from '../../transport/src/warn-throttle.js';
+import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
+import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 import { InvalidRequestRecordError } from './errors.js';
 import type { RequestEnvelope } from './seneca-types.js';
 import { decodeRequest } from './wire.js';

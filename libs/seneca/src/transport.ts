@@ -6,7 +6,7 @@ import {
   type KinesisRecord,
   type Logger,
 } from '../../kinesis/src/index.js';
-import { WarnThrottle } from '../../transport/src/warn-throttle.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 import { InvalidReplyRecordError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import type { ResolvedSenecaOptions } from './options.js';

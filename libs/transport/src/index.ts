@@ -14,5 +14,5 @@ export {
   type SignedKind,
   type SigningOptions,
 } from './signing.js';
-export { DedupeWindow } from './dedupe-window.js';
+export { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 export * from './seneca/index.js';

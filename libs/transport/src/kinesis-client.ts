@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '../../kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
-import { jsonDeeperThan } from './json-depth.js';
+import { jsonDeeperThan } from '../../kinesis/src/untrusted/json-depth.js';
 import { EnvelopeSigner, reportRefusal, SigningOptionsError } from './signing.js';
 import { rethrowMissingStream } from './errors.js';
 import type { KinesisStatus } from './server-types.js';
@@ -28,7 +28,7 @@ import { FanOutReplyReader } from './fan-out-reply-reader.js';
 import { PendingCalls } from './pending-calls.js';
 import { ReplyShardReader, type ReplyReader } from './reply-shard-reader.js';
 import { SenecaClientProtocol } from './seneca/seneca-client-protocol.js';
-import { WarnThrottle } from './warn-throttle.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 
 /** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
 export function randomReplyHashKey(): string {

@@ -19,7 +19,7 @@ import {
   type Logger,
 } from '../../kinesis/src/index.js';
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
-import { DedupeWindow } from './dedupe-window.js';
+import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import { rethrowMissingStream } from './errors.js';
 import type { RequestEnvelope } from './envelope.js';
 import { KinesisContext } from './kinesis.context.js';
@@ -37,7 +37,7 @@ import {
   type KinesisStatus,
 } from './server-types.js';
 import { EnvelopeSigner, SigningOptionsError } from './signing.js';
-import { WarnThrottle } from './warn-throttle.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;

@@ -1,5 +1,5 @@
 import { errorForLog, forLog, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
-import type { DedupeWindow } from './dedupe-window.js';
+import type { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import {
   decodeRequestObject,
   InvalidEnvelopeError,
@@ -10,7 +10,7 @@ import { DEFAULT_RES_STREAM, type ServerKinesisOptions } from './options.js';
 import type { ReplyWriter } from './reply-writer.js';
 import type { ServerKinesisStats } from './server-types.js';
 import { reportRefusal, type EnvelopeSigner } from './signing.js';
-import type { WarnThrottle } from './warn-throttle.js';
+import type { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 
 /** What an act-stream record turned out to be: a native request to dispatch, a Seneca act, or nothing to do. */
 export type Admission =

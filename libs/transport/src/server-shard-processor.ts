@@ -4,8 +4,8 @@ import type {
   RecordProcessor,
   Checkpointer,
 } from '../../kinesis/src/index.js';
-import { InOrderTracker } from './in-order-tracker.js';
-import { Semaphore } from './semaphore.js';
+import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
+import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
 
 /**
  * Records kept waiting for the checkpoint per handler slot: past `max(PENDING_PER_SLOT x concurrency,

@@ -1,7 +1,7 @@
 import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { of, throwError } from 'rxjs';
 import { silentLogger, type KinesisRecord } from '../../../kinesis/src/index.js';
-import { DedupeWindow } from '../dedupe-window.js';
+import { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.js';
 import type { KinesisContext } from '../kinesis.context.js';
 import { newServerStats } from '../server-types.js';
 import { senecaCallContext } from './seneca-call-context.js';

@@ -1,6 +1,6 @@
 import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { forLog, RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
-import type { DedupeWindow } from '../dedupe-window.js';
+import type { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.js';
 import type { ServerKinesisStats } from '../server-types.js';
 import { KinesisContext } from '../kinesis.context.js';
 import {
@@ -31,7 +31,7 @@ import {
   topicOfActKey,
 } from './seneca-topic.js';
 import { PatternMatcher, type PatternEntry } from './pattern-matcher.js';
-import { WarnThrottle } from '../warn-throttle.js';
+import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 
 /** What the dispatcher needs from ServerKinesis (kept narrow: the server stays the one Nest Server). */
 export interface SenecaServerPort {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../kinesis/src/index.js';
+import type { Logger } from '../logger.js';
 import { WarnThrottle } from './warn-throttle.js';
 
 describe('WarnThrottle', () => {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../kinesis/src/index.js';
+import type { Logger } from '../logger.js';
 
 /** Default least time between two warnings of one kind caused by records, ms. */
 export const RECORD_WARNING_INTERVAL_MS = 10_000;

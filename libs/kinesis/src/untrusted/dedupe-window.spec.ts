@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH } from '../../kinesis/src/index.js';
+import { MAX_ID_LENGTH } from './untrusted.js';
 import { DedupeWindow, MAX_DEDUPE_KEY_LENGTH } from './dedupe-window.js';
 
 describe('DedupeWindow', () => {

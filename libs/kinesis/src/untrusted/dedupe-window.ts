@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH } from '../../kinesis/src/index.js';
+import { MAX_ID_LENGTH } from './untrusted.js';
 
 /** Longest key a DedupeWindow keeps: an id (MAX_ID_LENGTH) plus a short namespace prefix such as `seneca:`. */
 export const MAX_DEDUPE_KEY_LENGTH = MAX_ID_LENGTH + 16;

@@ -1,4 +1,4 @@
-import type { KinesisRecord } from '../../kinesis/src/index.js';
+import type { KinesisRecord } from '../types.js';
 
 /** What a checkpoint needs of a record: its position in the shard. */
 export type RecordPosition = Pick<KinesisRecord, 'sequenceNumber' | 'subSequenceNumber'>;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { KinesisRecord } from '../../kinesis/src/index.js';
+import type { KinesisRecord } from '../types.js';
 import { InOrderTracker } from './in-order-tracker.js';
 
 const record = (n: number): KinesisRecord => ({
