@@ -17,7 +17,8 @@ import type {
   Transformer,
 } from './interfaces.js';
 import type { PipelineObserver } from './pipeline-observer.js';
-import { PipelineProcessor, type PipelineOptions } from './pipeline-processor.js';
+import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
+import { PipelineProcessor } from './pipeline-processor.js';
 import { RecordBuffer } from './record-buffer.js';
 import { AllPassFilter } from './transformers.js';
 
@@ -107,7 +108,7 @@ export class Connector<T> {
    */
   async stop(): Promise<void> {
     await this.consumer.stop();
-    const timeoutMs = this.o.pipeline?.shutdownTimeoutMs ?? 10_000;
+    const timeoutMs = this.o.pipeline?.shutdownTimeoutMs ?? PIPELINE_DEFAULTS.shutdownTimeoutMs;
     const failures = [
       await settleWithin(this.o.emitter.shutdown(), timeoutMs, 'emitter shutdown', this.logger),
       await settleWithin(this.o.deadLetter.shutdown?.(), timeoutMs, 'dead-letter sink shutdown', this.logger),

@@ -1,68 +1,19 @@
 import type { Buffer as Bytes } from 'node:buffer';
 import {
-  backoffDelay,
   errorForLog,
-  sleep,
   type Checkpointer,
   type InitializeInput,
   type KinesisRecord,
-  type Logger,
   type ProcessRecordsInput,
   type RecordProcessor,
 } from '../../kinesis/src/index.js';
 import { PipelineHaltedError } from './errors.js';
-import type {
-  Buffer,
-  BufferedItem,
-  BufferFactory,
-  DeadLetterEntry,
-  DeadLetterSink,
-  Emitter,
-  Filter,
-  FailedItem,
-  Transformer,
-} from './interfaces.js';
-import type { PipelineObserver } from './pipeline-observer.js';
-import {
-  deadLetterEntry,
-  ownFailures,
-  reasonOf,
-  settledUnlessAborted,
-  takeRecord,
-} from './pipeline-steps.js';
+import type { Buffer, DeadLetterEntry } from './interfaces.js';
+import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
+import { settledUnlessAborted, takeRecord } from './pipeline-steps.js';
+import { ShardHalt, ShardWriter, type DetachedBatch } from './shard-writer.js';
 
-export interface PipelineOptions<T> {
-  streamName: string;
-  transformer: Transformer<T>;
-  filter: Filter<T>;
-  bufferFactory: BufferFactory<T>;
-  emitter: Emitter<T>;
-  deadLetter: DeadLetterSink;
-  logger: Logger;
-  observer?: PipelineObserver;
-  /** Emits of a batch's failed items before they are dead-lettered (default 3). */
-  emitAttempts?: number;
-  /** Backoff between emit attempts, and while the destination is unavailable. */
-  backoff?: { baseMs?: number; maxMs?: number };
-  /** How often the buffer's age is checked with no record arriving, ms (default 250). */
-  ageCheckIntervalMs?: number;
-  /**
-   * On shutdown, how long the last write (emit, dead letters, checkpoint) is waited for, ms (default 10,000).
-   * Past it, shutdownRequested returns and what was not stored stays uncheckpointed (re-read after a restart).
-   */
-  shutdownTimeoutMs?: number;
-}
-
-class ShutdownAbandonedError extends Error {}
-
-/** A buffer's content handed to a write. */
-interface DetachedBatch<T> {
-  items: BufferedItem<T>[];
-  dead: DeadLetterEntry[];
-  encoded: Map<T, Bytes>;
-  /** Everything up to this record is in the batch, filtered out, empty, or dead-lettered. */
-  target: KinesisRecord;
-}
+export { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
 
 /**
  * One shard's pipeline: transform, filter, encode (each guarded per record), buffer; on a threshold emit
@@ -84,24 +35,30 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private detachedTarget: KinesisRecord | undefined;
   /** The last record fully handled (buffered, filtered or dead-letter pending): the next checkpoint target. */
   private lastRecord: KinesisRecord | undefined;
-  private checkpointedRecord: KinesisRecord | undefined;
   private checkpointer: Checkpointer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lock: Promise<void> = Promise.resolve();
-  private stopDeadline = Infinity;
-  /** Why nothing may be checkpointed any more (lease lost, shutdown abandoned, an unguarded failure). */
-  private halted: string | undefined;
+  /** Why nothing may be checkpointed any more, and the stop deadline: shared with the writer. */
+  private readonly halt: ShardHalt;
+  private writer!: ShardWriter<T>;
   /** The reading's abort signal already watched (one listener per signal, not per call). */
   private watchedSignal: AbortSignal | undefined;
 
-  constructor(private readonly o: PipelineOptions<T>) {}
+  constructor(private readonly o: PipelineOptions<T>) {
+    this.halt = new ShardHalt(
+      () => this.shardId,
+      o.logger,
+      () => clearInterval(this.timer),
+    );
+  }
 
   initialize({ shardId }: InitializeInput): void {
     this.shardId = shardId;
     this.buffer = this.o.bufferFactory(shardId);
+    this.writer = new ShardWriter(this.o, shardId, this.halt);
     this.timer = setInterval(
       () => void this.flushIfDue().catch(() => undefined),
-      this.o.ageCheckIntervalMs ?? 250,
+      this.o.ageCheckIntervalMs ?? PIPELINE_DEFAULTS.ageCheckIntervalMs,
     );
     this.timer.unref();
   }
@@ -110,7 +67,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.checkpointer = checkpointer;
     this.stopAgeFlushesOnAbort(signal);
     return this.exclusive(async () => {
-      if (this.halted) throw new PipelineHaltedError(this.shardId, this.halted);
+      if (this.halt.reason) throw new PipelineHaltedError(this.shardId, this.halt.reason);
       try {
         this.o.observer?.recordsIn?.(this.shardId, records.length, millisBehindLatest);
         let filtered = 0;
@@ -138,7 +95,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
       } catch (error) {
         // Not a record's content (every per-record step is guarded): a bug or a broken part. Records of this
         // call may be half taken, so nothing after them may be checkpointed.
-        this.halt('a pipeline step failed outside the per-record guards', error);
+        this.halt.set('a pipeline step failed outside the per-record guards', error);
         throw error;
       }
       this.throwWriteFailure(); // after this call's records are taken: surfacing it skips none of them
@@ -147,7 +104,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
 
   leaseLost(): void {
     // Another worker owns the shard: drop the buffer, checkpoint nothing.
-    this.halted ??= 'lease lost';
+    this.halt.reason ??= 'lease lost';
     clearInterval(this.timer);
     this.buffer?.clear();
     this.encoded = new Map();
@@ -158,7 +115,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
     clearInterval(this.timer);
     return this.exclusive(async () => {
       await this.drain(checkpointer);
-      if (this.halted) return; // records were left unstored: the shard is not finished
+      if (this.halt.reason) return; // records were left unstored: the shard is not finished
       await checkpointer.checkpoint(); // SHARD_END: the children may start
     });
   }
@@ -170,15 +127,16 @@ export class PipelineProcessor<T> implements RecordProcessor {
    */
   async shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
     clearInterval(this.timer);
-    this.stopDeadline = Date.now() + (this.o.shutdownTimeoutMs ?? 10_000);
+    const stopDeadline = Date.now() + (this.o.shutdownTimeoutMs ?? PIPELINE_DEFAULTS.shutdownTimeoutMs);
+    this.halt.stopDeadline = stopDeadline;
     const drained = this.exclusive(() => this.drain(checkpointer)).then(() => 'drained' as const);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => {
-      timer = setTimeout(() => resolve('expired'), Math.max(0, this.stopDeadline - Date.now()));
+      timer = setTimeout(() => resolve('expired'), Math.max(0, stopDeadline - Date.now()));
     });
     try {
       if ((await Promise.race([drained, expired])) === 'expired') {
-        this.halt('shutdown deadline passed with a write unsettled');
+        this.halt.set('shutdown deadline passed with a write unsettled');
         drained.catch(() => undefined); // settles (or not) after we are gone
       }
     } finally {
@@ -194,7 +152,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
   private flushIfDue(): Promise<void> {
     if (this.writeInFlight) return Promise.resolve();
     return this.exclusive(async () => {
-      if (this.halted || this.writeInFlight) return;
+      if (this.halt.reason || this.writeInFlight) return;
       if (this.buffer.shouldFlush() || (this.buffer.count === 0 && this.deadLetters.length > 0)) {
         await this.startWrite();
       }
@@ -209,7 +167,7 @@ export class PipelineProcessor<T> implements RecordProcessor {
     // The previous write may never settle: a reading that ends (signal) stops waiting; shutdown bounds the rest.
     if (!(await settledUnlessAborted(this.writing, signal))) return;
     const target = this.lastRecord;
-    if (!target || !checkpointer || this.halted) return;
+    if (!target || !checkpointer || this.halt.reason) return;
     const batch: DetachedBatch<T> = {
       items: [...this.buffer.items],
       dead: this.deadLetters,
@@ -221,7 +179,8 @@ export class PipelineProcessor<T> implements RecordProcessor {
     this.encoded = new Map();
     this.detachedTarget = target;
     this.writeInFlight = true;
-    this.writing = this.write(batch, checkpointer)
+    this.writing = this.writer
+      .write(batch, checkpointer)
       .catch((error) => {
         this.writeFailure = error;
         this.o.logger.error('pipeline write failed; its records stay uncheckpointed', {
@@ -256,104 +215,6 @@ export class PipelineProcessor<T> implements RecordProcessor {
     const failure = this.writeFailure;
     this.writeFailure = undefined;
     if (failure) throw failure;
-  }
-
-  /** Emits a batch, dead-letters what failed, then checkpoints the last handled record. */
-  private async write(batch: DetachedBatch<T>, checkpointer: Checkpointer): Promise<void> {
-    let emitted: number;
-    let dead: DeadLetterEntry[];
-    try {
-      const failed = batch.items.length > 0 ? await this.emitWithRetries(batch.items, batch.encoded) : [];
-      if (this.halted) return; // given up meanwhile (shutdown deadline): store nothing more
-      const where = { streamName: this.o.streamName, shardId: this.shardId };
-      dead = [
-        ...batch.dead,
-        ...failed.map((f) => deadLetterEntry(where, f.item.record, 'emit', f.error, f.item.modelIndex)),
-      ];
-      if (dead.length > 0) await this.untilStored(() => this.o.deadLetter.write(dead), 'dead-letter sink');
-      emitted = batch.items.length - failed.length;
-    } catch (error) {
-      if (error instanceof ShutdownAbandonedError) {
-        this.o.logger.warn('destination still unavailable at shutdown: leaving the batch uncheckpointed', {
-          shardId: this.shardId,
-        });
-        this.halt('shutdown abandoned an unstored batch');
-        return;
-      }
-      this.halt('a write failed before its records were stored', error);
-      throw error;
-    }
-    if (this.halted) return;
-    this.o.observer?.emitted?.(this.shardId, emitted);
-    if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
-    if (batch.target === this.checkpointedRecord) return;
-    // A failing store is surfaced; the records are stored, so a later checkpoint may cover them.
-    await checkpointer.checkpoint(batch.target);
-    this.checkpointedRecord = batch.target;
-    this.o.observer?.checkpointed?.(this.shardId, batch.target.sequenceNumber);
-  }
-
-  /** Failed items are emitted again up to `emitAttempts` times; an unavailable destination is waited for. */
-  private async emitWithRetries(items: BufferedItem<T>[], encoded: Map<T, Bytes>): Promise<FailedItem<T>[]> {
-    const attempts = this.o.emitAttempts ?? 3;
-    let pending = items;
-    let failed: FailedItem<T>[] = [];
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const batch = {
-        streamName: this.o.streamName,
-        shardId: this.shardId,
-        items: pending,
-        firstSequenceNumber: pending[0].record.sequenceNumber,
-        lastSequenceNumber: pending.at(-1)!.record.sequenceNumber,
-        toBytes: (model: T) => encoded.get(model) ?? this.o.transformer.toBytes(model),
-      };
-      const returned = await this.untilStored(async () => {
-        const result = await this.o.emitter.emit(batch);
-        // What was written is unknown when an emitter answers something else: treat it as a failed call.
-        if (!Array.isArray(result)) throw new TypeError('emitter returned no list of failed items');
-        return result;
-      }, 'emitter');
-      failed = ownFailures(pending, returned);
-      if (failed.length === 0) return [];
-      this.o.observer?.emitFailed?.(this.shardId, new Error(failed[0].error), attempt);
-      pending = failed.map((f) => f.item);
-      if (attempt < attempts) await sleep(backoffDelay(attempt, this.o.backoff));
-    }
-    return failed;
-  }
-
-  /** Retries `call` while it throws (the destination is unavailable), with backoff; bounded only at shutdown. */
-  private async untilStored<R>(call: () => Promise<R>, what: string): Promise<R> {
-    for (let outage = 1; ; outage++) {
-      try {
-        return await call();
-      } catch (error) {
-        this.o.observer?.emitFailed?.(this.shardId, error, outage);
-        if (Date.now() > this.stopDeadline || this.halted) throw new ShutdownAbandonedError();
-        const delay = backoffDelay(outage, {
-          baseMs: this.o.backoff?.baseMs ?? 200,
-          maxMs: this.o.backoff?.maxMs ?? 10_000,
-        });
-        this.o.logger.warn(`${what} unavailable; retrying, nothing is checkpointed meanwhile`, {
-          shardId: this.shardId,
-          attempt: outage,
-          delayMs: delay,
-          error: errorForLog(error),
-        });
-        await sleep(Math.min(delay, Math.max(0, this.stopDeadline - Date.now())));
-      }
-    }
-  }
-
-  /** From now on nothing is checkpointed: what is not stored is re-read after a restart. */
-  private halt(reason: string, error?: unknown): void {
-    if (this.halted) return;
-    this.halted = reason;
-    clearInterval(this.timer);
-    this.o.logger.error(`pipeline halted: ${reason}; nothing more is checkpointed on this shard`, {
-      shardId: this.shardId,
-      ...(error === undefined ? {} : { error: errorForLog(reasonOf(error)) }),
-    });
   }
 
   /** Batches, age flushes and shutdown never interleave on a shard. */
