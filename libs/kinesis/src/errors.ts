@@ -112,3 +112,20 @@ export class LeaseLostError extends KinesisError {
 
 /** A checkpoint that does not belong to what was delivered (unknown sequence, or going backwards). */
 export class InvalidCheckpointError extends KinesisError {}
+
+/**
+ * An optional peer dependency (a driver such as pg, ioredis or @aws-sdk/client-s3) is not installed: the part of
+ * the package that needs it names it, so the fix is one `npm install`.
+ */
+export class MissingPeerDependencyError extends KinesisError {
+  constructor(
+    readonly packageName: string,
+    readonly neededBy: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${neededBy} needs the optional peer dependency "${packageName}", which is not installed: npm install ${packageName}`,
+      options,
+    );
+  }
+}
