@@ -1,4 +1,5 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadS3 } from '../drivers.js';
 import type { DeadLetterEntry, DeadLetterSink } from '../interfaces.js';
 
 /**
@@ -21,6 +22,7 @@ export class S3DeadLetterSink implements DeadLetterSink {
       first.shardId,
       `${first.sequenceNumber}.${first.subSequenceNumber}-${last.sequenceNumber}.${last.subSequenceNumber}.jsonl`,
     ].join('/');
+    const { PutObjectCommand } = await loadS3('S3DeadLetterSink');
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.bucket,

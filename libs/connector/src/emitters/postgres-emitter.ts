@@ -1,4 +1,5 @@
-import pg, { type Pool } from 'pg';
+import type { Pool } from 'pg';
+import { loadPrepareValue, type PrepareValue } from '../drivers.js';
 import { quoteIdentifier } from '../identifiers.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import {
@@ -21,10 +22,6 @@ export const MAX_POSTGRES_PARAMETERS = 65_535;
 
 /** Default client-side timeout of each statement, ms. */
 export const DEFAULT_POSTGRES_QUERY_TIMEOUT_MS = 30_000;
-
-/** node-postgres' own conversion of a parameter (what pool.query would do), run per row where a throw is caught. */
-const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils
-  .prepareValue;
 
 export interface PostgresEmitterOptions<T> {
   /** The caller's pool: the emitter never ends it. */
@@ -104,9 +101,10 @@ export class PostgresEmitter<T> implements Emitter<T> {
   async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
     const failed: FailedItem<T>[] = [];
     const prepared: Row<T>[] = [];
+    const prepareValue = await loadPrepareValue('PostgresEmitter');
     for (const item of batch.items) {
       try {
-        prepared.push({ item, values: this.prepareRow(batch.shardId, item) });
+        prepared.push({ item, values: this.prepareRow(batch.shardId, item, prepareValue) });
       } catch (error) {
         failed.push({ item, error: `columns: ${message(error)}` });
       }
@@ -126,8 +124,15 @@ export class PostgresEmitter<T> implements Emitter<T> {
   /** The pool is the caller's. */
   async shutdown(): Promise<void> {}
 
-  /** One row's columns, checked and converted; throws for this row only. */
-  private prepareRow(shardId: string, item: BufferedItem<T>): Map<string, unknown> {
+  /**
+   * One row's columns, checked and converted (by node-postgres' own conversion, what pool.query would do, run
+   * here where a throw fails this row only).
+   */
+  private prepareRow(
+    shardId: string,
+    item: BufferedItem<T>,
+    prepareValue: PrepareValue,
+  ): Map<string, unknown> {
     const given = this.options.columns(item);
     if (given === null || typeof given !== 'object') throw new TypeError('columns() returned no object');
     const values = new Map<string, unknown>();

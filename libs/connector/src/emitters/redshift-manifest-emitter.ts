@@ -1,5 +1,6 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClientBase } from 'pg';
+import { loadS3 } from '../drivers.js';
 import { quoteIdentifier } from '../identifiers.js';
 import type { EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import { buildCopyStatement, resolveAuthorization, type CopyAuthorization } from './redshift-copy.js';
@@ -118,6 +119,7 @@ export class RedshiftManifestEmitter implements Emitter<string> {
 
   private async writeManifest(key: string, files: string[]): Promise<void> {
     const manifest = { entries: files.map((url) => ({ url, mandatory: true })) };
+    const { PutObjectCommand } = await loadS3('RedshiftManifestEmitter');
     try {
       await this.options.s3Client.send(
         new PutObjectCommand({

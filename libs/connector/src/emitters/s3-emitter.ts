@@ -1,12 +1,8 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import {
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { KinesisError } from '../../../kinesis/src/index.js';
+import { loadS3 } from '../drivers.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 import { s3ObjectKey, s3Url } from './s3-keys.js';
 
@@ -131,6 +127,7 @@ export class S3Emitter<T> implements Emitter<T> {
     const body = this.options.gzip ? await gzip(lines) : lines;
     const contentType =
       this.options.contentType ?? (this.options.gzip ? 'application/gzip' : 'application/x-ndjson');
+    const { PutObjectCommand } = await loadS3('S3Emitter');
     try {
       await this.options.client.send(
         new PutObjectCommand({
@@ -150,6 +147,7 @@ export class S3Emitter<T> implements Emitter<T> {
   /** Objects of an earlier attempt at this batch: same directory and first record, another end. */
   private async deleteReplays(key: string): Promise<void> {
     const prefix = key.slice(0, key.lastIndexOf('-') + 1);
+    const { DeleteObjectCommand, ListObjectsV2Command } = await loadS3('S3Emitter');
     const listed = await this.options.client.send(
       new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix }),
     );
