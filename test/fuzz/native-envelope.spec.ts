@@ -14,7 +14,7 @@ import {
   InvalidEnvelopeError,
   type ReplyEnvelope,
   type RequestEnvelope,
-} from '../../libs/transport/src/envelope.js';
+} from '../../libs/transport/src/native/envelope.js';
 import {
   anyBytes,
   envelopeWithHostileField,

@@ -13,6 +13,7 @@ import {
   KinesisContext,
   ServerKinesis,
   newSenecaInstanceId,
+  SenecaContext,
   SenecaExceptionFilter,
   type ClientKinesis,
   type ClientKinesisOptions,
@@ -22,6 +23,9 @@ import { ready, SenecaPool, testOptions, type SenecaApp } from '../../libs/senec
 import { eventually, kinesisClient, uniqueName, type KinesisEmulator } from '../support/harness.js';
 import { readStream, type StoredRecord } from '../support/stream-reader.js';
 import { kinesisClientsModule, startClient, startMicroservice } from '../transport/fixtures.js';
+
+/** The Seneca act a handler serves (undefined for a native request). */
+const senecaOf = (ctx: KinesisContext) => (ctx instanceof SenecaContext ? ctx.getSeneca() : undefined);
 
 export { act, actError, ready, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
 
@@ -87,13 +91,13 @@ class InteropController {
 
   @MessagePattern({ role: 'nest', cmd: 'ctx' })
   ctx(@Payload() payload: unknown, @Ctx() ctx: KinesisContext) {
-    return { payload, seneca: ctx.getSeneca() };
+    return { payload, seneca: senecaOf(ctx) };
   }
 
   /** Calls on to `role: 'back'` (a Seneca listener) with the inner client, inside this act. */
   @MessagePattern({ role: 'nest', cmd: 'chain' })
   async chain(@Payload() { marker }: { marker: string }, @Ctx() ctx: KinesisContext) {
-    const outer = ctx.getSeneca();
+    const outer = senecaOf(ctx);
     try {
       return { outer, inner: await firstValueFrom(this.inner.send({ role: 'back' }, { marker })) };
     } catch (error) {

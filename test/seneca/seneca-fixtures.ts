@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../../libs/kinesis/src/index.js';
 import {
   KinesisContext,
   ServerKinesis,
+  SenecaContext,
   SenecaExceptionFilter,
   type ClientKinesisOptions,
   type ServerKinesisOptions,
@@ -24,6 +25,9 @@ import {
   startMicroservice,
   type RunningService,
 } from '../transport/fixtures.js';
+
+/** The Seneca act a handler serves (undefined for a native request). */
+const senecaOf = (ctx: KinesisContext) => (ctx instanceof SenecaContext ? ctx.getSeneca() : undefined);
 
 /** How often each marker reached a handler (markers are unique per test). */
 export const hits = new Map<string, number>();
@@ -84,7 +88,7 @@ class SenecaMathController {
 
   @MessagePattern({ role: 'ctx' })
   ctx(@Payload() payload: unknown, @Ctx() ctx: KinesisContext) {
-    return { payload, seneca: ctx.getSeneca(), id: ctx.getId(), pattern: ctx.getPattern() };
+    return { payload, seneca: senecaOf(ctx), id: ctx.getId(), pattern: ctx.getPattern() };
   }
 
   @MessagePattern({ role: 'count' })
@@ -112,7 +116,7 @@ class SenecaMathController {
   @MessagePattern({ role: 'chain', cmd: 'nested' })
   async nested(@Payload() data: { marker: string }, @Ctx() ctx: KinesisContext) {
     const inner = await firstValueFrom(this.inner.send({ role: 'ctx' }, data));
-    return { outer: ctx.getSeneca(), inner };
+    return { outer: senecaOf(ctx), inner };
   }
 
   /** Calls on through a client with this server's instance id: the act comes back here, a loop. */

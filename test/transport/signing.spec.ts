@@ -12,7 +12,7 @@ import {
   EnvelopeSigner,
   SigningOptionsError,
   type SigningOptions,
-} from '../../libs/transport/src/signing.js';
+} from '../../libs/transport/src/native/signing.js';
 import {
   eventually,
   kinesisClient,

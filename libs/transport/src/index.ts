@@ -1,10 +1,11 @@
-/** The Nest transporter: ServerKinesis, KinesisClient, their context, envelope and errors; Seneca interop. */
-export * from './kinesis-server.js';
-export * from './kinesis-client.js';
-export * from './kinesis.context.js';
-export * from './envelope.js';
-export * from './errors.js';
-export * from './options.js';
+/** The Nest transporter: ServerKinesis, ClientKinesis, their context, envelope and errors; Seneca interop. */
+export * from './server-kinesis.js';
+export * from './client-kinesis.js';
+export * from './shared/kinesis.context.js';
+export * from './native/envelope.js';
+export * from './shared/errors.js';
+export * from './shared/options.js';
+export type { ClientProtocol, ServerProtocol } from './shared/protocol.js';
 export {
   EnvelopeSigner,
   MIN_SIGNING_KEY_BYTES,
@@ -12,7 +13,6 @@ export {
   SigningOptionsError,
   type SignatureRefusal,
   type SignedKind,
-  type SigningOptions,
-} from './signing.js';
+} from './native/signing.js';
 export { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 export * from './seneca/index.js';

@@ -1,5 +1,5 @@
 import { Server } from '@nestjs/microservices';
-import { ServerKinesis } from './kinesis-server.js';
+import { ServerKinesis } from './server-kinesis.js';
 
 describe('ServerKinesis route cache', () => {
   // Nest's own lookup, uncached: what every cached answer must equal.

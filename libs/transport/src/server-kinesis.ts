@@ -3,13 +3,11 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger as NestLogger } from '@nestjs/common';
 import {
   Server,
+  type BaseRpcContext,
   type CustomTransportStrategy,
   type MessageHandler,
   type ReadPacket,
-  type BaseRpcContext,
-  type WritePacket,
 } from '@nestjs/microservices';
-import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
 import {
   Consumer,
   createKinesisClient,
@@ -20,24 +18,27 @@ import {
 } from '../../kinesis/src/index.js';
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
-import { rethrowMissingStream } from './errors.js';
-import type { RequestEnvelope } from './envelope.js';
-import { KinesisContext } from './kinesis.context.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
+import { ActIntake } from './act-intake.js';
 import { coreLoggerFrom } from './nest-logger.js';
-import { DEFAULT_ACT_STREAM, createStreamsIfAsked, type ServerKinesisOptions } from './options.js';
-import { ReplyWriter } from './reply-writer.js';
-import { allowedReplyStreams, RequestGate } from './request-gate.js';
+import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
-import { createSenecaDispatch, type SenecaDispatch } from './seneca/seneca-dispatch.js';
-import { ServerShardProcessor, type ShardState } from './server-shard-processor.js';
+import { ServerShardProcessor } from './server-shard-processor.js';
+import { rethrowMissingStream } from './shared/errors.js';
+import {
+  createStreamsIfAsked,
+  serverSettings,
+  type ServerKinesisOptions,
+  type ServerKinesisSettings,
+} from './shared/options.js';
+import type { ServerProtocolContext, ShardState } from './shared/protocol.js';
+import { allowedReplyStreams, ReplyWriter } from './shared/reply-writer.js';
 import {
   newServerStats,
+  type KinesisStatus,
   type ServerKinesisEvents,
   type ServerKinesisStats,
-  type KinesisStatus,
-} from './server-types.js';
-import { EnvelopeSigner, SigningOptionsError } from './signing.js';
-import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
+} from './shared/types.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;
@@ -46,11 +47,13 @@ const MAX_CACHED_PATTERN_LENGTH = 512;
 /** close(): the bound on the final checkpoints after the grace period, and again on flushing replies. */
 const CLOSE_MARGIN_MS = 5_000;
 
-export type { ServerKinesisEvents, ServerKinesisStats, KinesisStatus } from './server-types.js';
+export type { ServerKinesisEvents, ServerKinesisStats, KinesisStatus } from './shared/types.js';
 
 /**
- * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently), dispatches each
- * envelope to its @MessagePattern / @EventPattern handler and writes replies to the caller's reply shard.
+ * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently) and hands each
+ * record to its wire protocol (`protocol`: native v1 envelopes, Seneca acts, or both), which runs the
+ * @MessagePattern / @EventPattern handler and writes the replies. This class owns the Nest side: handlers,
+ * status, the consumer's lifecycle, close() with its grace period, and the stats.
  */
 export class ServerKinesis
   extends Server<ServerKinesisEvents, KinesisStatus>
@@ -59,20 +62,19 @@ export class ServerKinesis
   override readonly transportId = KINESIS_TRANSPORT;
   readonly stats: ServerKinesisStats = newServerStats();
   /** Seneca interop (protocol `auto` or `seneca`): its instance id and served topics. */
-  readonly seneca: SenecaDispatch | undefined;
+  readonly seneca: SenecaServerInfo | undefined;
+  private readonly settings: ServerKinesisSettings;
   private readonly emitter = new EventEmitter();
   private readonly coreLogger: Logger;
-  private readonly dedupe: DedupeWindow;
   /** Where replies may go: `resStream` and `replyStreams`. */
   private readonly replyStreams: ReadonlySet<string>;
-  /** Signature, bounds, dedupe, reply-stream allow-list and deadline of every act-stream record. */
-  private readonly gate: RequestGate;
   /** Warnings caused by records (invalid, forbidden, expired, unknown events): bounded in rate. */
   private readonly warnings: WarnThrottle;
-  /** `signing`: verifies each act-stream record before it is parsed, and signs the replies. */
-  private readonly signer: EnvelopeSigner | undefined;
+  private readonly protocols: ServerProtocols;
+  private readonly intake: ActIntake;
   private awsClient: KinesisClient | undefined;
   private consumer: Consumer | undefined;
+  /** This run's reply writer: handed with each record, so a late reply of an old run never uses a new one. */
   private replies: ReplyWriter | undefined;
   private graceDeadline = Infinity;
   /** Route per wire pattern: Nest's lookup JSON-parses every string pattern, throwing for non-JSON ones. */
@@ -83,45 +85,23 @@ export class ServerKinesis
     super();
     this.initializeSerializer(options);
     this.initializeDeserializer(options);
-    this.coreLogger =
-      options.logger ?? coreLoggerFrom(new NestLogger(`ServerKinesis:${options.appName ?? 'nest-kinesis'}`));
-    this.dedupe = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
-    this.replyStreams = allowedReplyStreams(options);
+    const settings = (this.settings = serverSettings(options));
+    this.coreLogger = options.logger ?? coreLoggerFrom(new NestLogger(`ServerKinesis:${settings.appName}`));
+    this.replyStreams = allowedReplyStreams(settings);
     this.warnings = new WarnThrottle(this.coreLogger);
-    if (options.signing && options.protocol === 'seneca')
-      throw new SigningOptionsError(
-        "signing: Seneca acts carry no signature; use it with protocol 'native' (or 'auto' to serve both)",
-      );
-    this.signer = EnvelopeSigner.from(options.signing);
-    this.gate = new RequestGate({
+    this.protocols = serverProtocols(this.protocolContext());
+    this.seneca = this.protocols.seneca;
+    this.intake = new ActIntake({
+      protocols: this.protocols.list,
+      signer: this.protocols.signer,
+      actStream: settings.actStream,
       stats: this.stats,
-      dedupe: this.dedupe,
       warnings: this.warnings,
-      logger: this.coreLogger,
-      signer: this.signer,
-      actStream: this.actStream,
-      isSeneca: (raw) => this.seneca?.accepts(raw) ?? false,
-      replies: () => this.replies!,
-      reportError: (error) => this.reportError(error),
     });
-    this.seneca = createSenecaDispatch(
-      options,
-      this.coreLogger,
-      this.dedupe,
-      this.stats,
-      {
-        handler: (route) => this.messageHandlers.get(route),
-        runRequest: (handler, data, ctx, respond) =>
-          runRequestHandler(this, handler, data, ctx, respond, (e) => this.reportError(e)),
-        runEvent: (route, data, ctx) => this.handleEvent(route, { pattern: route, data }, ctx),
-        writeReply: (stream, key, data) => this.replies!.writeRecord(stream, key, data),
-      },
-      this.warnings,
-    );
   }
 
   get actStream(): string {
-    return this.options.actStream ?? DEFAULT_ACT_STREAM;
+    return this.settings.actStream;
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -139,7 +119,7 @@ export class ServerKinesis
    * reply flush, and the consumer's 5 s for releasing leases). A handler finishing after that is not answered.
    */
   async close(): Promise<void> {
-    const grace = this.options.closeGracePeriodMs ?? 10_000;
+    const grace = this.settings.closeGracePeriodMs;
     this.graceDeadline = Date.now() + grace;
     await this.consumer?.stop({ timeoutMs: grace + CLOSE_MARGIN_MS });
     // Work that finishes from now on was given up on, and its record not checkpointed: its reply is not
@@ -165,7 +145,7 @@ export class ServerKinesis
     return this.awsClient as T;
   }
 
-  /** Nest registers every handler here: object patterns also become Seneca-reachable. */
+  /** Nest registers every handler here; the protocols learn of it too (object patterns become Seneca-reachable). */
   override addHandler(
     pattern: any,
     callback: MessageHandler,
@@ -173,7 +153,8 @@ export class ServerKinesis
     extras: Record<string, any> = {},
   ): void {
     super.addHandler(pattern, callback, isEventHandler, extras);
-    this.seneca?.register(pattern, this.normalizePattern(pattern), isEventHandler);
+    const route = this.normalizePattern(pattern);
+    for (const protocol of this.protocols.list) protocol.register?.(pattern, route, isEventHandler);
   }
 
   /** Nest's route for a pattern, cached (bounded: patterns come from clients). */
@@ -188,32 +169,44 @@ export class ServerKinesis
     return route;
   }
 
+  /**
+   * Nest's handleEvent logs an unknown pattern whole at ERROR, and any writer picks the pattern: here it is
+   * counted and logged cut (forLog), at warn, rate-bounded.
+   */
+  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<any> {
+    if (!this.getHandlerByPattern(pattern)) {
+      this.stats.unknownEvents++;
+      return this.warnings.warn('event with no handler skipped', { pattern: forLog(pattern) });
+    }
+    return super.handleEvent(pattern, packet, context);
+  }
+
   private async start(): Promise<void> {
-    const o = this.options;
+    const o = this.settings;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
     await createStreamsIfAsked(client, o);
-    this.replies = new ReplyWriter(
+    this.replies = new ReplyWriter({
       client,
-      o.replyLingerMs ?? 0,
-      this.coreLogger,
-      o.replyAggregation ?? false,
-      this.replyStreams,
-      this.signer,
-    );
+      logger: this.coreLogger,
+      allowed: this.replyStreams,
+      lingerMs: o.replyLingerMs,
+      aggregation: o.replyAggregation,
+    });
     const consumer = (this.consumer = new Consumer({
       client,
-      streamName: this.actStream,
+      streamName: o.actStream,
       checkpointStore: o.checkpointStore,
       startPosition: o.startPosition,
       pollIntervalMs: o.pollIntervalMs,
       fanOut: o.fanOut,
-      leases: o.leases,
+      // The server's appName names the lease table unless the leases name their own.
+      leases: o.leases && { appName: this.options.appName, ...o.leases },
       callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
       logger: this.coreLogger,
       processorFactory: (shardId) =>
         new ServerShardProcessor({
           shardId,
-          concurrency: o.concurrency ?? 1,
+          concurrency: o.concurrency,
           handle: (record, id, handlerDone, shard) => this.handleRecord(record, id, handlerDone, shard),
           graceDeadline: () => this.graceDeadline,
           onBatch: () => this.onBatch(),
@@ -233,7 +226,7 @@ export class ServerKinesis
     try {
       await consumer.start();
     } catch (error) {
-      rethrowMissingStream(error, 'act', this.actStream);
+      rethrowMissingStream(error, 'act', o.actStream);
     }
     this._status$.next('connected');
   }
@@ -252,80 +245,33 @@ export class ServerKinesis
     shard: ShardState,
   ): Promise<void> {
     try {
-      const admitted = await this.gate.admit(record, shardId);
-      if (admitted?.kind === 'seneca') await this.seneca!.handle(admitted.raw, record, shardId, handlerDone);
-      else if (admitted) await this.dispatch(admitted.envelope, record, shardId, handlerDone, shard);
+      const admitted = this.intake.admit(record, shardId);
+      if (!admitted) return;
+      const { raw, protocol } = admitted;
+      await protocol.handle({ raw, record, shardId, handlerDone, shard, replies: this.replies! });
     } catch (error) {
       this.reportError(error);
     }
   }
 
-  private async dispatch(
-    envelope: RequestEnvelope,
-    record: KinesisRecord,
-    shardId: string,
-    handlerDone: () => void,
-    shard: ShardState,
-  ): Promise<void> {
-    // This run's writer: after close() and listen(), a late reply of the old run must not use the new one.
-    const replies = this.replies!;
-    const packet = (await this.deserializer.deserialize(envelope, { shardId })) as ReadPacket & {
-      id?: string;
+  /** What the protocols get from the server: one object, built once (the run's writer comes with each record). */
+  private protocolContext(): ServerProtocolContext {
+    return {
+      options: this.settings,
+      stats: this.stats,
+      logger: this.coreLogger,
+      warnings: this.warnings,
+      dedupe: new DedupeWindow(this.settings.dedupeWindowMs, this.settings.dedupeMaxEntries),
+      handler: (pattern) => this.getHandlerByPattern(pattern) ?? undefined,
+      normalizePattern: (pattern) => this.normalizePattern(pattern as any),
+      runRequest: (handler, data, context, respond) =>
+        runRequestHandler(this, handler, data, context, respond, (e) => this.reportError(e)),
+      runEvent: (pattern, packet, context) => this.handleEvent(pattern, packet, context),
+      serialize: (packet) => this.serializer.serialize(packet),
+      deserialize: (value, options) => this.deserializer.deserialize(value, options),
+      lateReply: (id) => this.lateReply(id),
+      reportError: (error) => this.reportError(error),
     };
-    const pattern =
-      typeof packet.pattern === 'string' ? packet.pattern : this.normalizePattern(packet.pattern);
-    const context = new KinesisContext({
-      shardId,
-      sequenceNumber: record.sequenceNumber,
-      subSequenceNumber: record.subSequenceNumber,
-      partitionKey: record.partitionKey,
-      pattern,
-      approximateArrivalTimestamp: record.approximateArrivalTimestamp,
-      id: envelope.id,
-      metadata: envelope.metadata ?? {},
-    });
-    const replyTo = envelope.replyTo;
-    if (!replyTo) {
-      this.stats.events++;
-      await this.handleEvent(pattern, packet, context);
-      return;
-    }
-    this.stats.handled++;
-    const respond = async (out: WritePacket) => {
-      // Past its shard's final checkpoint: the record is read again after a restart, and answered then.
-      if (shard.closed) return this.lateReply(envelope.id);
-      await replies.write(
-        replyTo,
-        envelope.id,
-        this.serializer.serialize({ ...out, id: envelope.id }) as WritePacket,
-      );
-    };
-    const handler = this.getHandlerByPattern(pattern);
-    if (!handler) return respond({ err: NO_MESSAGE_HANDLER, isDisposed: true });
-    // The work is done when the final reply (isDisposed) is stored: that is what the checkpoint waits for.
-    await new Promise<void>((resolve) => {
-      const tracked = async (out: WritePacket) => {
-        if (out.isDisposed) handlerDone(); // the handler is finished; only its last reply is on its way
-        try {
-          await respond(out);
-        } finally {
-          if (out.isDisposed) resolve();
-        }
-      };
-      runRequestHandler(this, handler, packet.data, context, tracked, (e) => this.reportError(e));
-    });
-  }
-
-  /**
-   * Nest's handleEvent logs an unknown pattern whole at ERROR, and any writer picks the pattern: here it is
-   * counted and logged cut (forLog), at warn, rate-bounded.
-   */
-  override async handleEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<any> {
-    if (!this.getHandlerByPattern(pattern)) {
-      this.stats.unknownEvents++;
-      return this.warnings.warn('event with no handler skipped', { pattern: forLog(pattern) });
-    }
-    return super.handleEvent(pattern, packet, context);
   }
 
   /** A reply close() gave up on: not written, counted, logged; its record is handled again after a restart. */

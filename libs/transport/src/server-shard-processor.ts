@@ -6,6 +6,9 @@ import type {
 } from '../../kinesis/src/index.js';
 import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
 import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
+import type { ShardState } from './shared/protocol.js';
+
+export type { ShardState } from './shared/protocol.js';
 
 /**
  * Records kept waiting for the checkpoint per handler slot: past `max(PENDING_PER_SLOT x concurrency,
@@ -29,15 +32,6 @@ export interface ShardWorkOptions {
   onBatch?(): void;
   /** The shard stopped taking records: `pending` records wait behind the unfinished one at `oldest`. */
   onStall?(pending: number, oldest: string | undefined): void;
-}
-
-/** What a handler may ask of its shard while it runs. */
-export interface ShardState {
-  /**
-   * True once the shard's final checkpoint was taken (close()): work finishing from then on is not covered by
-   * it, so its record is read again after a restart and its reply must not be written.
-   */
-  readonly closed: boolean;
 }
 
 /**

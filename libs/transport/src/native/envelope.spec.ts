@@ -1,4 +1,4 @@
-import { MAX_HASH_KEY } from '../../kinesis/src/index.js';
+import { MAX_HASH_KEY } from '../../../kinesis/src/index.js';
 import {
   decodeReply,
   decodeRequest,

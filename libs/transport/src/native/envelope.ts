@@ -9,7 +9,7 @@
  * values (trace context). An Observable handler's values are several replies with the same `id`, the last
  * one with `isDisposed: true`.
  */
-import { isSafeId, MAX_ID_LENGTH, parseExplicitHashKey } from '../../kinesis/src/index.js';
+import { isSafeId, KinesisError, MAX_ID_LENGTH, parseExplicitHashKey } from '../../../kinesis/src/index.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -40,14 +40,13 @@ export interface ReplyEnvelope {
 }
 
 /** A record on the act or res stream that is not a valid envelope; `id`/`replyTo` are set when they were readable. */
-export class InvalidEnvelopeError extends Error {
+export class InvalidEnvelopeError extends KinesisError {
   constructor(
     message: string,
     readonly id?: string,
     readonly replyTo?: ReplyTo,
   ) {
     super(message);
-    this.name = 'InvalidEnvelopeError';
   }
 }
 

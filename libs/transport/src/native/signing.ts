@@ -13,23 +13,10 @@
  * stream served with the same key does not verify there).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { forLog, KinesisError, type Logger } from '../../kinesis/src/index.js';
+import { forLog, KinesisError, type Logger } from '../../../kinesis/src/index.js';
+import type { SigningOptions } from '../shared/options.js';
 
-export interface SigningOptions {
-  /**
-   * Key id -> secret key (at least 32 bytes; a string is used as its UTF-8 bytes, not decoded). Records signed
-   * with any of these keys are accepted: to rotate, add the new key everywhere, switch writers' `keyId`, then
-   * remove the old key.
-   */
-  keys: Record<string, string | Buffer>;
-  /**
-   * The key this side signs with. Required when `keys` holds more than one key (JavaScript orders
-   * integer-like ids first, so "the first key" would not be the first one written); default: the only key.
-   */
-  keyId?: string;
-  /** Refuse records that carry no signature. Default true (false while writers are being rolled out). */
-  required?: boolean;
-}
+export type { SigningOptions } from '../shared/options.js';
 
 /** What is being signed: a request or event on the act stream, or a reply on the res stream. */
 export type SignedKind = 'request' | 'reply';

@@ -13,7 +13,7 @@ export interface SenecaCallContext {
 /** Set by the server around a handler serving a Seneca act; read by KinesisClient in seneca mode. */
 export const senecaCallContext = new AsyncLocalStorage<SenecaCallContext>();
 
-/** What `KinesisContext.getSeneca()` gives a handler serving a Seneca act. */
+/** What `SenecaContext.getSeneca()` gives a handler serving a Seneca act. */
 export interface SenecaActInfo {
   /** `<mi>/<tx>` as the caller wrote it. */
   id: string;

@@ -2,39 +2,29 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import {
   errorForLog,
-  partitionKeyToHashKey,
+  PollingHashKeyReader,
   type KinesisRecord,
-  type Logger,
   type Producer,
 } from '../../../kinesis/src/index.js';
-import { ClientClosedError, rethrowMissingStream } from '../errors.js';
-import { DEFAULT_RES_STREAM, type ClientKinesisOptions } from '../options.js';
-import { PendingCalls } from '../pending-calls.js';
-import { ReplyShardReader } from '../reply-shard-reader.js';
+import { ClientClosedError, rethrowMissingStream } from '../shared/errors.js';
+import { PendingCalls } from '../shared/pending-calls.js';
+import type { ClientProtocol, ClientProtocolContext } from '../shared/protocol.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import {
+  actPartitionKey,
   decodeSenecaReply,
+  defaultSenecaInstanceId,
   encodeSenecaAct,
   isPlainObject,
-  withoutDirectives,
-  type SenecaReply,
-} from './seneca-envelope.js';
-import { InvalidSenecaPatternError, SenecaActError } from './seneca-errors.js';
-import { defaultSenecaInstanceId, newSenecaMessageId } from './seneca-ids.js';
-import {
-  actPartitionKey,
+  newSenecaMessageId,
   pinHasWildcards,
-  resPartitionKey,
+  replyHashKey,
   SENECA_ANY_TOPIC,
   senecaTopic,
-} from './seneca-topic.js';
-
-export interface SenecaClientDeps {
-  options: ClientKinesisOptions;
-  logger: Logger;
-  onThrottled(): void;
-  onError(error: unknown): void;
-}
+  withoutDirectives,
+  type SenecaReplyEnvelope,
+} from '../../../seneca/src/wire/index.js';
+import { InvalidSenecaPatternError, SenecaActError } from './seneca-errors.js';
 
 interface OutgoingCall {
   id: string;
@@ -46,24 +36,25 @@ interface OutgoingCall {
 const noop = () => undefined;
 
 /**
- * KinesisClient's seneca mode: object patterns become Seneca legacy acts on `<topic>_act`; replies are read
- * from the res shard covering the hash of `<topic>_res` (every client of a topic shares that shard, so
- * replies are told apart by `origin` = this instance id, then by message id).
+ * The client side of the Seneca protocol (ClientKinesis with `protocol: 'seneca'`): object patterns become
+ * Seneca legacy acts on `<topic>_act`; replies are read from the res shard covering the hash of `<topic>_res`
+ * (every client of a topic shares that shard, so replies are told apart by `origin` = this instance id, then
+ * by message id).
  */
-export class SenecaClientProtocol {
+export class SenecaClientProtocol implements ClientProtocol {
   readonly instanceId: string;
   private readonly pending = new PendingCalls();
   /** One reader per topic, at LATEST before the first act to that topic goes out. */
-  private readonly readers = new Map<string, Promise<ReplyShardReader>>();
+  private readonly readers = new Map<string, Promise<PollingHashKeyReader>>();
   private client: KinesisClient | undefined;
   private producer: Producer | undefined;
 
-  constructor(private readonly d: SenecaClientDeps) {
+  constructor(private readonly d: ClientProtocolContext) {
     this.instanceId = d.options.seneca?.instanceId ?? defaultSenecaInstanceId();
   }
 
   private get resStream(): string {
-    return this.d.options.resStream ?? DEFAULT_RES_STREAM;
+    return this.d.options.resStream;
   }
 
   /** The topic known before any call: explicit, an exact pin's, or seneca_any; undefined for a glob pin. */
@@ -90,7 +81,7 @@ export class SenecaClientProtocol {
       callback({ err, isDisposed: true });
       return noop;
     }
-    const timeoutMs = this.d.options.timeoutMs ?? 30_000;
+    const timeoutMs = this.d.options.timeoutMs;
     return this.pending.start(call.id, call.pattern, timeoutMs, callback, () => this.put(call));
   }
 
@@ -99,8 +90,9 @@ export class SenecaClientProtocol {
     await this.put(this.build(packet, false));
   }
 
-  async close(): Promise<void> {
+  async close(opening: Promise<unknown> | undefined): Promise<void> {
     this.pending.closeAll();
+    await opening; // a reader open() started is stopped too
     this.client = this.producer = undefined; // until open() again: later calls fail with ClientClosedError
     const readers = [...this.readers.values()];
     this.readers.clear();
@@ -155,18 +147,18 @@ export class SenecaClientProtocol {
     await this.producer.put({ data: call.data, partitionKey: actPartitionKey(call.topic) });
   }
 
-  private readerFor(client: KinesisClient, topic: string): Promise<ReplyShardReader> {
+  private readerFor(client: KinesisClient, topic: string): Promise<PollingHashKeyReader> {
     let started = this.readers.get(topic);
     if (started) return started;
-    const reader = new ReplyShardReader({
+    const reader = new PollingHashKeyReader({
       client,
       streamName: this.resStream,
-      hashKey: partitionKeyToHashKey(resPartitionKey(topic)),
-      pollIntervalMs: this.d.options.pollIntervalMs ?? 200,
+      hashKey: replyHashKey(topic),
+      pollIntervalMs: this.d.options.pollIntervalMs,
       logger: this.d.logger,
       onRecords: (records) => this.onReplies(records),
       onThrottled: () => this.d.onThrottled(),
-      onError: (error) => this.d.onError(error),
+      onError: (error) => this.d.reportError(error),
     });
     started = reader.start().then(
       () => reader,
@@ -182,7 +174,7 @@ export class SenecaClientProtocol {
   /** The shard also holds other clients' replies (Seneca and native): only ours, by origin then id. */
   private onReplies(records: KinesisRecord[]): void {
     for (const record of records) {
-      let reply: SenecaReply;
+      let reply: SenecaReplyEnvelope;
       try {
         reply = decodeSenecaReply(record.data);
       } catch (error) {

@@ -3,36 +3,33 @@ import { jest } from '@jest/globals';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { BaseRpcExceptionFilter, RpcException } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { KinesisContext } from '../kinesis.context.js';
+import { KinesisContext } from '../shared/kinesis.context.js';
+import { SenecaContext } from './seneca-context.js';
 import { SenecaActError, senecaError, toSenecaError } from './seneca-errors.js';
 import { SenecaExceptionFilter } from './seneca-exception.filter.js';
 
-const context = (seneca: boolean) =>
-  new KinesisContext({
-    shardId: 's',
-    sequenceNumber: '1',
-    subSequenceNumber: 0,
-    partitionKey: 'seneca_any_act',
-    pattern: '{"role":"x"}',
-    approximateArrivalTimestamp: new Date(),
-    id: 'a/b',
-    metadata: {},
-    ...(seneca
-      ? {
-          seneca: {
-            id: 'a/b',
-            mi: 'a',
-            tx: 'b',
-            origin: 'o',
-            track: ['o'],
-            custom: undefined,
-            sync: true,
-            topic: 'seneca_any',
-            format: 'legacy' as const,
-          },
-        }
-      : {}),
-  });
+const args = {
+  shardId: 's',
+  sequenceNumber: '1',
+  subSequenceNumber: 0,
+  partitionKey: 'seneca_any_act',
+  pattern: '{"role":"x"}',
+  approximateArrivalTimestamp: new Date(),
+  id: 'a/b',
+  metadata: {},
+};
+const act = {
+  id: 'a/b',
+  mi: 'a',
+  tx: 'b',
+  origin: 'o',
+  track: ['o'],
+  custom: undefined,
+  sync: true,
+  topic: 'seneca_any',
+  format: 'legacy' as const,
+};
+const context = (seneca: boolean) => (seneca ? new SenecaContext(args, act) : new KinesisContext(args));
 
 function rpcHost(ctx: KinesisContext) {
   const host = new ExecutionContextHost([{}, ctx]);

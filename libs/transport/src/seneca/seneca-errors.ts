@@ -1,5 +1,9 @@
 import { KinesisError } from '../../../kinesis/src/index.js';
-import { isPlainObject, type SenecaErrorInfo, type SenecaReply } from './seneca-envelope.js';
+import {
+  isPlainObject,
+  type SenecaErrorInfo,
+  type SenecaReplyEnvelope,
+} from '../../../seneca/src/wire/index.js';
 
 /** Seneca's own codes, and the messages Seneca uses for them. */
 export const SENECA_ERROR_MESSAGES = {
@@ -51,7 +55,7 @@ export class SenecaActError extends KinesisError {
 
   constructor(
     readonly id: string,
-    error: NonNullable<SenecaReply['error']>,
+    error: NonNullable<SenecaReplyEnvelope['error']>,
   ) {
     super(typeof error.message === 'string' ? error.message : SENECA_ERROR_MESSAGES.act_execute);
     this.code = typeof error.code === 'string' && error.code ? error.code : 'act_execute';

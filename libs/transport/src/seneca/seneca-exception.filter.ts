@@ -1,7 +1,7 @@
 import { Catch, type ArgumentsHost } from '@nestjs/common';
 import { BaseRpcExceptionFilter, RpcException } from '@nestjs/microservices';
 import { throwError, type Observable } from 'rxjs';
-import { KinesisContext } from '../kinesis.context.js';
+import { SenecaContext } from './seneca-context.js';
 
 export interface SenecaExceptionFilterOptions {
   /**
@@ -33,7 +33,7 @@ export class SenecaExceptionFilter extends BaseRpcExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): Observable<unknown> {
     const context = host.getType() === 'rpc' ? host.switchToRpc().getContext<unknown>() : undefined;
-    const forSeneca = context instanceof KinesisContext && context.getSeneca() !== undefined;
+    const forSeneca = context instanceof SenecaContext;
     if (!forSeneca || !(exception instanceof Error) || exception instanceof RpcException) {
       return super.catch(exception, host);
     }

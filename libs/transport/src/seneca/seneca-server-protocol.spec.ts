@@ -2,22 +2,30 @@ import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { of, throwError } from 'rxjs';
 import { silentLogger, type KinesisRecord } from '../../../kinesis/src/index.js';
 import { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.js';
-import type { KinesisContext } from '../kinesis.context.js';
-import { newServerStats } from '../server-types.js';
+import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
+import { serverProtocols } from '../protocols.js';
+import type { KinesisContext } from '../shared/kinesis.context.js';
+import { serverSettings, type ServerKinesisOptions } from '../shared/options.js';
+import type { ServerProtocolContext } from '../shared/protocol.js';
+import type { Replies } from '../shared/reply-writer.js';
+import { newServerStats } from '../shared/types.js';
 import { senecaCallContext } from './seneca-call-context.js';
-import { createSenecaDispatch, type SenecaServerPort } from './seneca-dispatch.js';
+import type { SenecaContext } from './seneca-context.js';
+import { SenecaServerProtocol } from './seneca-server-protocol.js';
 
 const ME = 'meeeeeeeeeee/1/1/nest-kinesis/C';
 const CALLER = 'callercaller/1/1/3.38.0/C';
 
-/** A server port without Kinesis or Nest: handlers are plain functions, replies are collected. */
-function setup(options: Parameters<typeof createSenecaDispatch>[0] = {}) {
-  const handlers = new Map<string, MessageHandler>();
-  const replies: { key: string; body: any }[] = [];
-  const calls: { route: string; data: unknown; ctx: KinesisContext; tx?: string }[] = [];
-  const stats = newServerStats();
-  const port: SenecaServerPort = {
+/** A server context without Kinesis or Nest: handlers are plain functions. */
+function contextOf(options: ServerKinesisOptions, handlers = new Map<string, MessageHandler>()) {
+  const context: ServerProtocolContext = {
+    options: serverSettings(options),
+    stats: newServerStats(),
+    logger: silentLogger,
+    warnings: new WarnThrottle(silentLogger),
+    dedupe: new DedupeWindow(),
     handler: (route) => handlers.get(route),
+    normalizePattern: (pattern) => JSON.stringify(pattern),
     runRequest: (handler, data, ctx, respond: (out: WritePacket) => Promise<void>) => {
       void (async () => {
         try {
@@ -32,16 +40,30 @@ function setup(options: Parameters<typeof createSenecaDispatch>[0] = {}) {
         }
       })();
     },
-    runEvent: async (route, data, ctx) => handlers.get(route)!(data, ctx),
-    writeReply: async (_stream, key, data) => void replies.push({ key, body: JSON.parse(data.toString()) }),
+    runEvent: async (route, packet, ctx) => handlers.get(route)!(packet.data, ctx),
+    serialize: (packet) => packet,
+    deserialize: (value) => value as never,
+    lateReply: () => undefined,
+    reportError: (error) => {
+      throw error;
+    },
   };
-  const dispatch = createSenecaDispatch(
-    { seneca: { instanceId: ME }, ...options },
-    silentLogger,
-    new DedupeWindow(),
-    stats,
-    port,
-  )!;
+  return context;
+}
+
+/** The Seneca server protocol over that context; replies are collected. */
+function setup(options: ServerKinesisOptions = {}) {
+  const handlers = new Map<string, MessageHandler>();
+  const replies: { key: string; body: any }[] = [];
+  const calls: { route: string; data: unknown; ctx: KinesisContext; tx?: string }[] = [];
+  const context = contextOf({ seneca: { instanceId: ME }, ...options }, handlers);
+  const { stats } = context;
+  const writer: Replies = {
+    allows: () => true,
+    put: async (_stream, record) =>
+      void replies.push({ key: record.partitionKey, body: JSON.parse(record.data.toString()) }),
+  };
+  const dispatch = new SenecaServerProtocol(context);
   const add = (pattern: unknown, route: string, isEvent: boolean, fn: (data: any) => any) => {
     handlers.set(route, (async (data: unknown, ctx: KinesisContext) => {
       calls.push({ route, data, ctx, tx: senecaCallContext.getStore()?.tx });
@@ -50,7 +72,14 @@ function setup(options: Parameters<typeof createSenecaDispatch>[0] = {}) {
     dispatch.register(pattern, route, isEvent);
   };
   const handle = (raw: Record<string, unknown>, partitionKey = 'seneca_any_act') =>
-    dispatch.handle(raw, { partitionKey, sequenceNumber: '1' } as KinesisRecord, 'shard-0', () => undefined);
+    dispatch.handle({
+      raw,
+      record: { partitionKey, sequenceNumber: '1' } as KinesisRecord,
+      shardId: 'shard-0',
+      handlerDone: () => undefined,
+      shard: { closed: false },
+      replies: writer,
+    });
   return { dispatch, add, handle, replies, calls, stats };
 }
 
@@ -65,17 +94,9 @@ const act = (fields: Record<string, unknown>, extra: Record<string, unknown> = {
   ...extra,
 });
 
-describe('SenecaDispatch', () => {
+describe('SenecaServerProtocol', () => {
   it('is off for protocol native; auto takes Seneca shapes only, seneca takes everything', () => {
-    expect(
-      createSenecaDispatch(
-        { protocol: 'native' },
-        silentLogger,
-        new DedupeWindow(),
-        newServerStats(),
-        {} as any,
-      ),
-    ).toBeUndefined();
+    expect(serverProtocols(contextOf({ protocol: 'native' })).seneca).toBeUndefined();
     const auto = setup().dispatch;
     expect(auto.accepts(act({}))).toBe(true);
     expect(auto.accepts({ v: 1, id: 'x', pattern: 'p', data: 1 })).toBe(false);
@@ -126,7 +147,7 @@ describe('SenecaDispatch', () => {
       data: { role: 'math', cmd: 'sum', left: 1, right: 2 },
       tx: 'txtxtxtxtxtx',
     });
-    expect(calls[0].ctx.getSeneca()).toMatchObject({
+    expect((calls[0].ctx as SenecaContext).getSeneca()).toMatchObject({
       tx: 'txtxtxtxtxtx',
       custom: { t: 1 },
       topic: 'seneca_role_math_',

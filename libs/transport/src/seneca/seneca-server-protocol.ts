@@ -1,64 +1,37 @@
-import type { MessageHandler, WritePacket } from '@nestjs/microservices';
-import { forLog, RecordTooLargeError, type KinesisRecord, type Logger } from '../../../kinesis/src/index.js';
-import type { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.js';
-import type { ServerKinesisStats } from '../server-types.js';
-import { KinesisContext } from '../kinesis.context.js';
-import {
-  DEFAULT_RES_STREAM,
-  type ServerKinesisOptions,
-  type SenecaServerOptions,
-  type ServerProtocol,
-} from '../options.js';
+import type { MessageHandler } from '@nestjs/microservices';
+import { forLog, RecordTooLargeError, type KinesisRecord } from '../../../kinesis/src/index.js';
+import type { KinesisContext } from '../shared/kinesis.context.js';
+import type { SenecaServerOptions } from '../shared/options.js';
+import type { ActRecord, ServerProtocol, ServerProtocolContext } from '../shared/protocol.js';
+import type { Replies } from '../shared/reply-writer.js';
 import { senecaCallContext } from './seneca-call-context.js';
+import { SenecaContext } from './seneca-context.js';
 import {
   decodeSenecaAct,
+  defaultSenecaInstanceId,
   encodeSenecaReply,
   InvalidSenecaEnvelopeError,
   isPlainObject,
+  keySubsetTopics,
   looksLikeSeneca,
-  withoutDirectives,
-  type SenecaAct,
-  type SenecaErrorInfo,
-} from './seneca-envelope.js';
-import { senecaError, toSenecaError } from './seneca-errors.js';
-import { defaultSenecaInstanceId } from './seneca-ids.js';
-import {
   pinHasWildcards,
-  prefixTopics,
   resPartitionKey,
   SENECA_ANY_TOPIC,
   senecaTopic,
   topicOfActKey,
-} from './seneca-topic.js';
+  withoutDirectives,
+  type SenecaAct,
+  type SenecaErrorInfo,
+} from '../../../seneca/src/wire/index.js';
+import { senecaError, toSenecaError } from './seneca-errors.js';
 import { PatternMatcher, type PatternEntry } from './pattern-matcher.js';
-import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 
-/** What the dispatcher needs from ServerKinesis (kept narrow: the server stays the one Nest Server). */
-export interface SenecaServerPort {
-  handler(route: string): MessageHandler | undefined;
-  /** Runs a request handler the way Nest transports do; its packets go to `respond`, the last one isDisposed. */
-  runRequest(
-    handler: MessageHandler,
-    data: unknown,
-    context: KinesisContext,
-    respond: (out: WritePacket) => Promise<void>,
-  ): void;
-  runEvent(route: string, data: unknown, context: KinesisContext): Promise<unknown>;
-  /** Puts a reply record on `stream` as it is (routed by its partition key, never aggregated). */
-  writeReply(stream: string, partitionKey: string, data: Buffer): Promise<void>;
-}
-
-export interface SenecaDispatchOptions {
-  protocol: Exclude<ServerProtocol, 'native'>;
-  /** Where replies go: the server's res stream (the Seneca side reads `<topic>_res` there). */
-  resStream: string;
-  seneca?: SenecaServerOptions;
-  logger: Logger;
-  dedupe: DedupeWindow;
-  stats: ServerKinesisStats;
-  port: SenecaServerPort;
-  /** The server's record-caused warnings, bounded in rate (default: one of its own over `logger`). */
-  warnings?: WarnThrottle;
+/** What ServerKinesis tells of its Seneca side (`server.seneca`). */
+export interface SenecaServerInfo {
+  /** `accept` of replies; an act whose track holds it is a loop. */
+  readonly instanceId: string;
+  /** The topics served. */
+  readonly servedTopics: string[];
 }
 
 interface HandlerRef {
@@ -69,10 +42,10 @@ interface HandlerRef {
 type Outcome = { res?: unknown; error?: SenecaErrorInfo };
 
 /**
- * The server side of Seneca interop: which records are Seneca acts for this server, which Nest handler
+ * The server side of the Seneca protocol: which records are Seneca acts for this server, which Nest handler
  * serves each (Seneca's most-specific-pattern rule over the app's object patterns), and the reply.
  */
-export class SenecaDispatch {
+export class SenecaServerProtocol implements ServerProtocol, SenecaServerInfo {
   readonly instanceId: string;
   /** @MessagePattern handlers: what a sync act (caller waiting) may reach. */
   private readonly requests = new PatternMatcher<HandlerRef>();
@@ -88,15 +61,14 @@ export class SenecaDispatch {
    */
   private readonly shared = new Set<string>();
   private readonly prefixTopicsOfRoute = new Map<string, ReadonlySet<string>>();
+  private readonly seneca: SenecaServerOptions | undefined;
 
-  private readonly warnings: WarnThrottle;
-
-  constructor(private readonly o: SenecaDispatchOptions) {
-    this.warnings = o.warnings ?? new WarnThrottle(o.logger);
-    this.instanceId = o.seneca?.instanceId ?? defaultSenecaInstanceId();
-    this.topics = new Set(o.seneca?.topics ?? [SENECA_ANY_TOPIC]);
-    if (!o.seneca?.topics)
-      for (const pin of o.seneca?.pins ?? []) if (!pinHasWildcards(pin)) this.topics.add(senecaTopic(pin));
+  constructor(private readonly ctx: ServerProtocolContext) {
+    this.seneca = ctx.options.seneca;
+    this.instanceId = this.seneca?.instanceId ?? defaultSenecaInstanceId();
+    this.topics = new Set(this.seneca?.topics ?? [SENECA_ANY_TOPIC]);
+    if (!this.seneca?.topics)
+      for (const pin of this.seneca?.pins ?? []) if (!pinHasWildcards(pin)) this.topics.add(senecaTopic(pin));
   }
 
   /**
@@ -113,27 +85,22 @@ export class SenecaDispatch {
     const ref = { route, isEvent };
     if (!isEvent) this.requests.add(pattern, route, ref);
     this.anyHandler.add(pattern, route, ref);
-    if (this.o.seneca?.topics) return;
+    if (this.seneca?.topics) return;
     this.topics.add(senecaTopic(pattern));
     this.shared.delete(senecaTopic(pattern));
-    const prefixes = prefixTopics(pattern);
+    const prefixes = keySubsetTopics(pattern);
     this.prefixTopicsOfRoute.set(route, new Set(prefixes));
     for (const topic of prefixes) if (!this.topics.has(topic)) this.shared.add(topic);
   }
 
-  /** Whether a decoded act-stream record is this dispatcher's to handle (else the native path takes it). */
+  /** Protocol `seneca`: every record; `auto`: those shaped as Seneca acts (the others are native). */
   accepts(raw: Record<string, unknown>): boolean {
-    return this.o.protocol === 'seneca' || looksLikeSeneca(raw);
+    return this.ctx.options.protocol === 'seneca' || looksLikeSeneca(raw);
   }
 
   /** One Seneca record. Rejects only when its reply cannot be stored (the server reports that). */
-  async handle(
-    raw: Record<string, unknown>,
-    record: KinesisRecord,
-    shardId: string,
-    handlerDone: () => void,
-  ): Promise<void> {
-    const { stats, logger } = this.o;
+  async handle({ raw, record, shardId, handlerDone, replies }: ActRecord): Promise<void> {
+    const { stats, logger } = this.ctx;
     const topic = topicOfActKey(record.partitionKey);
     if (topic === undefined || !(this.topics.has(topic) || this.shared.has(topic))) {
       stats.ignored++; // another listener's topic: not ours to answer, not an error either
@@ -146,7 +113,7 @@ export class SenecaDispatch {
       if (!(error instanceof InvalidSenecaEnvelopeError)) throw error;
       stats.invalid++;
       // The reason and the record's position, never the payload: it may hold personal data.
-      return this.warnings.warn('invalid Seneca act on the act stream skipped', {
+      return this.ctx.warnings.warn('invalid Seneca act on the act stream skipped', {
         shardId,
         sequenceNumber: record.sequenceNumber,
         reason: error.reason,
@@ -157,24 +124,24 @@ export class SenecaDispatch {
       stats.ignored++; // a shared topic's act no handler here serves: left to the listener that does
       return logger.debug('Seneca act on a shared topic left to its listener', { id: act.id, shardId });
     }
-    if (!this.o.dedupe.firstSeen(`seneca:${act.id}`)) {
+    if (!this.ctx.dedupe.firstSeen(`seneca:${act.id}`)) {
       stats.duplicates++;
       return logger.debug('duplicate Seneca act skipped', { id: act.id, shardId });
     }
     const listenRecv = Date.now();
     const reply = (outcome: Outcome) =>
-      act.sync ? this.writeReply(act, topic, outcome, listenRecv) : Promise.resolve();
+      act.sync ? this.writeReply(replies, act, topic, outcome, listenRecv) : Promise.resolve();
     if (act.track.includes(this.instanceId)) {
       stats.loops++;
-      this.warnings.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
+      this.ctx.warnings.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
       return reply({ error: senecaError('message_loop') });
     }
     if (act.sync) stats.handled++;
     else stats.events++;
     const ref = match?.value;
-    const handler = ref && this.o.port.handler(ref.route);
+    const handler = ref && this.ctx.handler(ref.route);
     if (!ref || !handler) {
-      this.warnings.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
+      this.ctx.warnings.warn('no handler matches the Seneca act', { id: act.id, sync: act.sync });
       return reply({ error: senecaError('act_not_found') });
     }
     const context = this.contextFor(act, topic, ref.route, record, shardId);
@@ -182,10 +149,10 @@ export class SenecaDispatch {
     const call = { track: act.track, tx: act.tx, custom: act.custom };
     await senecaCallContext.run(call, () =>
       ref.isEvent
-        ? this.o.port.runEvent(ref.route, data, context)
+        ? this.ctx.runEvent(ref.route, { pattern: ref.route, data }, context)
         : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
             if (outcome.error && !act.sync)
-              this.warnings.warn('fire-and-forget Seneca act failed', {
+              this.ctx.warnings.warn('fire-and-forget Seneca act failed', {
                 id: act.id,
                 code: forLog(outcome.error.code),
               });
@@ -209,7 +176,7 @@ export class SenecaDispatch {
     return new Promise<void>((resolve) => {
       const outcome: Outcome = {};
       let finished = false;
-      this.o.port.runRequest(handler, data, context, async (out) => {
+      this.ctx.runRequest(handler, data, context, async (out) => {
         if (finished) return;
         if (out.err !== undefined && out.err !== null) outcome.error = toSenecaError(out.err);
         else if ('response' in out) outcome.res = out.response;
@@ -225,9 +192,19 @@ export class SenecaDispatch {
     });
   }
 
-  private async writeReply(act: SenecaAct, topic: string, outcome: Outcome, listenRecv: number) {
+  private async writeReply(
+    replies: Replies,
+    act: SenecaAct,
+    topic: string,
+    outcome: Outcome,
+    listenRecv: number,
+  ): Promise<void> {
     const encode = (o: Outcome) =>
       encodeSenecaReply(act, o, this.instanceId, { listenRecv, listenSent: Date.now() });
+    const partitionKey = resPartitionKey(topic);
+    // As it is, placed by its partition key, never aggregated: a Seneca reader need not deaggregate.
+    const put = (data: Buffer) =>
+      replies.put(this.ctx.options.resStream, { data, partitionKey }, { key: partitionKey, plain: true });
     let data: Buffer;
     try {
       data = encode(outcome);
@@ -235,23 +212,19 @@ export class SenecaDispatch {
       data = encode({ error: senecaError('act_execute', 'the result cannot be encoded as JSON') });
     }
     try {
-      await this.o.port.writeReply(this.o.resStream, resPartitionKey(topic), data);
+      await put(data);
     } catch (error) {
       if (!(error instanceof RecordTooLargeError)) throw error;
-      this.o.logger.warn('Seneca reply too large for a Kinesis record; replying with an error', {
+      this.ctx.logger.warn('Seneca reply too large for a Kinesis record; replying with an error', {
         id: act.id,
         size: error.size,
       });
-      await this.o.port.writeReply(
-        this.o.resStream,
-        resPartitionKey(topic),
-        encode({ error: senecaError('reply_too_large') }),
-      );
+      await put(encode({ error: senecaError('reply_too_large') }));
     }
   }
 
   private contextFor(act: SenecaAct, topic: string, route: string, record: KinesisRecord, shardId: string) {
-    return new KinesisContext({
+    const args = {
       shardId,
       sequenceNumber: record.sequenceNumber,
       subSequenceNumber: record.subSequenceNumber,
@@ -260,41 +233,17 @@ export class SenecaDispatch {
       approximateArrivalTimestamp: record.approximateArrivalTimestamp,
       id: act.id,
       metadata: {},
-      seneca: {
-        id: act.id,
-        mi: act.mi,
-        tx: act.tx,
-        origin: act.origin,
-        track: act.track,
-        custom: act.custom,
-        sync: act.sync,
-        topic,
-        format: act.format,
-      },
+    };
+    return new SenecaContext(args, {
+      id: act.id,
+      mi: act.mi,
+      tx: act.tx,
+      origin: act.origin,
+      track: act.track,
+      custom: act.custom,
+      sync: act.sync,
+      topic,
+      format: act.format,
     });
   }
-}
-
-/** The server's Seneca side, or undefined when `protocol` is `native`. */
-export function createSenecaDispatch(
-  options: ServerKinesisOptions,
-  logger: Logger,
-  dedupe: DedupeWindow,
-  stats: ServerKinesisStats,
-  port: SenecaServerPort,
-  warnings?: WarnThrottle,
-): SenecaDispatch | undefined {
-  const protocol = options.protocol ?? 'auto';
-  if (protocol === 'native') return undefined;
-  const resStream = options.resStream ?? DEFAULT_RES_STREAM;
-  return new SenecaDispatch({
-    protocol,
-    resStream,
-    seneca: options.seneca,
-    logger,
-    dedupe,
-    stats,
-    port,
-    warnings,
-  });
 }

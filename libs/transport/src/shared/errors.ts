@@ -1,4 +1,4 @@
-import { forLog, KinesisError } from '../../kinesis/src/index.js';
+import { forLog, KinesisError } from '../../../kinesis/src/index.js';
 
 /** The request's deadline passed before a (final) reply arrived. */
 export class RequestTimeoutError extends KinesisError {

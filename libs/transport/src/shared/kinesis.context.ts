@@ -1,5 +1,4 @@
 import { BaseRpcContext } from '@nestjs/microservices';
-import type { SenecaActInfo } from './seneca/seneca-call-context.js';
 
 export interface KinesisContextArgs {
   shardId: string;
@@ -12,11 +11,12 @@ export interface KinesisContextArgs {
   id: string;
   /** Values the caller's dispatch hook set (trace context, tenant, ...). */
   metadata: Record<string, string>;
-  /** Set when the record was a Seneca act: its id, tx, origin, track and custom$. */
-  seneca?: SenecaActInfo;
 }
 
-/** What `@Ctx()` gives a handler served over Kinesis. */
+/**
+ * What `@Ctx()` gives a handler served over Kinesis: where the record was and what it carried. A protocol may
+ * hand a subclass with more (SenecaContext: the Seneca act being served).
+ */
 export class KinesisContext extends BaseRpcContext<[KinesisContextArgs]> {
   constructor(args: KinesisContextArgs) {
     super([args]);
@@ -47,9 +47,5 @@ export class KinesisContext extends BaseRpcContext<[KinesisContextArgs]> {
   }
   getMetadata(): Record<string, string> {
     return this.a.metadata;
-  }
-  /** The Seneca act being served (id, tx, origin, track, custom$), or undefined for a native request. */
-  getSeneca(): SenecaActInfo | undefined {
-    return this.a.seneca;
   }
 }

@@ -3,12 +3,29 @@ import type { Deserializer, Serializer } from '@nestjs/microservices';
 import {
   ensureStream,
   type CheckpointStore,
+  type FanOutOptions,
   type KinesisConnectionOptions,
   type LeaseOptions,
   type Logger,
   type StartPosition,
-} from '../../kinesis/src/index.js';
-import type { SigningOptions } from './signing.js';
+} from '../../../kinesis/src/index.js';
+
+/** Envelope signing of the native protocol (native/signing.ts: the format and EnvelopeSigner). */
+export interface SigningOptions {
+  /**
+   * Key id -> secret key (at least 32 bytes; a string is used as its UTF-8 bytes, not decoded). Records signed
+   * with any of these keys are accepted: to rotate, add the new key everywhere, switch writers' `keyId`, then
+   * remove the old key.
+   */
+  keys: Record<string, string | Buffer>;
+  /**
+   * The key this side signs with. Required when `keys` holds more than one key (JavaScript orders
+   * integer-like ids first, so "the first key" would not be the first one written); default: the only key.
+   */
+  keyId?: string;
+  /** Refuse records that carry no signature. Default true (false while writers are being rolled out). */
+  required?: boolean;
+}
 
 /** What both sides share: where Kinesis is and which streams carry requests and replies. */
 export interface KinesisTransportOptions extends KinesisConnectionOptions {
@@ -35,7 +52,10 @@ export interface KinesisTransportOptions extends KinesisConnectionOptions {
 }
 
 /** Which envelopes a server reads: `auto` (default) tells Seneca acts from native v1 envelopes by shape. */
-export type ServerProtocol = 'auto' | 'native' | 'seneca';
+export type ServerProtocolName = 'auto' | 'native' | 'seneca';
+
+/** Which envelopes a client writes: native v1 (default) or Seneca 3.x legacy acts. */
+export type ClientProtocolName = 'native' | 'seneca';
 
 export interface SenecaServerOptions {
   /**
@@ -66,10 +86,14 @@ export interface SenecaClientOptions {
 
 export interface ServerKinesisOptions extends KinesisTransportOptions {
   /** Envelopes read from the act stream (default `auto`: native v1 and Seneca, told apart by shape). */
-  protocol?: ServerProtocol;
+  protocol?: ServerProtocolName;
   /** Seneca interop (when `protocol` is `auto` or `seneca`). */
   seneca?: SenecaServerOptions;
-  /** The service's name in logs (`ServerKinesis:<appName>`); name your checkpoint store's app the same. Default `nest-kinesis`. */
+  /**
+   * The application's name: names the logger (`ServerKinesis:<appName>`) and, with `leases` that name no
+   * `appName` or `tableName` of their own, the lease table (`<appName>-<actStream>`). Give a `checkpointStore`
+   * the same `appName` (it names its table `<appName>-<stream>` the same way). Default `nest-kinesis`.
+   */
   appName?: string;
   /** Where each shard's progress is kept. Not with `leases` (the leases hold the checkpoints). */
   checkpointStore?: CheckpointStore;
@@ -77,7 +101,8 @@ export interface ServerKinesisOptions extends KinesisTransportOptions {
    * Share the act stream's shards with the other instances of this service through a DynamoDB lease table
    * (the KCL's protocol): each instance reads only the shards it leases, a stopped or dead instance's shards
    * move to the others (after `failoverTimeMs`, default 10 s, when it died). Give every instance the same
-   * `appName` (or `tableName`) and a distinct `workerId`. Not with `checkpointStore`.
+   * `appName` (the server's, or `leases.appName` / `leases.tableName`) and a distinct `workerId`. Not with
+   * `checkpointStore`.
    */
   leases?: LeaseOptions;
   /** For shards with no checkpoint. Default TRIM_HORIZON: requests sent before the server started are served. */
@@ -108,17 +133,6 @@ export interface ServerKinesisOptions extends KinesisTransportOptions {
   replyAggregation?: boolean;
 }
 
-/**
- * Read through enhanced fan-out (SubscribeToShard) as this registered stream consumer (registered when missing):
- * records are pushed (~70 ms on AWS instead of ~200 ms polling) and the reads leave the shard's 5 GetRecords/s to
- * others. A stream allows 20 consumers: one name per server application, one per client instance.
- */
-export interface FanOutOptions {
-  consumerName: string;
-  /** Renew each subscription after this long, ms (default 5 min, when the service ends it). */
-  subscriptionRenewMs?: number;
-}
-
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
 
 export interface ClientKinesisOptions extends KinesisTransportOptions {
@@ -126,7 +140,7 @@ export interface ClientKinesisOptions extends KinesisTransportOptions {
    * `seneca`: send Seneca 3.x legacy acts (object patterns only) and read Seneca replies on the reply shard
    * of the topic; `partitionBy`, `aggregation` and the serializers do not apply. Default `native`.
    */
-  protocol?: 'native' | 'seneca';
+  protocol?: ClientProtocolName;
   seneca?: SenecaClientOptions;
   /** Default deadline of a request, ms (default 30 s). The caller gets RequestTimeoutError. */
   timeoutMs?: number;
@@ -145,6 +159,53 @@ export interface ClientKinesisOptions extends KinesisTransportOptions {
 export const DEFAULT_ACT_STREAM = 'act';
 export const DEFAULT_RES_STREAM = 'res';
 
+/** The server's defaults, one place for each (the options' docs name them). */
+export const SERVER_DEFAULTS = Object.freeze({
+  actStream: DEFAULT_ACT_STREAM,
+  resStream: DEFAULT_RES_STREAM,
+  protocol: 'auto' as ServerProtocolName,
+  appName: 'nest-kinesis',
+  pollIntervalMs: 200,
+  concurrency: 1,
+  closeGracePeriodMs: 10_000,
+  dedupeWindowMs: 10 * 60_000,
+  dedupeMaxEntries: 100_000,
+  replyLingerMs: 0,
+  replyAggregation: false,
+});
+
+/** The client's defaults, one place for each. */
+export const CLIENT_DEFAULTS = Object.freeze({
+  actStream: DEFAULT_ACT_STREAM,
+  resStream: DEFAULT_RES_STREAM,
+  protocol: 'native' as ClientProtocolName,
+  timeoutMs: 30_000,
+  partitionBy: 'spread' as PartitionBy,
+  pollIntervalMs: 200,
+  lingerMs: 0,
+  aggregation: false,
+});
+
+/** Options with every default filled in (what the adapters and protocols read). */
+export type ServerKinesisSettings = ServerKinesisOptions & {
+  -readonly [K in keyof typeof SERVER_DEFAULTS]: (typeof SERVER_DEFAULTS)[K];
+};
+export type ClientKinesisSettings = ClientKinesisOptions & {
+  -readonly [K in keyof typeof CLIENT_DEFAULTS]: (typeof CLIENT_DEFAULTS)[K];
+};
+
+/** `options` over `defaults`; an option set to undefined keeps its default. */
+function withDefaults<O extends object, D extends object>(defaults: D, options: O): O & D {
+  const defined = Object.entries(options).filter(([, value]) => value !== undefined);
+  return { ...defaults, ...Object.fromEntries(defined) } as O & D;
+}
+
+export const serverSettings = (options: ServerKinesisOptions): ServerKinesisSettings =>
+  withDefaults(SERVER_DEFAULTS, options);
+
+export const clientSettings = (options: ClientKinesisOptions): ClientKinesisSettings =>
+  withDefaults(CLIENT_DEFAULTS, options);
+
 export function streamShardCounts(createStreams: KinesisTransportOptions['createStreams']) {
   if (!createStreams) return undefined;
   return createStreams === true ? {} : createStreams;
@@ -153,17 +214,11 @@ export function streamShardCounts(createStreams: KinesisTransportOptions['create
 /** Creates the act and res streams when `createStreams` asks for it (idempotent, safe from several processes). */
 export async function createStreamsIfAsked(
   client: KinesisClient,
-  options: KinesisTransportOptions,
+  options: Pick<KinesisTransportOptions, 'createStreams'> & { actStream: string; resStream: string },
 ): Promise<void> {
   const shardCounts = streamShardCounts(options.createStreams);
   if (!shardCounts) return;
   const encryption = shardCounts.kmsKeyId ? { keyId: shardCounts.kmsKeyId } : undefined;
-  await ensureStream(client, options.actStream ?? DEFAULT_ACT_STREAM, {
-    shardCount: shardCounts.act,
-    encryption,
-  });
-  await ensureStream(client, options.resStream ?? DEFAULT_RES_STREAM, {
-    shardCount: shardCounts.res,
-    encryption,
-  });
+  await ensureStream(client, options.actStream, { shardCount: shardCounts.act, encryption });
+  await ensureStream(client, options.resStream, { shardCount: shardCounts.res, encryption });
 }

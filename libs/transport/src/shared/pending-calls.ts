@@ -12,7 +12,7 @@ export interface PendingCall {
 /**
  * The calls a client waits on an answer for, by request id: each fails with RequestTimeoutError when its
  * time is up, with the put's error when its request cannot be sent, and with ClientClosedError on close.
- * Shared by KinesisClient's native and seneca modes.
+ * Shared by the native and seneca client protocols.
  */
 export class PendingCalls {
   private readonly calls = new Map<string, PendingCall>();

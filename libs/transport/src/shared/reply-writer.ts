@@ -1,75 +1,66 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { WritePacket } from '@nestjs/microservices';
-import { Producer, RecordTooLargeError, type Logger } from '../../kinesis/src/index.js';
+import { Producer, type Logger } from '../../../kinesis/src/index.js';
 import { ForbiddenReplyStreamError } from './errors.js';
-import { encodeEnvelope, ENVELOPE_VERSION, type ReplyTo } from './envelope.js';
-import type { EnvelopeSigner } from './signing.js';
+import { SERVER_DEFAULTS, type ServerKinesisOptions } from './options.js';
+
+/** A reply record, encoded by its protocol. */
+export interface ReplyRecord {
+  data: Buffer;
+  partitionKey: string;
+  /** Places the record in the caller's shard (native replies: the caller's hash key). */
+  explicitHashKey?: string;
+}
+
+export interface ReplyPut {
+  /** Names the reply when it is refused after close() (a native reply's id, a Seneca reply's partition key). */
+  key: string;
+  /** Never KPL-aggregated, whatever `replyAggregation` says (a Seneca reader need not deaggregate). */
+  plain?: boolean;
+}
+
+/** What a protocol may do with the reply writer of the run that read its record. */
+export interface Replies {
+  /** Whether replies may go to `stream` (the server's `resStream` and `replyStreams`). */
+  allows(stream: string): boolean;
+  /** Resolves when the record is stored (or, after close(), refused); rejects RecordTooLargeError as it is. */
+  put(stream: string, record: ReplyRecord, how: ReplyPut): Promise<void>;
+}
+
+export interface ReplyWriterOptions {
+  client: KinesisClient;
+  logger: Logger;
+  /** The only streams replies may go to. */
+  allowed: ReadonlySet<string>;
+  /** Linger of the reply producers, ms. */
+  lingerMs: number;
+  /** KPL-aggregate replies bound for one shard (unless `plain`). */
+  aggregation: boolean;
+}
 
 /**
- * Writes replies to the caller's reply stream with ExplicitHashKey = the caller's hash key, so every reply
- * of one client lands in the one shard it reads. Only streams of the allow-list (the server's `resStream` and
+ * The server's reply producers, for every protocol. Only streams of the allow-list (the server's `resStream` and
  * `replyStreams`) can be written: a producer for any other stream cannot be created, so producers stay bounded
- * (one per allowed stream, created on first use; two for a stream that gets both aggregated native replies and
- * plain Seneca replies).
+ * (one per allowed stream, created on first use; two for a stream that gets both aggregated and plain replies).
  */
-export class ReplyWriter {
+export class ReplyWriter implements Replies {
   private readonly producers = new Map<string, Producer>();
   /** Set by refuseWrites(): replies asked for from then on are handed here instead of written. */
   private refused: ((key: string) => void) | undefined;
 
-  constructor(
-    private readonly client: KinesisClient,
-    private readonly lingerMs: number,
-    private readonly logger: Logger,
-    private readonly aggregation: boolean,
-    private readonly allowed: ReadonlySet<string>,
-    /** The server's `signing`: every native reply is signed. */
-    private readonly signer?: EnvelopeSigner,
-  ) {}
+  constructor(private readonly o: ReplyWriterOptions) {}
 
-  /** Whether replies may go to `stream` (the server checks before dispatching a request). */
   allows(stream: string): boolean {
-    return this.allowed.has(stream);
+    return this.o.allowed.has(stream);
   }
 
-  /** Resolves when the reply is stored. A reply over the record limit is replaced by an error reply. */
-  async write(replyTo: ReplyTo, id: string, packet: WritePacket): Promise<void> {
-    if (this.refused) return this.refused(id);
-    const envelope = { ...packet, v: ENVELOPE_VERSION, id };
-    try {
-      await this.put(replyTo, id, this.encode(replyTo, envelope));
-    } catch (error) {
-      if (!(error instanceof RecordTooLargeError)) throw error;
-      this.logger.warn('reply too large for a Kinesis record; sending an error reply instead', {
-        id,
-        size: error.size,
-      });
-      const message = `reply of ${error.size} bytes exceeds the Kinesis record limit of ${error.limit} bytes`;
-      await this.put(
-        replyTo,
-        id,
-        this.encode(replyTo, {
-          v: ENVELOPE_VERSION,
-          id,
-          err: { status: 'error', message },
-          isDisposed: true,
-        }),
-      );
-    }
+  async put(stream: string, record: ReplyRecord, how: ReplyPut): Promise<void> {
+    if (this.refused) return this.refused(how.key);
+    await this.producer(stream, how.plain ? false : this.o.aggregation).put(record);
   }
 
   /**
-   * A record as it is, placed by its partition key (Seneca replies). Never aggregated, whatever
-   * `aggregation` says: a Seneca reader is not required to deaggregate.
-   */
-  async writeRecord(stream: string, partitionKey: string, data: Buffer): Promise<void> {
-    if (this.refused) return this.refused(partitionKey);
-    await this.producer(stream, false).put({ data, partitionKey });
-  }
-
-  /**
-   * From now on nothing is written: each later write resolves at once and is handed to `onRefused` (with the
-   * reply's id, or a Seneca reply's partition key). Replies already accepted still go out with close().
+   * From now on nothing is written: each later put resolves at once and is handed to `onRefused` (with its
+   * key). Replies already accepted still go out with close().
    */
   refuseWrites(onRefused: (key: string) => void): void {
     this.refused = onRefused;
@@ -80,35 +71,29 @@ export class ReplyWriter {
     this.producers.clear();
   }
 
-  /** Signed (with `signing`) for the stream the reply goes to. */
-  private encode(replyTo: ReplyTo, envelope: Parameters<typeof encodeEnvelope>[0]): Buffer {
-    const json = encodeEnvelope(envelope);
-    return this.signer ? this.signer.sign('reply', replyTo.stream, json) : json;
-  }
-
-  private put(replyTo: ReplyTo, id: string, data: Buffer) {
-    return this.producer(replyTo.stream, this.aggregation).put({
-      data,
-      partitionKey: id.slice(0, 256),
-      explicitHashKey: replyTo.hashKey,
-    });
-  }
-
   private producer(stream: string, aggregation: boolean): Producer {
-    if (!this.allowed.has(stream)) throw new ForbiddenReplyStreamError(stream);
+    if (!this.o.allowed.has(stream)) throw new ForbiddenReplyStreamError(stream);
     const key = `${aggregation ? 'kpl' : 'plain'}:${stream}`;
     let producer = this.producers.get(key);
     if (!producer) {
       producer = new Producer({
-        client: this.client,
+        client: this.o.client,
         streamName: stream,
-        lingerMs: this.lingerMs,
+        lingerMs: this.o.lingerMs,
         aggregation,
-        logger: this.logger,
+        logger: this.o.logger,
         retryTimeoutMs: 10_000,
       });
       this.producers.set(key, producer);
     }
     return producer;
   }
+}
+
+/** The server's `resStream` and `replyStreams`: the only streams replies may go to. */
+export function allowedReplyStreams(options: ServerKinesisOptions): ReadonlySet<string> {
+  const extra = options.replyStreams ?? [];
+  if (!Array.isArray(extra) || extra.some((s) => typeof s !== 'string' || !s))
+    throw new TypeError('replyStreams must be an array of stream names');
+  return new Set([options.resStream ?? SERVER_DEFAULTS.resStream, ...extra]);
 }

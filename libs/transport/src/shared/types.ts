@@ -1,4 +1,4 @@
-/** Types of ServerKinesis that other modules (client, Seneca dispatch) share without importing the server. */
+/** Status, events and counters of ServerKinesis and ClientKinesis, shared with their protocols. */
 export type KinesisStatus = 'connected' | 'disconnected' | 'throttled';
 
 export type ServerKinesisEvents = Record<string, (...args: any[]) => void>;
@@ -40,6 +40,27 @@ export const newServerStats = (): ServerKinesisStats => ({
   forbiddenReplyStream: 0,
   unknownEvents: 0,
   lateReplies: 0,
+  unsigned: 0,
+  badSignature: 0,
+});
+
+/** What a client counted on its reply shard since it was created (native protocol). */
+export interface ClientKinesisStats {
+  /** Replies handed to a waiting call. */
+  replies: number;
+  /** Readable replies no call of this client waits on (another client's on the shared shard, duplicates, late). */
+  ignored: number;
+  /** Records that are not a reply: not JSON, too deep, bad version, unsafe id, refused by the deserializer. */
+  invalid: number;
+  /** With `signing`: replies without a signature (while `required`), and with one that does not verify. */
+  unsigned: number;
+  badSignature: number;
+}
+
+export const newClientStats = (): ClientKinesisStats => ({
+  replies: 0,
+  ignored: 0,
+  invalid: 0,
   unsigned: 0,
   badSignature: 0,
 });

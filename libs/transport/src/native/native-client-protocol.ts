@@ -1,0 +1,187 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import {
+  errorForLog,
+  FanOutHashKeyReader,
+  isSafeId,
+  PollingHashKeyReader,
+  type HashKeyReader,
+  type KinesisRecord,
+  type Producer,
+} from '../../../kinesis/src/index.js';
+import { jsonDeeperThan } from '../../../kinesis/src/untrusted/json-depth.js';
+import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
+import { rethrowMissingStream } from '../shared/errors.js';
+import { PendingCalls } from '../shared/pending-calls.js';
+import type { ClientProtocol, ClientProtocolContext } from '../shared/protocol.js';
+import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
+import { reportRefusal, type EnvelopeSigner } from './signing.js';
+
+/** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
+export function randomReplyHashKey(): string {
+  return BigInt(`0x${randomBytes(16).toString('hex')}`).toString();
+}
+
+/** Deepest reply accepted (arrays and objects): deeper values can overflow the stack of code that walks them. */
+export const MAX_REPLY_DEPTH = 256;
+
+/**
+ * The client side of the native protocol: requests go to the act stream carrying `replyTo: { stream, hashKey }`;
+ * this instance reads only the one reply shard that covers its hash key.
+ */
+export class NativeClientProtocol implements ClientProtocol {
+  private readonly pending = new PendingCalls();
+  /** Warnings caused by reply records: anyone who can write the res stream chooses how many. */
+  private readonly warnings: WarnThrottle;
+  private producer: Producer | undefined;
+  private reader: HashKeyReader | undefined;
+  private replyHashKey: string | undefined;
+
+  constructor(
+    private readonly ctx: ClientProtocolContext,
+    private readonly signer: EnvelopeSigner | undefined,
+  ) {
+    this.warnings = new WarnThrottle(ctx.logger);
+  }
+
+  get replyShardId(): string | undefined {
+    return this.reader?.currentShardId;
+  }
+
+  async open(client: KinesisClient, producer: Producer): Promise<void> {
+    const o = this.ctx.options;
+    this.producer = producer;
+    this.replyHashKey = randomReplyHashKey();
+    const reading = {
+      client,
+      streamName: o.resStream,
+      hashKey: BigInt(this.replyHashKey),
+      logger: this.ctx.logger,
+      onRecords: (records: KinesisRecord[]) => this.onReplies(records),
+      onThrottled: () => this.ctx.onThrottled(),
+      onError: (error: unknown) => this.ctx.reportError(error),
+    };
+    this.reader = o.fanOut
+      ? new FanOutHashKeyReader({ ...reading, ...o.fanOut })
+      : new PollingHashKeyReader({
+          ...reading,
+          pollIntervalMs: o.pollIntervalMs,
+          idle: () => this.pending.size === 0, // no call awaits a reply: leave the shard's reads to others
+        });
+    try {
+      await this.reader.start(); // before any request goes out: no reply can be missed
+    } catch (error) {
+      rethrowMissingStream(error, 'reply', o.resStream);
+    }
+  }
+
+  publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const { options } = this.ctx;
+    const id = randomUUID();
+    const pattern = this.ctx.normalizePattern(packet.pattern);
+    const teardown = this.pending.start(id, pattern, options.timeoutMs, callback, () =>
+      this.put(
+        this.envelope(id, pattern, packet, {
+          replyTo: { stream: options.resStream, hashKey: this.replyHashKey! },
+          deadline: Date.now() + options.timeoutMs,
+        }),
+      ),
+    );
+    this.reader?.wake?.();
+    return teardown;
+  }
+
+  async emit(packet: ReadPacket): Promise<void> {
+    const pattern = this.ctx.normalizePattern(packet.pattern);
+    await this.put(this.envelope(randomUUID(), pattern, packet, {}));
+  }
+
+  async close(opening: Promise<unknown> | undefined): Promise<void> {
+    this.pending.closeAll();
+    await opening;
+    await this.reader?.stop(); // after open() settled: a reader it started is stopped too
+    this.reader = this.producer = undefined;
+  }
+
+  private envelope(
+    id: string,
+    pattern: string,
+    packet: ReadPacket,
+    extra: Partial<RequestEnvelope>,
+  ): RequestEnvelope {
+    const serialized = this.ctx.serialize({ ...packet, pattern, id });
+    return {
+      v: ENVELOPE_VERSION,
+      id,
+      pattern,
+      data: serialized.data,
+      ...extra,
+      ...(packet.metadata ? { metadata: packet.metadata } : {}),
+    };
+  }
+
+  private async put(envelope: RequestEnvelope): Promise<void> {
+    await this.ctx.connect();
+    const json = encodeEnvelope(envelope);
+    const data = this.signer ? this.signer.sign('request', this.ctx.options.actStream, json) : json;
+    await this.producer!.put({ data, partitionKey: this.partitionKey(envelope) });
+  }
+
+  private partitionKey({ id, pattern, data }: RequestEnvelope): string {
+    const by = this.ctx.options.partitionBy;
+    const key =
+      by === 'spread'
+        ? id
+        : by === 'pattern'
+          ? (pattern as string)
+          : by({ pattern: pattern as string, data });
+    // Partition keys are 1-256 characters: a longer one is replaced by its digest (same key, same shard).
+    return key.length >= 1 && key.length <= 256 ? key : createHash('sha256').update(key).digest('hex');
+  }
+
+  /** The records of the reply shard: any of them may be hostile, so none can throw out of here or be kept. */
+  private onReplies(records: KinesisRecord[]): void {
+    for (const record of records) {
+      try {
+        this.onReply(record);
+      } catch (error) {
+        this.skipReply(`the deserializer threw: ${errorForLog(error)}`); // a custom deserializer
+      }
+    }
+  }
+
+  private onReply(record: KinesisRecord): void {
+    const { stats, options } = this.ctx;
+    // Verified before it is parsed: with signing on, a forged record costs one HMAC and reaches nothing else.
+    const refusal = this.signer?.check('reply', options.resStream, record.data);
+    if (refusal) return reportRefusal(refusal, stats, this.warnings, { stream: options.resStream });
+    if (jsonDeeperThan(record.data, MAX_REPLY_DEPTH))
+      return this.skipReply(`nested deeper than ${MAX_REPLY_DEPTH} levels`);
+    let reply;
+    try {
+      reply = decodeReply(record.data);
+    } catch (error) {
+      return this.skipReply(errorForLog(error));
+    }
+    const id = reply.id;
+    if (!isSafeId(id)) return this.skipReply('reply id is not 1-128 safe characters');
+    if (!this.pending.get(id)) {
+      stats.ignored++; // another client's reply sharing the shard, a duplicate, or a late one
+      return;
+    }
+    // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
+    const { v: _version, sig: _signature, ...nestPacket } = reply as typeof reply & { sig?: unknown };
+    void Promise.resolve(this.ctx.deserialize(nestPacket))
+      .then((packet: WritePacket | undefined) => {
+        if (typeof packet !== 'object' || packet === null) return this.skipReply('deserialized to no packet');
+        if (this.pending.answer(id, packet)) stats.replies++;
+      })
+      .catch((error: unknown) => this.skipReply(`the deserializer failed: ${errorForLog(error)}`));
+  }
+
+  private skipReply(reason: string): void {
+    this.ctx.stats.invalid++;
+    this.warnings.warn('invalid record on the reply stream ignored', { reason });
+  }
+}
