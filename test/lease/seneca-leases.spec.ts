@@ -5,9 +5,9 @@
  * every shard carries two topics. Without the option passed to the Consumer, both listeners would serve every act.
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { actPartitionKey, resolveOptions } from '../../libs/seneca/src/index.js';
+import { actPartitionKey, senecaTopic } from '../../libs/seneca/src/index.js';
+import { resolveOptions } from '../../libs/seneca/src/options.js';
 import { act, SenecaPool, testOptions, type SenecaApp } from '../../libs/seneca/test/seneca-fixtures.js';
-import { senecaTopic } from '../../libs/transport/src/seneca/index.js';
 import { awsClients } from './fixtures.js';
 import { leaseCounts, serviceLeases, serviceStreams, settled, shardOfKey } from './service-fixtures.js';
 

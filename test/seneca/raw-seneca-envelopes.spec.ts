@@ -2,7 +2,7 @@
  * Raw Seneca envelopes, laid out as seneca-transport 8.3 writes them (seneca-envelopes.md), put on the act
  * stream with PutRecord and answered by a Nest server: the reply read back from the res shard of the topic.
  */
-import { newSenecaInstanceId, newSenecaMessageId } from '../../libs/transport/src/index.js';
+import { newSenecaInstanceId, newSenecaMessageId } from '../../libs/seneca/src/wire/index.js';
 import { eventually, KINESIS_EMULATORS, uniqueName } from '../support/harness.js';
 import { hits } from './seneca-fixtures.js';
 import { call, capturedAct, putAct, repliesTo, replyTo, senecaSuite } from './seneca-suite.js';

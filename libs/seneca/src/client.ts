@@ -2,7 +2,6 @@ import { RequestNotSentError } from './errors.js';
 import { streamOverrides } from './options.js';
 import type {
   MakeSend,
-  RequestEnvelope,
   SenecaAction,
   SenecaInstance,
   SendFunction,
@@ -10,7 +9,7 @@ import type {
   TransportUtils,
 } from './seneca-types.js';
 import type { SenecaKinesisTransport } from './transport.js';
-import { actPartitionKey, encodeEnvelope } from './wire.js';
+import { actPartitionKey, encodeSenecaEnvelope, type SenecaActEnvelope } from './wire/index.js';
 
 /** `role:transport,hook:client,type:kinesis`: what `seneca.client({ type: 'kinesis' })` runs. */
 export function clientHook(transport: SenecaKinesisTransport, tu: TransportUtils): SenecaAction {
@@ -39,9 +38,9 @@ export function clientHook(transport: SenecaKinesisTransport, tu: TransportUtils
       return function send(this: SenecaInstance, msg, reply, meta) {
         // With `meta`, the envelope carries this call's id: each reply finds its own caller.
         const request = tu.prepare_request(this, msg, reply, meta);
-        let data: string;
+        let data: Buffer;
         try {
-          data = encodeEnvelope(request);
+          data = encodeSenecaEnvelope(request);
         } catch (error) {
           return notSent(request, partitionKey, error);
         }
@@ -50,7 +49,7 @@ export function clientHook(transport: SenecaKinesisTransport, tu: TransportUtils
     };
 
     /** Settles the call at once with the put's failure instead of letting it run into its timeout. */
-    const notSent = (request: RequestEnvelope, partitionKey: string, cause: unknown) => {
+    const notSent = (request: SenecaActEnvelope, partitionKey: string, cause: unknown) => {
       const error = new RequestNotSentError(requests.name, partitionKey, { cause });
       transport.logger.error('request not sent', {
         id: request.id,

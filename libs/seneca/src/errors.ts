@@ -1,6 +1,9 @@
 import { errorForLog, KinesisError } from '../../kinesis/src/index.js';
 
-/** Base of the Seneca plugin's errors; a KinesisError, so one `instanceof` covers the whole stack. */
+/**
+ * Base of the Seneca plugin's errors; a KinesisError, so one `instanceof` covers the whole stack. A record that is
+ * not a Seneca envelope is the wire module's InvalidSenecaEnvelopeError (a KinesisError too), shared with the Nest side.
+ */
 export class SenecaKinesisError extends KinesisError {}
 
 /** `seneca.export('transport/utils')` is not seneca-transport's utils (e.g. `legacy: { transport: false }`). */
@@ -26,34 +29,6 @@ export class ListenFailedError extends SenecaKinesisError {
     cause: unknown,
   ) {
     super(`listen on act stream "${actStream}" failed: ${errorForLog(cause)}`, { cause });
-  }
-}
-
-/** Why an act-stream record was skipped. */
-export type InvalidRequestReason =
-  | 'not JSON'
-  | 'not an object'
-  | 'missing kind'
-  | 'kind is not act'
-  | 'id is null'
-  | 'id is not a string'
-  | 'id is not a safe id'
-  | 'act is not an object'
-  | 'origin is not a bounded string'
-  | 'track is not a bounded list of instance ids'
-  | 'an act carries an error member';
-
-/** A record on the act stream that is not a Seneca request; it is logged (without its data) and skipped. */
-export class InvalidRequestRecordError extends SenecaKinesisError {
-  constructor(readonly reason: InvalidRequestReason) {
-    super(`act-stream record skipped: ${reason}`);
-  }
-}
-
-/** A record on the res stream that is not a JSON object; it is logged (without its data) and skipped. */
-export class InvalidReplyRecordError extends SenecaKinesisError {
-  constructor(readonly reason: 'not JSON' | 'not an object') {
-    super(`res-stream record skipped: ${reason}`);
   }
 }
 

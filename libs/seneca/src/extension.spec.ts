@@ -8,14 +8,14 @@ import {
   createKinesisTransport,
   kinesisTransport,
   type ProducerFactory,
-  type RequestEnvelope,
+  type LegacySenecaAct,
 } from './index.js';
 
 /** Every call the subclassed Stream saw, in order. */
 const streamCalls: Array<{ call: string; stream: string; partitionKey?: string }> = [];
 
 class RecordingStream extends KinesisStream {
-  override async put(partitionKey: string, data: string): Promise<void> {
+  override async put(partitionKey: string, data: Buffer): Promise<void> {
     streamCalls.push({ call: 'put', stream: this.name, partitionKey });
     await super.put(partitionKey, data);
   }
@@ -26,7 +26,7 @@ class RecordingStream extends KinesisStream {
 }
 
 class StampingProcessor extends SenecaRecordProcessor {
-  protected override decode(record: KinesisRecord): RequestEnvelope {
+  protected override decode(record: KinesisRecord): LegacySenecaAct {
     const request = super.decode(record);
     request.act.stamp = `custom processor on ${this.context.shardId}`;
     return request;

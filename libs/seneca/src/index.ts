@@ -5,12 +5,19 @@ export {
   PLUGIN_NAME,
   type KinesisTransportPlugin,
 } from './plugin.js';
-export { SenecaKinesisTransport } from './transport.js';
+export { SENECA_DEFAULTS, type KinesisSenecaOptions } from './options.js';
+export type { SenecaInstance, SenecaMessage } from './seneca-types.js';
+/** What `seneca.export('kinesis-transport/transport')()` returns: its `stats`, its AWS client. */
+export { SenecaKinesisTransport, type SenecaListenerStats } from './transport.js';
+/** Replaceable parts: the `Stream`, `RecordProcessor` and `createProducer` options. */
 export {
   KinesisStream,
+  type ConsumeOptions,
   type KinesisStreamClass,
   type KinesisStreamDeps,
-  type ConsumeOptions,
+  type KinesisStreamSettings,
+  type ProducerFactory,
+  type ProducerLike,
 } from './kinesis-stream.js';
 export {
   SenecaRecordProcessor,
@@ -18,17 +25,20 @@ export {
   type SenecaRecordProcessorClass,
 } from './record-processor.js';
 export {
-  resolveOptions,
-  streamOverrides,
-  type KinesisSenecaOptions,
-  type ProducerFactory,
-  type ProducerLike,
-  type ResolvedSenecaOptions,
-  type StreamOverrides,
-} from './options.js';
-export { listenHook } from './listener.js';
-export { clientHook } from './client.js';
-export { senecaLogger } from './logger.js';
-export * from './errors.js';
-export * from './wire.js';
-export type * from './seneca-types.js';
+  ListenFailedError,
+  RequestNotSentError,
+  SenecaKinesisError,
+  TransportUtilsMissingError,
+} from './errors.js';
+/** The wire contract (topics, partition keys, envelopes); the whole module is libs/seneca/src/wire. */
+export {
+  actPartitionKey,
+  InvalidSenecaEnvelopeError,
+  resPartitionKey,
+  SENECA_ANY_TOPIC,
+  senecaTopic,
+  type InvalidSenecaEnvelopeReason,
+  type LegacySenecaAct,
+  type SenecaActEnvelope,
+  type SenecaReplyEnvelope,
+} from './wire/index.js';

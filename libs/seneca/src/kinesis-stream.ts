@@ -2,21 +2,35 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Consumer,
   ensureStream,
+  PollingHashKeyReader,
   ProducerClosedError,
   type CheckpointStore,
   type ConsumerOptions,
   type KinesisRecord,
   type LeaseOptions,
   type Logger,
+  type PollingHashKeyReaderOptions,
+  type Producer,
+  type ProducerOptions,
   type RecordProcessorFactory,
   type StartPosition,
 } from '../../kinesis/src/index.js';
-import { ReplyShardReader, type ReplyShardReaderOptions } from '../../transport/src/reply-shard-reader.js';
-import type { ProducerLike, ResolvedSenecaOptions } from './options.js';
+
+/** What the Stream facade needs of a producer: the core Producer, or anything shaped like it. */
+export type ProducerLike = Pick<Producer, 'put' | 'flush' | 'close'>;
+export type ProducerFactory = (options: ProducerOptions) => ProducerLike;
+
+/** The plugin's options a stream reads (resolved: the plugin's options satisfy it). */
+export interface KinesisStreamSettings {
+  createStreams: boolean;
+  shards: number;
+  lingerMs: number;
+  createProducer: ProducerFactory;
+}
 
 export interface KinesisStreamDeps {
   client: KinesisClient;
-  options: ResolvedSenecaOptions;
+  options: KinesisStreamSettings;
   logger: Logger;
 }
 
@@ -44,7 +58,7 @@ export class KinesisStream {
   private producer: ProducerLike | undefined;
   private created: Promise<void> | undefined;
   private readonly consumers = new Set<Consumer>();
-  private readonly readers = new Set<ReplyShardReader>();
+  private readonly readers = new Set<PollingHashKeyReader>();
   private closed = false;
 
   constructor(
@@ -66,7 +80,7 @@ export class KinesisStream {
   }
 
   /** Resolves once Kinesis stored the record. */
-  async put(partitionKey: string, data: string): Promise<void> {
+  async put(partitionKey: string, data: Buffer): Promise<void> {
     if (this.closed) throw new ProducerClosedError();
     await this.ensure();
     this.producer ??= this.createProducer();
@@ -102,7 +116,7 @@ export class KinesisStream {
     hashKey: bigint,
     onRecords: (records: KinesisRecord[]) => void,
     pollIntervalMs: number,
-  ): Promise<ReplyShardReader> {
+  ): Promise<PollingHashKeyReader> {
     await this.ensure();
     const reader = this.createShardReader({
       client: this.deps.client,
@@ -151,7 +165,7 @@ export class KinesisStream {
     return new Consumer(options);
   }
 
-  protected createShardReader(options: ReplyShardReaderOptions): ReplyShardReader {
-    return new ReplyShardReader(options);
+  protected createShardReader(options: PollingHashKeyReaderOptions): PollingHashKeyReader {
+    return new PollingHashKeyReader(options);
   }
 }

@@ -1,8 +1,12 @@
-import { senecaTopic } from '../../transport/src/seneca/seneca-topic.js';
 import type { SenecaInstance, SenecaMessage, TransportArgs, TransportUtils } from './seneca-types.js';
-
-/** Pattern keys beyond this give no prefix topics (2^keys topics per pattern), only the pattern's own. */
-const MAX_PREFIX_KEYS = 8;
+import {
+  keySubsetTopics,
+  patternUnderPin,
+  pinHasWildcards,
+  SENECA_MSGPREFIX,
+  senecaAnyTopic,
+  senecaTopic,
+} from './wire/index.js';
 
 /**
  * The topics a listener reads, and which acts on them it answers. Over tcp a client pinned on `role:math`
@@ -24,14 +28,15 @@ export class ListenerTopics {
   private readonly topicsOfPattern = new Map<string, ReadonlySet<string>>();
 
   constructor(seneca: SenecaInstance, tu: TransportUtils, listenOptions: TransportArgs) {
-    this.msgprefix = tu._msgprefix ?? 'seneca_';
+    this.msgprefix = tu._msgprefix ?? SENECA_MSGPREFIX;
     const pins = tu.resolve_pins?.(listenOptions);
     this.pins = pins && pins.length > 0 ? pins : undefined;
     const owned = new Set(tu.listen_topics(seneca, listenOptions, listenOptions));
-    for (const pin of this.pins ?? []) if (!hasWildcards(pin)) owned.add(this.topic(pin));
-    const shared = new Set<string>([this.topic({})]);
+    for (const pin of this.pins ?? []) if (!pinHasWildcards(pin)) owned.add(this.topic(pin));
+    const shared = new Set<string>([senecaAnyTopic(this.msgprefix)]);
     const patterns = seneca.findpins?.(this.pins ?? [{}]) ?? [];
-    for (const pattern of patterns) for (const topic of this.keySubsetTopics(pattern)) shared.add(topic);
+    for (const pattern of patterns)
+      for (const topic of keySubsetTopics(pattern, this.msgprefix)) shared.add(topic);
     for (const topic of owned) shared.delete(topic);
     this.owned = owned;
     this.shared = shared;
@@ -49,51 +54,19 @@ export class ListenerTopics {
     const action = seneca.find?.(act);
     if (!action) return false;
     const pattern = action.msgcanon;
-    if (this.pins && !this.pins.some((pin) => underPin(pattern, pin))) return false;
+    if (this.pins && !this.pins.some((pin) => patternUnderPin(pattern, pin))) return false;
     let topics = this.topicsOfPattern.get(action.pattern);
     if (!topics) {
-      topics = new Set([this.topic({}), ...this.keySubsetTopics(pattern)]);
+      topics = new Set([senecaAnyTopic(this.msgprefix), ...keySubsetTopics(pattern, this.msgprefix)]);
       this.topicsOfPattern.set(action.pattern, topics);
     }
     return topics.has(topic);
   }
 
+  /** A pin's own topic; an empty pin is an unpinned listener's (`seneca_any`). */
   private topic(pin: SenecaMessage): string {
-    return Object.keys(pin).length === 0 ? `${this.msgprefix}any` : senecaTopic(pin, pin, this.msgprefix);
+    return Object.keys(pin).length === 0
+      ? senecaAnyTopic(this.msgprefix)
+      : senecaTopic(pin, pin, this.msgprefix);
   }
-
-  /**
-   * The topic of each non-empty subset of the pattern's keys (the whole pattern included), with the pattern's
-   * values. Not the server's `prefixTopics` (proper subsets only, Seneca's default msgprefix).
-   */
-  private keySubsetTopics(pattern: SenecaMessage): string[] {
-    const keys = Object.keys(pattern);
-    if (keys.length > MAX_PREFIX_KEYS) return [this.topic(pattern)];
-    const topics: string[] = [];
-    for (let mask = 1; mask < 1 << keys.length; mask++) {
-      const subset = Object.fromEntries(keys.filter((_, i) => mask & (1 << i)).map((k) => [k, pattern[k]]));
-      topics.push(this.topic(subset));
-    }
-    return topics;
-  }
-}
-
-const isGlob = (value: unknown) => typeof value === 'string' && /[*?]/.test(value);
-const hasWildcards = (pin: SenecaMessage) => Object.values(pin).some(isGlob);
-
-function globMatches(glob: string, value: string): boolean {
-  const source = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(value);
-}
-
-/** Whether an action pattern lies under a pin: every pin key is in the pattern with a matching value. */
-function underPin(pattern: SenecaMessage, pin: SenecaMessage): boolean {
-  return Object.entries(pin).every(([key, want]) => {
-    const have = pattern[key];
-    if (have === undefined) return false;
-    return isGlob(want) ? globMatches(String(want), String(have)) : String(have) === String(want);
-  });
 }

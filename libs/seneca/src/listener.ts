@@ -11,16 +11,16 @@ import { ListenFailedError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import { ListenerTopics } from './listen-topics.js';
 import { streamOverrides, type StreamOverrides } from './options.js';
-import type {
-  RequestEnvelope,
-  ResponseEnvelope,
-  SenecaAction,
-  SenecaInstance,
-  TransportArgs,
-  TransportUtils,
-} from './seneca-types.js';
+import type { SenecaAction, SenecaInstance, TransportArgs, TransportUtils } from './seneca-types.js';
 import type { SenecaKinesisTransport } from './transport.js';
-import { actPartitionKey, encodeEnvelope, resPartitionKey } from './wire.js';
+import {
+  actPartitionKey,
+  encodeSenecaEnvelope,
+  resPartitionKey,
+  senecaReplyFor,
+  type LegacySenecaAct,
+  type SenecaReplyEnvelope,
+} from './wire/index.js';
 
 /** Time for the shutdown checkpoints after the grace period, ms. */
 const STOP_MARGIN_MS = 10_000;
@@ -64,7 +64,7 @@ async function startListener(
   // history while its first run is still going (that answer is null).
   const seen = new DedupeWindow(options.dedupeWindowMs, options.dedupeMaxEntries);
   const handleRequest = (
-    request: RequestEnvelope,
+    request: LegacySenecaAct,
     topic: string,
     _record: unknown,
     shardOpen: () => boolean,
@@ -117,13 +117,13 @@ function serve(
   listenOptions: TransportArgs,
   replies: KinesisStream,
   transport: SenecaKinesisTransport,
-  request: RequestEnvelope,
+  request: LegacySenecaAct,
   topic: string,
   shardOpen: () => boolean,
 ): Promise<void> {
   const { exposeErrors } = transport.options;
   return new Promise<void>((resolve) => {
-    const respond = (handled: ResponseEnvelope | null) => {
+    const respond = (handled: SenecaReplyEnvelope | null) => {
       const out =
         handled?.kind === undefined ? rejectionReply(seneca, request, handled, exposeErrors) : handled;
       // Only a caller that waits gets an answer (seneca-transport's tcp listener does the same).
@@ -151,9 +151,9 @@ function serve(
           error: errorForLog(error),
         });
       };
-      let data: string;
+      let data: Buffer;
       try {
-        data = encodeEnvelope(out);
+        data = encodeSenecaEnvelope(out);
       } catch (error) {
         failed(error);
         return resolve();
@@ -161,12 +161,15 @@ function serve(
       replies.put(partitionKey, data).catch(failed).finally(resolve);
     };
     // Answered here, not by handle_request: it would log the whole act at warn.
-    if (request.track?.includes(seneca.id)) {
+    if (request.track.includes(seneca.id)) {
       transport.stats.loops++;
       transport.warnings.warn('act looping back to this listener rejected', { id: request.id, topic });
-      return respond({ input: request, error: { code: 'message_loop' } } as unknown as ResponseEnvelope);
+      return respond({
+        input: request.envelope,
+        error: { code: 'message_loop' },
+      } as unknown as SenecaReplyEnvelope);
     }
-    tu.handle_request(seneca, request, listenOptions, respond);
+    tu.handle_request(seneca, request.envelope, listenOptions, respond);
   });
 }
 
@@ -213,34 +216,31 @@ const REJECTION_MESSAGES: Record<string, string> = {
  */
 function rejectionReply(
   seneca: SenecaInstance,
-  request: RequestEnvelope,
-  out: ResponseEnvelope | null,
+  request: LegacySenecaAct,
+  out: SenecaReplyEnvelope | null,
   exposeErrors: boolean,
-): ResponseEnvelope | null {
+): SenecaReplyEnvelope | null {
   const error = out?.error as (Record<string, unknown> & Partial<Error>) | undefined;
   if (!error || error.code === 'own_message') return out;
   const code = typeof error.code === 'string' ? error.code : 'request_rejected';
   const now = Date.now();
-  return {
-    id: request.id,
-    kind: 'res',
-    origin: request.origin,
-    accept: seneca.id,
-    track: request.track ?? [],
-    time: { client_sent: request.time?.client_sent ?? 0, listen_recv: now, listen_sent: now },
-    sync: request.sync,
-    res: null,
-    // Copied whole with exposeErrors (as `update_output` does); else, and for a loop, code and fixed text.
-    error:
-      exposeErrors && code !== 'message_loop'
-        ? { ...error, message: error.message, name: error.name ?? 'Error' }
-        : {
-            code,
-            message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
-            name: 'Error',
-            seneca: true,
-          },
-  };
+  return senecaReplyFor(
+    request,
+    {
+      // Copied whole with exposeErrors (as `update_output` does); else, and for a loop, code and fixed text.
+      error:
+        exposeErrors && code !== 'message_loop'
+          ? { ...error, message: error.message, name: error.name ?? 'Error' }
+          : {
+              code,
+              message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
+              name: 'Error',
+              seneca: true,
+            },
+    },
+    seneca.id,
+    { listenRecv: now, listenSent: now },
+  ) as SenecaReplyEnvelope;
 }
 
 /** Reports the processor's first poll (an empty one too): from then on its shard's iterator is held. */

@@ -1,18 +1,12 @@
-import { MemoryCheckpointStore, partitionKeyToHashKey } from '../../kinesis/src/index.js';
+import { MemoryCheckpointStore } from '../../kinesis/src/index.js';
 import { SenecaPool } from '../test/seneca-fixtures.js';
 import {
-  InvalidRequestRecordError,
   KinesisStream,
   SenecaRecordProcessor,
   TransportUtilsMissingError,
-  actPartitionKey,
-  decodeRequest,
   kinesisTransport,
-  replyHashKey,
-  resPartitionKey,
-  resolveOptions,
-  streamOverrides,
 } from './index.js';
+import { resolveOptions, streamOverrides } from './options.js';
 
 describe('Seneca kinesis transport options', () => {
   it('defaults: act/res streams, env region, endpoint and shard count, LATEST, core parts', () => {
@@ -48,6 +42,14 @@ describe('Seneca kinesis transport options', () => {
     expect(resolveOptions({ createStreams: true }, {}).shards).toBe(2);
   });
 
+  it('takes the region as the core does: option, AWS_KINESIS_REGION, AWS_REGION, us-east-1', () => {
+    const env = { AWS_KINESIS_REGION: 'eu-west-1', AWS_REGION: 'ap-south-1' };
+    expect(resolveOptions({ region: 'us-west-2' }, env).region).toBe('us-west-2');
+    expect(resolveOptions({}, env).region).toBe('eu-west-1');
+    expect(resolveOptions({}, { AWS_REGION: 'ap-south-1' }).region).toBe('ap-south-1');
+    expect(resolveOptions({}, {}).region).toBe('us-east-1');
+  });
+
   it('starts at TRIM_HORIZON when a checkpoint store is given, unless told otherwise', () => {
     const checkpointStore = new MemoryCheckpointStore();
     expect(resolveOptions({ checkpointStore }, {}).startPosition).toEqual({ type: 'TRIM_HORIZON' });
@@ -73,26 +75,6 @@ describe('Seneca kinesis transport options', () => {
       resStream: 'r2',
       pollIntervalMs: 10,
     });
-  });
-});
-
-describe('Seneca kinesis wire', () => {
-  it('names partition keys <topic>_act and <topic>_res; replies are read at the MD5 of <topic>_res', () => {
-    expect(actPartitionKey('seneca_any')).toBe('seneca_any_act');
-    expect(resPartitionKey('seneca_any')).toBe('seneca_any_res');
-    expect(replyHashKey('seneca_any')).toBe(partitionKeyToHashKey('seneca_any_res'));
-  });
-
-  it.each([
-    ['not JSON', '{'],
-    ['not an object', '[]'],
-    ['missing kind', '{"id":"a/b","act":{}}'],
-    ['kind is not act', '{"kind":"res","id":"a/b","act":{}}'],
-    ['id is null', '{"kind":"act","id":null,"act":{}}'],
-    ['id is not a string', '{"kind":"act","act":{}}'],
-    ['act is not an object', '{"kind":"act","id":"a/b"}'],
-  ])('refuses a request that is %s', (reason, data) => {
-    expect(() => decodeRequest(Buffer.from(data))).toThrow(new InvalidRequestRecordError(reason as never));
   });
 });
 

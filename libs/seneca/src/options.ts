@@ -2,20 +2,31 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   Producer,
   resolveEndpoint,
+  resolveRegion,
   resolveShardCount,
   type CheckpointStore,
   type KinesisConnectionOptions,
   type LeaseOptions,
   type Logger,
-  type ProducerOptions,
   type StartPosition,
 } from '../../kinesis/src/index.js';
-import { KinesisStream, type KinesisStreamClass } from './kinesis-stream.js';
+import { KinesisStream, type KinesisStreamClass, type ProducerFactory } from './kinesis-stream.js';
 import { SenecaRecordProcessor, type SenecaRecordProcessorClass } from './record-processor.js';
 
-/** What the Stream facade needs of a producer: the core Producer, or anything shaped like it. */
-export type ProducerLike = Pick<Producer, 'put' | 'flush' | 'close'>;
-export type ProducerFactory = (options: ProducerOptions) => ProducerLike;
+/** The plugin's defaults: the one place each is set (classes and the producer factory: resolveOptions). */
+export const SENECA_DEFAULTS = Object.freeze({
+  actStream: 'act',
+  resStream: 'res',
+  createStreams: false,
+  pollIntervalMs: 200,
+  lingerMs: 0,
+  dedupeWindowMs: 10 * 60_000,
+  dedupeMaxEntries: 100_000,
+  maxActsInFlight: 64,
+  exposeErrors: false,
+  closeGracePeriodMs: 5_000,
+  listenReadyTimeoutMs: 10_000,
+});
 
 /**
  * Plugin options: `seneca.use(kinesisTransport, options)`, or `Seneca({ transport: { kinesis: options } })`
@@ -23,7 +34,7 @@ export type ProducerFactory = (options: ProducerOptions) => ProducerLike;
  * overrides those three per listener or client.
  */
 export interface KinesisSenecaOptions {
-  /** Default: `AWS_KINESIS_REGION`, else `us-east-1`. */
+  /** Default: `AWS_KINESIS_REGION`, then `AWS_REGION`, else `us-east-1` (the core's `resolveRegion`). */
   region?: string;
   /** Default: `KINESIS_ENDPOINT`; unset means AWS. */
   endpoint?: string;
@@ -109,14 +120,15 @@ export function resolveOptions(
   options: KinesisSenecaOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedSenecaOptions {
-  const createStreams = options.createStreams ?? false;
+  const d = SENECA_DEFAULTS;
+  const createStreams = options.createStreams ?? d.createStreams;
   return {
-    region: options.region || env.AWS_KINESIS_REGION || 'us-east-1',
+    region: resolveRegion(options.region, env),
     endpoint: resolveEndpoint(options.endpoint, env),
     credentials: options.credentials,
     awsClient: options.awsClient,
-    actStream: options.actStream ?? 'act',
-    resStream: options.resStream ?? 'res',
+    actStream: options.actStream ?? d.actStream,
+    resStream: options.resStream ?? d.resStream,
     createStreams,
     // Validated at start only when streams are created: a bad AWS_KINESIS_SHARDS must not break a plain client.
     shards: createStreams ? resolveShardCount(options.shards, env) : (options.shards ?? 0),
@@ -126,14 +138,14 @@ export function resolveOptions(
     startPosition:
       options.startPosition ??
       (options.checkpointStore || options.leases ? { type: 'TRIM_HORIZON' } : { type: 'LATEST' }),
-    pollIntervalMs: options.pollIntervalMs ?? 200,
-    lingerMs: options.lingerMs ?? 0,
-    dedupeWindowMs: options.dedupeWindowMs ?? 10 * 60_000,
-    dedupeMaxEntries: positiveInteger(options.dedupeMaxEntries, 'dedupeMaxEntries', 100_000),
-    maxActsInFlight: positiveInteger(options.maxActsInFlight, 'maxActsInFlight', 64),
-    exposeErrors: options.exposeErrors ?? false,
-    closeGracePeriodMs: options.closeGracePeriodMs ?? 5_000,
-    listenReadyTimeoutMs: options.listenReadyTimeoutMs ?? 10_000,
+    pollIntervalMs: options.pollIntervalMs ?? d.pollIntervalMs,
+    lingerMs: options.lingerMs ?? d.lingerMs,
+    dedupeWindowMs: options.dedupeWindowMs ?? d.dedupeWindowMs,
+    dedupeMaxEntries: positiveInteger(options.dedupeMaxEntries, 'dedupeMaxEntries', d.dedupeMaxEntries),
+    maxActsInFlight: positiveInteger(options.maxActsInFlight, 'maxActsInFlight', d.maxActsInFlight),
+    exposeErrors: options.exposeErrors ?? d.exposeErrors,
+    closeGracePeriodMs: options.closeGracePeriodMs ?? d.closeGracePeriodMs,
+    listenReadyTimeoutMs: options.listenReadyTimeoutMs ?? d.listenReadyTimeoutMs,
     logger: options.logger,
     Stream: options.Stream ?? KinesisStream,
     createProducer: options.createProducer ?? ((producerOptions) => new Producer(producerOptions)),

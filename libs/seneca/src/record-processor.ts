@@ -11,9 +11,7 @@ import {
 import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
 import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
-import { InvalidRequestRecordError } from './errors.js';
-import type { RequestEnvelope } from './seneca-types.js';
-import { decodeRequest } from './wire.js';
+import { decodeLegacySenecaAct, InvalidSenecaEnvelopeError, type LegacySenecaAct } from './wire/index.js';
 
 /** What the listener gives each shard's processor. */
 export interface RecordProcessorContext {
@@ -28,15 +26,15 @@ export interface RecordProcessorContext {
    * after a restart, so its reply must not be written now.
    */
   handleRequest(
-    request: RequestEnvelope,
+    request: LegacySenecaAct,
     topic: string,
     record: KinesisRecord,
     shardOpen: () => boolean,
   ): Promise<void> | void;
-  /** Acts of this shard running at once; reading the shard pauses while this many run. Default 64. */
-  maxActsInFlight?: number;
-  /** How long a shutdown waits for running acts before its checkpoint, ms. Default 0. */
-  closeGracePeriodMs?: number;
+  /** Acts of this shard running at once; reading the shard pauses while this many run (option maxActsInFlight). */
+  maxActsInFlight: number;
+  /** How long a shutdown waits for running acts before its checkpoint, ms (option closeGracePeriodMs). */
+  closeGracePeriodMs: number;
   /** Where record-caused warnings go, bounded in rate (default: one of its own over `logger`). */
   warnings?: WarnThrottle;
   /** Counts every skipped record, whatever is logged. */
@@ -44,8 +42,6 @@ export interface RecordProcessorContext {
 }
 
 export type SenecaRecordProcessorClass = new (context: RecordProcessorContext) => RecordProcessor;
-
-export const DEFAULT_MAX_ACTS_IN_FLIGHT = 64;
 
 /**
  * The listener's processor for one shard of the act stream: keeps the records addressed to the listener's
@@ -64,7 +60,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
   private readonly shardOpen = () => !this.closed;
 
   constructor(protected readonly context: RecordProcessorContext) {
-    this.slots = new Semaphore(context.maxActsInFlight ?? DEFAULT_MAX_ACTS_IN_FLIGHT);
+    this.slots = new Semaphore(context.maxActsInFlight);
     this.warnings = context.warnings ?? new WarnThrottle(context.logger);
   }
 
@@ -137,7 +133,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
 
   /** Waits (up to the grace period) for running acts, then checkpoints past the finished ones only. */
   async shutdownRequested({ checkpointer }: { checkpointer: Checkpointer }): Promise<void> {
-    const grace = this.context.closeGracePeriodMs ?? 0;
+    const grace = this.context.closeGracePeriodMs;
     if (this.running.size > 0 && grace > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -154,7 +150,7 @@ export class SenecaRecordProcessor implements RecordProcessor {
   protected processRecord(record: KinesisRecord): Promise<void> | void {
     const topic = this.context.topicsByPartitionKey.get(record.partitionKey);
     if (topic === undefined) return; // another listener's topic, or not Seneca at all
-    let request: RequestEnvelope;
+    let request: LegacySenecaAct;
     try {
       request = this.decode(record);
     } catch (error) {
@@ -164,12 +160,12 @@ export class SenecaRecordProcessor implements RecordProcessor {
     return this.context.handleRequest(request, topic, record, this.shardOpen);
   }
 
-  protected decode(record: KinesisRecord): RequestEnvelope {
-    return decodeRequest(record.data);
+  protected decode(record: KinesisRecord): LegacySenecaAct {
+    return decodeLegacySenecaAct(record.data);
   }
 
   protected skip(record: KinesisRecord, error: unknown): void {
-    const reason = error instanceof InvalidRequestRecordError ? error.reason : errorForLog(error);
+    const reason = error instanceof InvalidSenecaEnvelopeError ? error.reason : errorForLog(error);
     if (this.context.stats) this.context.stats.skipped++;
     this.warnings.warn('act-stream record skipped', { ...this.where(record), reason });
   }

@@ -1,7 +1,9 @@
 /**
  * The small part of Seneca 3 (and of seneca-transport's `transport/utils`) this plugin uses. Seneca's own
- * declarations type nearly everything as `any`; these keep the plugin's code checked.
+ * declarations type nearly everything as `any`; these keep the plugin's code checked. The envelopes on the wire
+ * are the wire module's types.
  */
+import type { SenecaActEnvelope, SenecaReplyEnvelope } from './wire/index.js';
 
 export interface SenecaLog {
   debug(...args: unknown[]): void;
@@ -11,7 +13,7 @@ export interface SenecaLog {
 }
 
 /** The callback of a Seneca action. */
-export type SenecaReply = (error: Error | null, out?: unknown) => void;
+export type SenecaReplyCallback = (error: Error | null, out?: unknown) => void;
 
 /** What Seneca knows about one call: `id` is `<mi>/<tx>`; `sync` is false for fire-and-forget. */
 export interface SenecaMeta {
@@ -28,7 +30,7 @@ export type SenecaMessage = Record<string, unknown>;
 export type SenecaAction = (
   this: SenecaInstance,
   msg: SenecaMessage,
-  reply: SenecaReply,
+  reply: SenecaReplyCallback,
   meta?: SenecaMeta,
 ) => void;
 
@@ -47,34 +49,10 @@ export interface SenecaInstance {
   findpins?(pins: SenecaMessage[]): SenecaMessage[];
 }
 
-/** A request on the wire: what `prepare_request` returns (see the envelopes reference). */
-export interface RequestEnvelope {
-  id: string;
-  kind: 'act';
-  origin: string;
-  track?: string[];
-  time?: Record<string, number>;
-  act: SenecaMessage;
-  sync?: boolean;
-  [field: string]: unknown;
-}
-
-/** A reply on the wire: what `handle_request` gives to its `respond`. */
-export interface ResponseEnvelope {
-  id: string;
-  kind: 'res';
-  origin: string;
-  accept?: string;
-  sync?: boolean;
-  res?: unknown;
-  error?: Record<string, unknown>;
-  [field: string]: unknown;
-}
-
 export type SendFunction = (
   this: SenecaInstance,
   msg: SenecaMessage,
-  reply: SenecaReply,
+  reply: SenecaReplyCallback,
   meta: SenecaMeta,
 ) => void;
 
@@ -93,14 +71,14 @@ export interface TransportUtils {
   prepare_request(
     seneca: SenecaInstance,
     msg: SenecaMessage,
-    reply: SenecaReply,
+    reply: SenecaReplyCallback,
     meta: SenecaMeta,
-  ): RequestEnvelope;
+  ): SenecaActEnvelope;
   handle_request(
     seneca: SenecaInstance,
-    data: RequestEnvelope,
+    data: SenecaActEnvelope,
     listenOptions: TransportArgs,
-    respond: (out: ResponseEnvelope | null) => void,
+    respond: (out: SenecaReplyEnvelope | null) => void,
   ): void;
   /** False when the reply was dropped (not `res`, another instance's, an unknown id). */
   handle_response(seneca: SenecaInstance, data: unknown, clientOptions: TransportArgs): boolean;

@@ -7,10 +7,15 @@ import {
   type Logger,
 } from '../../kinesis/src/index.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
-import { InvalidReplyRecordError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import type { ResolvedSenecaOptions } from './options.js';
-import { decodeReply, replyHashKey, resPartitionKey } from './wire.js';
+import {
+  decodeSenecaReply,
+  InvalidSenecaEnvelopeError,
+  replyHashKey,
+  resPartitionKey,
+  type SenecaReplyEnvelope,
+} from './wire/index.js';
 
 /** What the instance's listeners counted since the plugin started (every record, whatever was logged). */
 export interface SenecaListenerStats {
@@ -81,7 +86,7 @@ export class SenecaKinesisTransport {
     resStream: string,
     topic: string,
     pollIntervalMs: number,
-    onReply: (data: Record<string, unknown>) => void,
+    onReply: (data: SenecaReplyEnvelope) => void,
   ): Promise<void> {
     const key = `${resStream}\n${topic}`;
     let started = this.replyReaders.get(key);
@@ -136,13 +141,13 @@ export class SenecaKinesisTransport {
   private deliverReply(
     resStream: string,
     record: KinesisRecord,
-    onReply: (data: Record<string, unknown>) => void,
+    onReply: (data: SenecaReplyEnvelope) => void,
   ): void {
-    let data: Record<string, unknown>;
+    let data: SenecaReplyEnvelope;
     try {
-      data = decodeReply(record.data);
+      data = decodeSenecaReply(record.data);
     } catch (error) {
-      const reason = error instanceof InvalidReplyRecordError ? error.reason : errorForLog(error);
+      const reason = error instanceof InvalidSenecaEnvelopeError ? error.reason : errorForLog(error);
       this.logger.warn('res-stream record skipped', {
         stream: resStream,
         partitionKey: forLog(record.partitionKey),

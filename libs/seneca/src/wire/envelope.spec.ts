@@ -1,15 +1,19 @@
+import { KinesisError } from '../../../kinesis/src/index.js';
 import {
+  decodeLegacySenecaAct,
   decodeSenecaAct,
   decodeSenecaReply,
   encodeSenecaAct,
+  encodeSenecaEnvelope,
   encodeSenecaReply,
   InvalidSenecaEnvelopeError,
   looksLikeSeneca,
+  senecaReplyFor,
   toSenecaResult,
   withoutDirectives,
   type SenecaAct,
-} from './seneca-envelope.js';
-import { senecaError } from './seneca-errors.js';
+  type SenecaErrorInfo,
+} from './index.js';
 
 // Captured from seneca 3.38 + seneca-transport 8.3 (shared/reference/seneca-envelopes.md).
 const CLIENT = '82gkjpizgfe7/1795303144612/8961/3.38.0/C';
@@ -34,6 +38,14 @@ const CAPTURED_REPLY = {
   res: { answer: 3 },
 };
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
+/** A Seneca error as the Nest side's senecaError(code) makes it. */
+const senecaError = (code: string, message: string): SenecaErrorInfo => ({
+  code,
+  message,
+  name: 'Error',
+  details: {},
+  seneca: true,
+});
 const timing = { listenRecv: 1795303144745, listenSent: 1795303144746 };
 
 describe('Seneca envelopes', () => {
@@ -57,6 +69,7 @@ describe('Seneca envelopes', () => {
       clientSent: 1795303144744,
       act: CAPTURED_ACT.act,
       custom: { trace: 't1' },
+      envelope: CAPTURED_ACT,
     });
     expect(decodeSenecaAct({ ...CAPTURED_ACT, sync: undefined }).sync).toBe(false);
     expect(decodeSenecaAct({ ...CAPTURED_ACT, sync: 'true' }).sync).toBe(false);
@@ -84,17 +97,15 @@ describe('Seneca envelopes', () => {
 
   it.each([
     ['no kind', { id: 'a/b', act: {} }, 'missing kind'],
-    ['a reply on the act stream', { ...CAPTURED_REPLY }, 'kind is not "act"'],
+    ['a reply on the act stream', { ...CAPTURED_REPLY }, 'kind is not act'],
     ['a null id', { ...CAPTURED_ACT, id: null }, 'id is null'],
-    ['no id', { ...CAPTURED_ACT, id: undefined }, 'missing or invalid id'],
-    ['an over-long id', { ...CAPTURED_ACT, id: 'x'.repeat(129) }, 'missing or invalid id'],
-    ['a 1 MB id', { ...CAPTURED_ACT, id: 'x'.repeat(1_000_000) }, 'missing or invalid id'],
-    ['an id with a newline', { ...CAPTURED_ACT, id: 'aaaa\nbbbb/cccc' }, 'missing or invalid id'],
-    [
-      'a next-gen act with a 1 MB id',
-      { a: 1, meta$: { id: 'y'.repeat(1_000_000) } },
-      'missing or invalid id',
-    ],
+    ['no id', { ...CAPTURED_ACT, id: undefined }, 'id is not a string'],
+    ['a numeric id', { ...CAPTURED_ACT, id: 7 }, 'id is not a string'],
+    ['an over-long id', { ...CAPTURED_ACT, id: 'x'.repeat(129) }, 'id is not a safe id'],
+    ['a 1 MB id', { ...CAPTURED_ACT, id: 'x'.repeat(1_000_000) }, 'id is not a safe id'],
+    ['an id with a newline', { ...CAPTURED_ACT, id: 'aaaa\nbbbb/cccc' }, 'id is not a safe id'],
+    ['a next-gen act with a 1 MB id', { a: 1, meta$: { id: 'y'.repeat(1_000_000) } }, 'id is not a safe id'],
+    ['a next-gen act with a numeric instance', { a: 1, meta$: { id: 'a/b', instance: 3 } }, 'meta$.instance'],
     ['a track of 65 hops', { ...CAPTURED_ACT, track: Array(65).fill('i') }, 'track is not a bounded list'],
     ['an origin of 257 characters', { ...CAPTURED_ACT, origin: 'o'.repeat(257) }, 'origin is not a bounded'],
     ['an act that is not an object', { ...CAPTURED_ACT, act: [1] }, 'act is not an object'],
@@ -109,6 +120,7 @@ describe('Seneca envelopes', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(InvalidSenecaEnvelopeError);
+    expect(error).toBeInstanceOf(KinesisError);
     expect((error as InvalidSenecaEnvelopeError).reason).toContain(reason);
     expect((error as Error).message).not.toContain('math');
   });
@@ -122,7 +134,14 @@ describe('Seneca envelopes', () => {
 
   it('writes an error reply with res null and a Seneca error', () => {
     const act = decodeSenecaAct(CAPTURED_ACT);
-    const reply = json(encodeSenecaReply(act, { error: senecaError('act_not_found') }, 'me', timing));
+    const reply = json(
+      encodeSenecaReply(
+        act,
+        { error: senecaError('act_not_found', 'No matching action pattern found.') },
+        'me',
+        timing,
+      ),
+    );
     expect(reply.res).toBeNull();
     expect(reply.error).toEqual({
       code: 'act_not_found',
@@ -155,7 +174,9 @@ describe('Seneca envelopes', () => {
     });
     expect(json(encodeSenecaReply(act, { res: [1] }, 'me', timing))).toMatchObject({ array$: [1] });
     expect(json(encodeSenecaReply(act, { res: null }, 'me', timing)).meta$.empty).toBe(true);
-    const failed = json(encodeSenecaReply(act, { error: senecaError('message_loop') }, 'me', timing));
+    const failed = json(
+      encodeSenecaReply(act, { error: senecaError('message_loop', 'Loop.') }, 'me', timing),
+    );
     expect(failed).toMatchObject({ code: 'message_loop', seneca: true, meta$: { error: true } });
   });
 
@@ -187,6 +208,42 @@ describe('Seneca envelopes', () => {
     expect(() => decodeSenecaReply(Buffer.from(JSON.stringify({ ...CAPTURED_REPLY, id: null })))).toThrow(
       /id is null/,
     );
+  });
+
+  it('reads only legacy acts for seneca-transport, refusing next-gen and error-carrying ones', () => {
+    const record = (o: object) => encodeSenecaEnvelope(o);
+    const act = decodeLegacySenecaAct(record(CAPTURED_ACT));
+    expect(act).toMatchObject({ format: 'legacy', id: CAPTURED_ACT.id, sync: true });
+    expect(act.envelope).toEqual(CAPTURED_ACT); // handed to handle_request as it came
+    expect(act.act).toBe(act.envelope.act);
+    const refusals: Array<[string, Buffer]> = [
+      ['not JSON', Buffer.from('{')],
+      ['not an object', Buffer.from('[]')],
+      ['missing kind', record({ id: 'a/b', act: {} })],
+      ['missing kind', record({ role: 'math', meta$: { id: 'aaaaaaaaaaaa/bbbbbbbbbbbb', sync: true } })],
+      ['kind is not act', record({ kind: 'res', id: 'a/b', act: {} })],
+      ['id is null', record({ kind: 'act', id: null, act: {} })],
+      ['id is not a string', record({ kind: 'act', act: {} })],
+      ['act is not an object', record({ kind: 'act', id: 'a/b' })],
+      ['an act carries an error member', record({ ...CAPTURED_ACT, error: { code: 'x' } })],
+    ];
+    for (const [reason, data] of refusals)
+      expect(() => decodeLegacySenecaAct(data)).toThrow(new InvalidSenecaEnvelopeError(reason as never));
+  });
+
+  it('builds the reply object encodeSenecaReply writes, for a caller that still edits it', () => {
+    const act = decodeSenecaAct(CAPTURED_ACT);
+    const outcome = {
+      error: { code: 'message_loop', message: 'fixed', name: 'Error', seneca: true as const },
+    };
+    expect(senecaReplyFor(act, outcome, 'me', timing)).toEqual(
+      json(encodeSenecaReply(act, outcome, 'me', timing)),
+    );
+    expect(senecaReplyFor(act, outcome, 'me', timing)).toMatchObject({
+      kind: 'res',
+      res: null,
+      error: outcome.error,
+    });
   });
 
   it('gives handlers the act without its $ directives', () => {

@@ -1,27 +1,50 @@
 /**
- * Seneca 3.x transport envelopes on Kinesis (see docs in /work/shared/reference/seneca-envelopes.md).
+ * Seneca 3.x transport envelopes on Kinesis: the acts, and what every envelope shares (the JSON, the error, the
+ * bounds). Replies are in reply.ts. See docs in /work/shared/reference/seneca-envelopes.md.
  *
  *   legacy act   { id: '<mi>/<tx>', kind: 'act', origin, track, time: { client_sent }, act, sync, msg$ }
- *   legacy reply { id, kind: 'res', origin, accept, track, time: { client_sent, listen_recv, listen_sent },
- *                  sync, res, error? }
  *   next-gen act the act's own fields + meta$: { id, mi, tx, sync, instance, custom, pattern, ... }
- *   next-gen reply the result's fields + meta$: { id, mi, tx, sync, instance: <replier>, origin, track,
- *                  error?: true, empty?: true } (an array travels as { array$: [...] }, as Seneca's web
- *                  transport does)
  *
- * `res` is always an object, an array or null: Seneca turns a scalar result into `{}` at its client, so a
- * scalar is sent as `{ value: <scalar> }` instead of being lost; `undefined` is sent as null.
+ * A record's data is the UTF-8 JSON of one envelope: encoders return that Buffer (what a producer puts),
+ * decoders read it (or, for an act, the object already parsed from it).
  */
-import { isSafeId } from '../../../kinesis/src/index.js';
-import { parseSenecaMessageId } from './seneca-ids.js';
+import { isSafeId, KinesisError } from '../../../kinesis/src/index.js';
+import { parseSenecaMessageId } from './ids.js';
 
-export interface SenecaErrorInfo {
-  code: string;
-  message: string;
-  name: string;
-  details: Record<string, unknown>;
-  /** Tells the Seneca client to keep `code` and `message` instead of wrapping them as act_execute. */
-  seneca: true;
+/** Why a record is not a usable Seneca envelope: fixed texts, never the payload. */
+export type InvalidSenecaEnvelopeReason =
+  | 'not JSON'
+  | 'not an object'
+  | 'missing kind'
+  | 'kind is not act'
+  | 'kind is not res'
+  | 'id is null'
+  | 'id is not a string'
+  | 'id is not a safe id'
+  | 'act is not an object'
+  | 'an act carries an error member'
+  | 'origin is not a bounded string'
+  | 'meta$.instance is not a bounded string'
+  | 'track is not a bounded list of instance ids'
+  | 'error is not an object';
+
+/** A record that is not a usable Seneca envelope. The reason never quotes the payload. */
+export class InvalidSenecaEnvelopeError extends KinesisError {
+  constructor(readonly reason: InvalidSenecaEnvelopeReason) {
+    super(`invalid Seneca envelope: ${reason}`);
+  }
+}
+
+/** A legacy act on the wire: what seneca-transport's `prepare_request` returns and `handle_request` takes. */
+export interface SenecaActEnvelope {
+  id: string;
+  kind: 'act';
+  origin?: string;
+  track?: string[];
+  time?: Record<string, number>;
+  act: Record<string, unknown>;
+  sync?: boolean;
+  [field: string]: unknown;
 }
 
 /** An act as read from the act stream, either format. */
@@ -42,30 +65,32 @@ export interface SenecaAct {
   custom: Record<string, unknown> | undefined;
   /** The next-gen `meta$` as received. */
   meta?: Record<string, unknown>;
+  /** The envelope as received (validated as above; other fields untouched). */
+  envelope: Record<string, unknown>;
 }
 
-export interface SenecaReply {
-  id: string;
-  kind: 'res';
-  origin?: string;
-  accept?: string;
-  track?: string[];
-  time?: Record<string, number>;
-  sync?: boolean;
-  res: unknown;
-  error?: Partial<SenecaErrorInfo> & Record<string, unknown>;
-}
-
-/** A record that is not a usable Seneca envelope. The reason never quotes the payload. */
-export class InvalidSenecaEnvelopeError extends Error {
-  constructor(readonly reason: string) {
-    super(`invalid Seneca envelope: ${reason}`);
-    this.name = 'InvalidSenecaEnvelopeError';
-  }
-}
+/** A legacy act, its envelope as seneca-transport's `handle_request` takes it. */
+export type LegacySenecaAct = SenecaAct & { format: 'legacy'; envelope: SenecaActEnvelope };
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A record's data as a JSON object; throws InvalidSenecaEnvelopeError ('not JSON', 'not an object'). */
+export function parseSenecaJson(data: Buffer): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new InvalidSenecaEnvelopeError('not JSON');
+  }
+  if (!isPlainObject(parsed)) throw new InvalidSenecaEnvelopeError('not an object');
+  return parsed;
+}
+
+/** An envelope as a record's data: its UTF-8 JSON (a Buffer, as the producer takes it). */
+export function encodeSenecaEnvelope(envelope: object): Buffer {
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
 
 /**
  * Whether a decoded JSON object is a Seneca envelope rather than a native v1 one: `meta$` (next-gen) or
@@ -83,12 +108,12 @@ export const MAX_TRACK_LENGTH = 64;
 
 /**
  * Ids are kept in the dedupe window and logged: 1-128 safe characters (isSafeId; Seneca's are
- * `<12>/<12>` of [0-9a-z]), else the act is refused, unanswered (an unsafe id is no caller's).
+ * `<12>/<12>` of [0-9a-z]), else the envelope is refused, unanswered (an unsafe id is no caller's).
  */
-function readId(value: unknown): string {
-  if (!isSafeId(value)) {
-    throw new InvalidSenecaEnvelopeError(value === null ? 'id is null' : 'missing or invalid id');
-  }
+export function readSenecaId(value: unknown): string {
+  if (value === null) throw new InvalidSenecaEnvelopeError('id is null');
+  if (typeof value !== 'string') throw new InvalidSenecaEnvelopeError('id is not a string');
+  if (!isSafeId(value)) throw new InvalidSenecaEnvelopeError('id is not a safe id');
   return value;
 }
 
@@ -102,9 +127,11 @@ function readTrack(value: unknown, fallback: string[]): string[] {
   return value;
 }
 
-function readOrigin(value: unknown, field: string): string | undefined {
-  if (value !== undefined && !isInstanceId(value))
-    throw new InvalidSenecaEnvelopeError(`${field} is not a bounded string`);
+function readOrigin(
+  value: unknown,
+  reason: 'origin is not a bounded string' | 'meta$.instance is not a bounded string',
+): string | undefined {
+  if (value !== undefined && !isInstanceId(value)) throw new InvalidSenecaEnvelopeError(reason);
   return value;
 }
 
@@ -113,14 +140,27 @@ const safePart = (value: unknown, fallback: string) => (isSafeId(value) ? value 
 
 const readCustom = (value: unknown) => (isPlainObject(value) ? value : undefined);
 
-/** Validates a Seneca act (either format); throws InvalidSenecaEnvelopeError. */
+/** Validates a Seneca act (either format: `meta$` makes it next-gen); throws InvalidSenecaEnvelopeError. */
 export function decodeSenecaAct(raw: Record<string, unknown>): SenecaAct {
-  if (isPlainObject(raw.meta$)) return decodeNextGen(raw, raw.meta$);
-  if (!('kind' in raw)) throw new InvalidSenecaEnvelopeError('missing kind');
-  if (raw.kind !== 'act') throw new InvalidSenecaEnvelopeError('kind is not "act"');
-  const id = readId(raw.id);
+  return isPlainObject(raw.meta$) ? decodeNextGen(raw, raw.meta$) : decodeLegacy(raw);
+}
+
+/**
+ * A legacy act record for seneca-transport's `handle_request`: next-gen acts are refused ('missing kind'), and so
+ * are acts with an `error` member (seneca-transport refuses them too, data_error, but logs the whole record).
+ */
+export function decodeLegacySenecaAct(data: Buffer): LegacySenecaAct {
+  const act = decodeLegacy(parseSenecaJson(data));
+  if (act.envelope.error) throw new InvalidSenecaEnvelopeError('an act carries an error member');
+  return act;
+}
+
+function decodeLegacy(raw: Record<string, unknown>): LegacySenecaAct {
+  if (raw.kind === undefined) throw new InvalidSenecaEnvelopeError('missing kind');
+  if (raw.kind !== 'act') throw new InvalidSenecaEnvelopeError('kind is not act');
+  const id = readSenecaId(raw.id);
   if (!isPlainObject(raw.act)) throw new InvalidSenecaEnvelopeError('act is not an object');
-  const origin = readOrigin(raw.origin, 'origin');
+  const origin = readOrigin(raw.origin, 'origin is not a bounded string');
   const time = isPlainObject(raw.time) ? raw.time : {};
   return {
     format: 'legacy',
@@ -132,13 +172,14 @@ export function decodeSenecaAct(raw: Record<string, unknown>): SenecaAct {
     clientSent: typeof time.client_sent === 'number' ? time.client_sent : 0,
     act: raw.act,
     custom: readCustom(raw.act.custom$),
+    envelope: raw as SenecaActEnvelope,
   };
 }
 
 function decodeNextGen(raw: Record<string, unknown>, meta: Record<string, unknown>): SenecaAct {
-  const id = readId(meta.id);
+  const id = readSenecaId(meta.id);
   const { meta$: _meta, ...act } = raw;
-  const origin = readOrigin(meta.instance, 'meta$.instance');
+  const origin = readOrigin(meta.instance, 'meta$.instance is not a bounded string');
   const parsed = parseSenecaMessageId(id);
   return {
     format: 'next',
@@ -153,77 +194,13 @@ function decodeNextGen(raw: Record<string, unknown>, meta: Record<string, unknow
     act,
     custom: readCustom(meta.custom) ?? readCustom(act.custom$),
     meta,
+    envelope: raw,
   };
 }
 
 /** The handler's view of an act: its fields without the `$`-suffixed directives (custom$, tx$, ...). */
 export function withoutDirectives(act: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(act).filter(([key]) => !key.endsWith('$')));
-}
-
-/** A handler's result as Seneca can carry it: objects, arrays and null as they are, scalars as `{ value }`. */
-export function toSenecaResult(value: unknown): Record<string, unknown> | unknown[] | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'object') return value as Record<string, unknown>;
-  return { value };
-}
-
-export interface ReplyTiming {
-  listenRecv: number;
-  listenSent: number;
-}
-
-/** The reply to `act`: its result, or `error` (then `res` is null). `accept` is the replier's instance id. */
-export function encodeSenecaReply(
-  act: SenecaAct,
-  outcome: { res?: unknown; error?: SenecaErrorInfo },
-  accept: string,
-  timing: ReplyTiming,
-): Buffer {
-  const res = outcome.error ? null : toSenecaResult(outcome.res);
-  const reply =
-    act.format === 'legacy'
-      ? {
-          id: act.id,
-          kind: 'res',
-          origin: act.origin,
-          accept,
-          track: act.track,
-          time: {
-            client_sent: act.clientSent,
-            listen_recv: timing.listenRecv,
-            listen_sent: timing.listenSent,
-          },
-          sync: act.sync,
-          res,
-          ...(outcome.error ? { error: outcome.error } : {}),
-        }
-      : nextGenReply(act, res, outcome.error, accept, timing);
-  return Buffer.from(JSON.stringify(reply), 'utf8');
-}
-
-function nextGenReply(
-  act: SenecaAct,
-  res: Record<string, unknown> | unknown[] | null,
-  error: SenecaErrorInfo | undefined,
-  accept: string,
-  timing: ReplyTiming,
-) {
-  const meta = {
-    id: act.id,
-    mi: act.mi,
-    tx: act.tx,
-    pattern: act.meta?.pattern,
-    sync: act.sync,
-    instance: accept,
-    origin: act.origin,
-    track: act.track,
-    time: { client_sent: act.clientSent, listen_recv: timing.listenRecv, listen_sent: timing.listenSent },
-    ...(error ? { error: true } : res === null ? { empty: true } : {}),
-  };
-  if (error) return { ...error, meta$: meta };
-  if (res === null) return { meta$: meta };
-  return Array.isArray(res) ? { array$: res, meta$: meta } : { ...res, meta$: meta };
 }
 
 export interface OutgoingAct {
@@ -239,7 +216,7 @@ export interface OutgoingAct {
 /** A legacy act exactly as seneca-transport's prepare_request lays it out. */
 export function encodeSenecaAct(o: OutgoingAct): Buffer {
   const { mi, tx } = parseSenecaMessageId(o.id);
-  const envelope = {
+  return encodeSenecaEnvelope({
     id: o.id,
     kind: 'act',
     origin: o.origin,
@@ -248,22 +225,5 @@ export function encodeSenecaAct(o: OutgoingAct): Buffer {
     act: o.act,
     sync: o.sync,
     msg$: { vin: 1, sid: o.origin, out: true, mid: mi, cid: tx, snc: o.sync, pat: o.pat },
-  };
-  return Buffer.from(JSON.stringify(envelope), 'utf8');
-}
-
-/** A legacy reply read back by a client; throws InvalidSenecaEnvelopeError for anything else. */
-export function decodeSenecaReply(data: Buffer): SenecaReply {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data.toString('utf8'));
-  } catch {
-    throw new InvalidSenecaEnvelopeError('not JSON');
-  }
-  if (!isPlainObject(raw)) throw new InvalidSenecaEnvelopeError('not a JSON object');
-  if (raw.kind !== 'res') throw new InvalidSenecaEnvelopeError('kind is not "res"');
-  readId(raw.id);
-  if (raw.error !== undefined && raw.error !== null && !isPlainObject(raw.error))
-    throw new InvalidSenecaEnvelopeError('error is not an object');
-  return raw as unknown as SenecaReply;
+  });
 }

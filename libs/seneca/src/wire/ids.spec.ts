@@ -4,7 +4,7 @@ import {
   newSenecaMessageId,
   parseSenecaMessageId,
   senecaNid,
-} from './seneca-ids.js';
+} from './ids.js';
 
 describe('Seneca ids', () => {
   it('makes 12-character [0-9a-z] nids that do not repeat, using the whole alphabet', () => {

@@ -1,12 +1,17 @@
 import { createRequire } from 'node:module';
+import { partitionKeyToHashKey } from '../../../kinesis/src/index.js';
 import {
   actPartitionKey,
+  keySubsetTopics,
+  patternUnderPin,
   pinHasWildcards,
+  replyHashKey,
   resPartitionKey,
   SENECA_ANY_TOPIC,
+  senecaAnyTopic,
   senecaTopic,
   topicOfActKey,
-} from './seneca-topic.js';
+} from './index.js';
 
 /** seneca-transport 8.x's own topic code (lib/transport-utils.js), bound to a real Seneca instance. */
 interface TransportUtils {
@@ -87,6 +92,47 @@ describe('Seneca topics, against seneca-transport', () => {
     expect(topicOfActKey('seneca_cmd_sum_role_math__act')).toBe('seneca_cmd_sum_role_math_');
     expect(topicOfActKey('seneca_any_res')).toBeUndefined();
     expect(topicOfActKey('0b8e7f5c-uuid')).toBeUndefined();
+    // Replies are read on the res-stream shard of the MD5 of <topic>_res.
+    expect(replyHashKey('seneca_any')).toBe(partitionKeyToHashKey('seneca_any_res'));
+  });
+
+  it("names the unpinned topic with seneca-transport's msgprefix", () => {
+    expect(SENECA_ANY_TOPIC).toBe('seneca_any');
+    expect(senecaAnyTopic('app_')).toBe('app_any');
+    // Without a pin resolve_topic gives a function naming the topic.
+    const unpinned = tu.resolve_topic({ msgprefix: 'seneca_' }, {}, {});
+    expect(typeof unpinned === 'function' ? unpinned() : unpinned).toBe(SENECA_ANY_TOPIC);
+  });
+
+  it("names the topic of every subset of a pattern's keys, the whole pattern last", () => {
+    expect(keySubsetTopics({ role: 'math', cmd: 'sum' })).toEqual([
+      senecaTopic({ role: 'math' }),
+      senecaTopic({ cmd: 'sum' }),
+      senecaTopic({ role: 'math', cmd: 'sum' }),
+    ]);
+    expect(keySubsetTopics({ role: 'math' }, 'app_')).toEqual(['app_role_math_']);
+    // Each is where a client pinned on that subset sends the act (resolve_topic).
+    const act = { role: 'user', cmd: 'get', v: 2 };
+    expect(keySubsetTopics(act).sort()).toEqual(
+      ([{ role: 'user' }, { cmd: 'get' }, { v: 2 }, { role: 'user', cmd: 'get' }] as object[])
+        .concat([{ role: 'user', v: 2 }, { cmd: 'get', v: 2 }, act])
+        .map((pin) => tu.resolve_topic({ msgprefix: 'seneca_' }, { pin }, act))
+        .sort(),
+    );
+    // 2^keys topics: past 8 keys only the pattern's own.
+    const wide = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, i]));
+    expect(keySubsetTopics(wide)).toEqual([senecaTopic(wide)]);
+    expect(keySubsetTopics(Object.fromEntries(Object.entries(wide).slice(0, 8)))).toHaveLength(255);
+  });
+
+  it('tells which action patterns lie under a pin, globs included', () => {
+    const pattern = { role: 'math', cmd: 'sum', v: 2 };
+    expect(patternUnderPin(pattern, { role: 'math' })).toBe(true);
+    expect(patternUnderPin(pattern, { role: 'math', v: '2' })).toBe(true);
+    expect(patternUnderPin(pattern, { role: 'ma*', cmd: 's?m' })).toBe(true);
+    expect(patternUnderPin(pattern, { role: 'm.th' })).toBe(false);
+    expect(patternUnderPin(pattern, { role: 'user' })).toBe(false);
+    expect(patternUnderPin(pattern, { role: 'math', x: '*' })).toBe(false);
   });
 
   it('knows when a pin needs the act to name its topic', () => {
