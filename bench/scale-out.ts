@@ -16,9 +16,10 @@ import {
   leaseTableName,
   measureSettle,
   silentLogger,
+  type FanOutOptions,
 } from '../libs/kinesis/src/index.js';
 import { startDynalite, startKinesalite, startKinesisLocal } from '../libs/local-aws/src/index.js';
-import { ClientKinesis, ServerKinesis, type FanOutOptions } from '../libs/transport/src/index.js';
+import { ClientKinesis, ServerKinesis } from '../libs/transport/src/index.js';
 import { formatNumber, printTable, type Row } from './table.js';
 import { call, percentile, startRig } from './transport.js';
 

@@ -1,5 +1,5 @@
-import { InvalidCheckpointError } from '../errors.js';
-import type { Checkpoint } from '../types.js';
+import { InvalidCheckpointError } from './errors.js';
+import type { Checkpoint } from './types.js';
 
 /**
  * Refuses a checkpoint no store could write back faithfully: an empty sequence number, one with a ':'

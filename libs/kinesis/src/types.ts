@@ -16,6 +16,16 @@ export const SHARD_END = 'SHARD_END';
 export const TRIM_HORIZON = 'TRIM_HORIZON';
 export const LATEST = 'LATEST';
 
+/** What the consumer and the leases need to know of a shard (ListShards) to schedule it. */
+export interface ShardInfo {
+  shardId: string;
+  parentShardIds: string[];
+  startingHashKey?: string;
+  endingHashKey?: string;
+  /** Set when the shard is closed (split or merged away): it will end. */
+  endingSequenceNumber?: string;
+}
+
 /** Where a shard has been processed up to (inclusive). `sequenceNumber` may be a sentinel. */
 export interface Checkpoint {
   sequenceNumber: string;

@@ -1,7 +1,7 @@
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureLeaseTable } from '../lease/table-setup.js';
 import type { Checkpoint, CheckpointStore } from '../types.js';
-import { assertValidCheckpoint } from './validate.js';
+import { assertValidCheckpoint } from '../checkpoint-rules.js';
 
 export interface DynamoDBCheckpointStoreOptions {
   client: DynamoDBClient;

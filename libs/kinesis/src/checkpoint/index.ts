@@ -6,4 +6,4 @@ export {
 } from './redis-store.js';
 export { DynamoDBCheckpointStore, type DynamoDBCheckpointStoreOptions } from './dynamodb-store.js';
 export { withRetries, type RetryOptions } from './retrying-store.js';
-export { assertValidCheckpoint } from './validate.js';
+export { assertValidCheckpoint } from '../checkpoint-rules.js';

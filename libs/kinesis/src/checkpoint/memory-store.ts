@@ -1,5 +1,5 @@
 import type { Checkpoint, CheckpointStore } from '../types.js';
-import { assertValidCheckpoint } from './validate.js';
+import { assertValidCheckpoint } from '../checkpoint-rules.js';
 
 /**
  * Checkpoints in a Map. To share them between consumers of one process, pass the same instance to each:

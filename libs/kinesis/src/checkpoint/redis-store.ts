@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { SHARD_END, type Checkpoint, type CheckpointStore } from '../types.js';
-import { assertValidCheckpoint } from './validate.js';
+import { assertValidCheckpoint } from '../checkpoint-rules.js';
 
 export interface RedisCheckpointStoreOptions {
   /** A client to use; it stays open on close(). Its own options decide how fast a dead server fails. */

@@ -3,7 +3,8 @@ import { MemoryCheckpointStore } from '../checkpoint/index.js';
 import { InvalidCheckpointError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { ensureStream } from '../stream-admin.js';
-import { Consumer, type ConsumerOptions } from './consumer.js';
+import type { ConsumerOptions } from './consumer-options.js';
+import { Consumer } from './consumer.js';
 import { injectFaults, serviceError } from '../../../../test/support/faults.js';
 import {
   eventually,

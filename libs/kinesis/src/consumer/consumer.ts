@@ -1,67 +1,21 @@
 import { EventEmitter } from 'node:events';
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import type { BackoffOptions } from '../backoff.js';
 import { MemoryCheckpointStore, withRetries } from '../checkpoint/index.js';
 import { CoalescedRun } from '../coalesced-run.js';
-import { readerEndOf, type LeaseEvent } from '../lease/lease-callbacks.js';
+import type { LeaseEvent, ReaderEnd } from '../lease/lease-callbacks.js';
 import { consumerLeaseCoordinator, type LeaseCoordinator } from '../lease/lease-coordinator.js';
-import type { LeaseOptions } from '../lease/lease-options.js';
 import { defaultLogger, type Logger } from '../logger.js';
-import type { CheckpointStore, RecordProcessorFactory, StartPosition } from '../types.js';
+import type { CheckpointStore, ShardInfo } from '../types.js';
 import { isShardEnd } from '../types.js';
+import {
+  checkpointingOf,
+  CONSUMER_DEFAULTS,
+  validateConsumerOptions,
+  type ConsumerOptions,
+} from './consumer-options.js';
 import { settlesBy } from './deadline.js';
 import { ensureStreamConsumer, FanOutShardReader } from './fan-out.js';
-import { listShards, type ShardInfo } from './shard-lister.js';
+import { listShards } from './shard-lister.js';
 import { ShardReader, type ShardReaderOptions, type ShardReaderOutcome } from './shard-reader.js';
-
-export interface ConsumerOptions {
-  client: KinesisClient;
-  streamName: string;
-  /** One processor per shard, KCL-style. */
-  processorFactory: RecordProcessorFactory;
-  /** Default: an in-memory store (progress is lost on restart). Wrapped with retries. Not with `leases`. */
-  checkpointStore?: CheckpointStore;
-  /**
-   * Share the stream's shards with the other instances using the same lease table (the KCL's protocol):
-   * only shards whose lease this instance holds are read, and checkpoints are stored in the leases.
-   */
-  leases?: LeaseOptions;
-  /**
-   * Read through enhanced fan-out (SubscribeToShard) as this stream consumer, registered at start unless it
-   * exists: a dedicated 2 MiB/s per shard and ~70 ms propagation instead of polling the shared 2 MiB/s.
-   * pollIntervalMs, maxRecordsPerCall and maxBytesPerCall do not apply; subscriptionRenewMs defaults to 5 min.
-   */
-  fanOut?: { consumerName: string; subscriptionRenewMs?: number };
-  /** Where a shard without a checkpoint starts. Default TRIM_HORIZON: nothing written before start is missed. */
-  startPosition?: StartPosition;
-  /** Minimum time between two GetRecords calls on one shard, ms. Default 200 (5 calls/s is the shard's limit). */
-  pollIntervalMs?: number;
-  /** GetRecords Limit. Default 10,000 (the service maximum). */
-  maxRecordsPerCall?: number;
-  /**
-   * About how many bytes one GetRecords should return: the next call's Limit is sized from the last
-   * response's record sizes (the first call asks for 100 records). Default 2 MiB, a shard's read limit per
-   * second; a 10 MiB read throttles the shard for 5 s on AWS.
-   */
-  maxBytesPerCall?: number;
-  /** How often shards are listed again to find new ones, ms. Default 10 s; a shard end triggers a listing at once. */
-  shardSyncIntervalMs?: number;
-  /** Backoff after a throttled or failed GetRecords. */
-  throttleBackoff?: BackoffOptions;
-  /** Call processRecords with an empty list when a poll returns nothing (keeps millisBehindLatest flowing). */
-  callProcessRecordsEvenForEmptyRecordList?: boolean;
-  /** Retries of the checkpoint store before its failure is surfaced. Default 3. */
-  checkpointAttempts?: number;
-  /**
-   * How long stop() waits for the shards' processors (the batch in progress, shutdownRequested and its
-   * checkpoint), ms. Default 30 s. Past it, stop() gives up on the processors still running: their later
-   * checkpoints are refused (ConsumerStoppedError), so what they did not checkpoint is read again after a
-   * restart; with `leases`, their leases are no longer renewed and expire after the failover time, while the
-   * leases of the processors that finished are released (bounded by a further 5 s).
-   */
-  stopTimeoutMs?: number;
-  logger?: Logger;
-}
 
 export interface ConsumerEvents {
   shardStarted: [shardId: string];
@@ -76,7 +30,6 @@ export interface ConsumerEvents {
   leaseHandedOver: [shardId: string, to: string];
 }
 
-const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 /** stop(): the bound on releasing leases once the processors are done (one conditional write per lease). */
 const LEASE_RELEASE_TIMEOUT_MS = 5_000;
 
@@ -108,26 +61,33 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     super();
     validateConsumerOptions(options);
     this.logger = options.logger ?? defaultLogger;
+    const checkpointing = checkpointingOf(options);
     this.leases =
-      options.leases &&
-      consumerLeaseCoordinator(
-        options.leases,
-        { ...options, logger: this.logger },
-        {
-          startShard: (shardId) => this.running && !this.readers.has(shardId) && this.startReader(shardId),
-          hasReader: (shardId) => this.readers.has(shardId),
-          abandonShard: (shardId) => this.readers.get(shardId)?.reader.loseLease(),
-          drainShard: (shardId) => this.readers.get(shardId)?.reader.stop(),
-          onEvent: (event) => this.onLeaseEvent(event),
-        },
-      );
-    this.store = withRetries(
-      this.leases?.checkpointStore ?? options.checkpointStore ?? new MemoryCheckpointStore(),
-      {
-        attempts: options.checkpointAttempts ?? 3,
-        logger: this.logger,
-      },
-    );
+      checkpointing.kind === 'leases'
+        ? consumerLeaseCoordinator(
+            checkpointing.leases,
+            {
+              streamName: options.streamName,
+              startPosition: options.startPosition ?? CONSUMER_DEFAULTS.startPosition,
+              logger: this.logger,
+            },
+            {
+              startShard: (shardId) =>
+                this.running && !this.readers.has(shardId) && this.startReader(shardId),
+              hasReader: (shardId) => this.readers.has(shardId),
+              abandonShard: (shardId) => this.readers.get(shardId)?.reader.loseLease(),
+              drainShard: (shardId) => this.readers.get(shardId)?.reader.stop(),
+              onEvent: (event) => this.onLeaseEvent(event),
+            },
+          )
+        : undefined;
+    const store =
+      this.leases?.checkpointStore ??
+      (checkpointing.kind === 'store' ? checkpointing.store : new MemoryCheckpointStore());
+    this.store = withRetries(store, {
+      attempts: options.checkpointAttempts ?? CONSUMER_DEFAULTS.checkpointAttempts,
+      logger: this.logger,
+    });
   }
 
   get streamName(): string {
@@ -159,7 +119,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       await this.leases?.close().catch(() => undefined);
       throw error;
     }
-    const interval = this.options.shardSyncIntervalMs ?? 10_000;
+    const interval = this.options.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs;
     this.syncTimer = setInterval(() => void this.requestSync(), interval);
     this.syncTimer.unref();
   }
@@ -172,7 +132,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async stop({ timeoutMs }: { timeoutMs?: number } = {}): Promise<void> {
     this.running = false;
     clearInterval(this.syncTimer);
-    const deadline = Date.now() + (timeoutMs ?? this.options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    const deadline =
+      Date.now() + (timeoutMs ?? this.options.stopTimeoutMs ?? CONSUMER_DEFAULTS.stopTimeoutMs);
     const drained = (async () => {
       await this.leases?.stopTaking();
       for (const { reader } of this.readers.values()) reader.stop();
@@ -232,12 +193,14 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       shardId,
       processor: o.processorFactory(shardId),
       store: this.store,
-      startPosition: o.startPosition ?? { type: 'TRIM_HORIZON' },
-      pollIntervalMs: o.pollIntervalMs ?? 200,
-      maxRecordsPerCall: o.maxRecordsPerCall ?? 10_000,
-      maxBytesPerCall: o.maxBytesPerCall ?? 2 * 1024 * 1024,
-      throttleBackoff: o.throttleBackoff ?? { baseMs: 200, maxMs: 5_000 },
-      callProcessRecordsEvenForEmptyRecordList: o.callProcessRecordsEvenForEmptyRecordList ?? false,
+      startPosition: o.startPosition ?? CONSUMER_DEFAULTS.startPosition,
+      pollIntervalMs: o.pollIntervalMs ?? CONSUMER_DEFAULTS.pollIntervalMs,
+      maxRecordsPerCall: o.maxRecordsPerCall ?? CONSUMER_DEFAULTS.maxRecordsPerCall,
+      maxBytesPerCall: o.maxBytesPerCall ?? CONSUMER_DEFAULTS.maxBytesPerCall,
+      throttleBackoff: o.throttleBackoff ?? CONSUMER_DEFAULTS.throttleBackoff,
+      callProcessRecordsEvenForEmptyRecordList:
+        o.callProcessRecordsEvenForEmptyRecordList ??
+        CONSUMER_DEFAULTS.callProcessRecordsEvenForEmptyRecordList,
       logger: this.logger,
       onThrottled: (id) => this.emit('throttled', id),
       onError: (error, id) => this.reportError(error, id),
@@ -289,19 +252,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   }
 }
 
-/** Refuses values GetRecords (or common sense) would not accept, before any call. */
-function validateConsumerOptions(o: ConsumerOptions): void {
-  const check = (name: keyof ConsumerOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    const value = o[name];
-    if (value === undefined) return;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-      throw new RangeError(
-        `consumer option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`,
-      );
-  };
-  check('maxRecordsPerCall', 1, 10_000);
-  check('maxBytesPerCall', 1);
-  check('pollIntervalMs', 0);
-  check('shardSyncIntervalMs', 1);
-  check('stopTimeoutMs', 0);
+/** How a shard's reader ended, in the leases' terms (`failed`: it threw). */
+function readerEndOf(outcome: ShardReaderOutcome | undefined): ReaderEnd {
+  if (!outcome) return 'failed';
+  if (outcome.kind !== 'ended') return 'stopped';
+  return outcome.finished ? 'finished' : 'unfinished';
 }

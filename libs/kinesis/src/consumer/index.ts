@@ -1,5 +1,22 @@
 export * from './consumer.js';
+export {
+  checkpointingOf,
+  CONSUMER_DEFAULTS,
+  InvalidCheckpointingError,
+  type Checkpointing,
+  type CheckpointingRule,
+  type ConsumerOptions,
+  type FanOutOptions,
+} from './consumer-options.js';
 export { ConsumerStoppedError } from './shard-checkpointer.js';
-export { listShards, type ShardInfo } from './shard-lister.js';
+export { coversHashKey, listShards } from './shard-lister.js';
 export { comparePositions, toUserRecords } from './records.js';
 export * from './fan-out.js';
+export {
+  HASH_KEY_READER_DEFAULTS,
+  NoShardForHashKeyError,
+  type HashKeyReader,
+  type HashKeyReaderOptions,
+} from './hash-key-reader.js';
+export { PollingHashKeyReader, type PollingHashKeyReaderOptions } from './polling-hash-key-reader.js';
+export { FanOutHashKeyReader, type FanOutHashKeyReaderOptions } from './fan-out-hash-key-reader.js';

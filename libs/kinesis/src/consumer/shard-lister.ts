@@ -1,13 +1,15 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
+import type { ShardInfo } from '../types.js';
 
-/** What the consumer needs to know of a shard to schedule it. */
-export interface ShardInfo {
-  shardId: string;
-  parentShardIds: string[];
-  startingHashKey?: string;
-  endingHashKey?: string;
-  /** Set when the shard is closed (split or merged away): it will end. */
-  endingSequenceNumber?: string;
+export type { ShardInfo } from '../types.js';
+
+/** Whether the shard's hash key range holds `key` (a shard with no range listed holds none). */
+export function coversHashKey(
+  shard: Pick<ShardInfo, 'startingHashKey' | 'endingHashKey'>,
+  key: bigint,
+): boolean {
+  const { startingHashKey: start, endingHashKey: end } = shard;
+  return start !== undefined && end !== undefined && BigInt(start) <= key && key <= BigInt(end);
 }
 
 export function toShardInfo(shard: Shard): ShardInfo {

@@ -62,6 +62,8 @@ export class ShardReader extends ShardReaderBase {
   private limit = Math.min(this.o.maxRecordsPerCall, FIRST_CALL_LIMIT);
   /** The next call is the size probe (the first one). */
   private probing = true;
+  /** When the last successful GetRecords began: everything that arrived before it was read. */
+  protected readUpTo: number | undefined;
 
   protected async read(checkpoint: Checkpoint | undefined): Promise<ShardReaderOutcome> {
     const { client, shardId, pollIntervalMs } = this.o;
@@ -74,10 +76,14 @@ export class ShardReader extends ShardReaderBase {
       let response;
       try {
         if (!iterator) iterator = await this.iteratorFor(this.resumePosition(checkpoint));
+        await this.beforeRead();
+        if (this.stopping) break;
+        const startedAt = Date.now();
         response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.limit }), {
           abortSignal: this.abort.signal,
         });
         this.failures = 0;
+        this.readUpTo = startedAt;
       } catch (error) {
         if (this.stopping) break;
         if ((error as Error).name === 'ExpiredIteratorException') {
@@ -101,15 +107,18 @@ export class ShardReader extends ShardReaderBase {
     return { kind: 'stopped' };
   }
 
+  /** Awaited before each GetRecords, an iterator held: a subclass may hold reading back (e.g. while idle). */
+  protected async beforeRead(): Promise<void> {}
+
   /**
    * After an expired iterator: continue after the last record handed to the processor (it accepted it;
    * re-reading from an older checkpoint would only duplicate), else where the shard started.
    */
-  private resumePosition(checkpoint: Checkpoint | undefined): StartingPosition {
+  protected resumePosition(checkpoint: Checkpoint | undefined): StartingPosition {
     return this.positionAt(this.checkpointer.lastDelivered ?? checkpoint);
   }
 
-  private async iteratorFor(position: StartingPosition): Promise<string | undefined> {
+  protected async iteratorFor(position: StartingPosition): Promise<string | undefined> {
     const { client, streamName, shardId } = this.o;
     const get = (p: StartingPosition) =>
       client.send(

@@ -1,5 +1,3 @@
-import type { ShardReaderOutcome } from '../consumer/shard-reader.js';
-
 export type LeaseEvent =
   | { type: 'leaseTaken'; shardId: string; previousOwner: string | undefined }
   | { type: 'leaseLost'; shardId: string; reason: string }
@@ -20,9 +18,3 @@ export interface LeaseCallbacks {
 
 /** How a shard's reader ended, as the consumer tells it (`failed`: it threw). */
 export type ReaderEnd = 'finished' | 'unfinished' | 'stopped' | 'failed';
-
-export function readerEndOf(outcome: ShardReaderOutcome | undefined): ReaderEnd {
-  if (!outcome) return 'failed';
-  if (outcome.kind !== 'ended') return 'stopped';
-  return outcome.finished ? 'finished' : 'unfinished';
-}

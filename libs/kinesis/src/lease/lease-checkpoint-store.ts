@@ -1,4 +1,4 @@
-import { assertValidCheckpoint } from '../checkpoint/validate.js';
+import { assertValidCheckpoint } from '../checkpoint-rules.js';
 import type { Checkpoint, CheckpointStore } from '../types.js';
 import type { LeaseTable } from './lease-table.js';
 

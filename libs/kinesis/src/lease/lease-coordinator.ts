@@ -1,7 +1,6 @@
 import { CoalescedRun } from '../coalesced-run.js';
 import type { Logger } from '../logger.js';
-import type { CheckpointStore, StartPosition } from '../types.js';
-import type { ShardInfo } from '../consumer/shard-lister.js';
+import type { CheckpointStore, ShardInfo, StartPosition } from '../types.js';
 import { CounterObserver, monotonicNow } from './counter-observer.js';
 import { HandoffRequests } from './handoff-requests.js';
 import { HeldLeases } from './held-leases.js';
@@ -201,22 +200,17 @@ export class LeaseCoordinator {
   }
 }
 
-/** The Consumer's lease side, from its options (`leases` and the checkpoint store exclude each other). */
+/** The Consumer's lease side, from its options (checkpointingOf chose the leases over a checkpoint store). */
 export function consumerLeaseCoordinator(
   leases: LeaseOptions,
-  consumer: { streamName: string; startPosition?: StartPosition; checkpointStore?: unknown; logger: Logger },
+  consumer: { streamName: string; startPosition: StartPosition; logger: Logger },
   callbacks: LeaseCallbacks,
 ): LeaseCoordinator {
-  if (consumer.checkpointStore) {
-    throw new TypeError(
-      'consumer options checkpointStore and leases exclude each other: leases hold the checkpoints',
-    );
-  }
   return new LeaseCoordinator(
     {
       ...resolveLeaseOptions(leases, consumer.streamName),
       streamName: consumer.streamName,
-      initialPosition: (consumer.startPosition ?? { type: 'TRIM_HORIZON' }).type,
+      initialPosition: consumer.startPosition.type,
       logger: consumer.logger,
     },
     callbacks,

@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { MemoryCheckpointStore } from '../checkpoint/index.js';
 import { Consumer } from '../consumer/consumer.js';
+import { InvalidCheckpointingError } from '../consumer/consumer-options.js';
 import type { RecordProcessor } from '../types.js';
 import { CounterObserver } from './counter-observer.js';
 import type { Lease } from './lease.js';
@@ -161,7 +162,7 @@ describe('Consumer with leases', () => {
       leases: { dynamoClient: { send: async () => ({}) } as unknown as DynamoDBClient, appName: 'app' },
     };
     expect(() => new Consumer({ ...options, checkpointStore: new MemoryCheckpointStore() })).toThrow(
-      TypeError,
+      InvalidCheckpointingError,
     );
     expect(new Consumer(options).workerId).toMatch(/\S/);
     expect(new Consumer({ ...options, leases: undefined }).workerId).toBeUndefined();

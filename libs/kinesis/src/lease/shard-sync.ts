@@ -1,4 +1,4 @@
-import type { ShardInfo } from '../consumer/shard-lister.js';
+import type { ShardInfo } from '../types.js';
 import { TRIM_HORIZON } from '../types.js';
 import type { Lease } from './lease.js';
 import type { LeaseTable } from './lease-table.js';
