@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadPeer } from '../peer.js';
 import { SHARD_END, type Checkpoint, type CheckpointStore } from '../types.js';
 import { assertValidCheckpoint } from '../checkpoint-rules.js';
 
@@ -35,7 +36,10 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
  * plain values written by the seed read as sub-sequence 0. SHARD_END is stored as `SHARD_END`.
  */
 export class RedisCheckpointStore implements CheckpointStore {
-  private readonly redis: Redis;
+  /** The caller's client, or the store's own once opened (ioredis, an optional peer, is loaded then). */
+  private redis: Redis | undefined;
+  private opening: Promise<Redis> | undefined;
+  private readonly url: string | undefined;
   private readonly ownsClient: boolean;
   private readonly app: string;
   private readonly keyPrefix: string;
@@ -48,10 +52,7 @@ export class RedisCheckpointStore implements CheckpointStore {
       this.ownsClient = false;
     } else {
       if (!url) throw new TypeError('RedisCheckpointStore: give `redis` (a client) or `url`');
-      this.redis = new Redis(url, FAIL_FAST_REDIS_OPTIONS);
-      // Connection errors reach callers through rejected commands; without a listener ioredis logs
-      // every reconnection failure as an "Unhandled error event".
-      this.redis.on('error', () => undefined);
+      this.url = url;
       this.ownsClient = true;
     }
     this.app = app;
@@ -65,30 +66,47 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   async get(streamName: string, shardId: string): Promise<Checkpoint | undefined> {
     this.assertOpen();
-    const value = await this.redis.get(this.key(streamName, shardId));
+    const value = await (await this.client()).get(this.key(streamName, shardId));
     return value === null ? undefined : parseValue(value);
   }
 
   async set(streamName: string, shardId: string, checkpoint: Checkpoint): Promise<void> {
     this.assertOpen();
     assertValidCheckpoint(shardId, checkpoint);
-    await this.redis.set(this.key(streamName, shardId), formatValue(checkpoint));
+    await (await this.client()).set(this.key(streamName, shardId), formatValue(checkpoint));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (!this.ownsClient) return;
-    const { status } = this.redis;
+    const redis = this.redis ?? (await this.opening?.catch(() => undefined));
+    if (!redis) return; // never opened
+    const { status } = redis;
     if (status === 'end') return;
     if (status !== 'ready') {
       // Never connected (or reconnecting): QUIT would only wait for a connection.
-      this.redis.disconnect();
+      redis.disconnect();
       return;
     }
-    const ended = once(this.redis, 'end');
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    const ended = once(redis, 'end');
+    await redis.quit().catch(() => redis.disconnect());
     await ended; // quit() resolves on the server's OK, before the socket is gone
+  }
+
+  /** The client; the store's own is opened at the first command. */
+  private client(): Redis | Promise<Redis> {
+    if (this.redis) return this.redis;
+    this.opening ??= loadPeer<typeof import('ioredis')>('ioredis', 'RedisCheckpointStore').then(
+      ({ Redis }) => {
+        const redis = new Redis(this.url!, FAIL_FAST_REDIS_OPTIONS);
+        // Connection errors reach callers through rejected commands; without a listener ioredis logs
+        // every reconnection failure as an "Unhandled error event".
+        redis.on('error', () => undefined);
+        return (this.redis = redis);
+      },
+    );
+    return this.opening;
   }
 
   private assertOpen(): void {

@@ -1,0 +1,8 @@
+/** The Postgres emitter (subpath `./connector/postgres`): it needs the optional peer pg (and @types/pg for types). */
+export {
+  DEFAULT_POSTGRES_QUERY_TIMEOUT_MS,
+  jsonColumns,
+  PostgresEmitter,
+  type PostgresEmitterOptions,
+} from '../emitters/postgres-emitter.js';
+export { createJsonTable, PostgresSchemaError, PROVENANCE_COLUMNS } from '../emitters/postgres-schema.js';

@@ -1,0 +1,6 @@
+/** The Redis checkpoint store (subpath `./kinesis/redis`): it needs the optional peer ioredis. */
+export {
+  FAIL_FAST_REDIS_OPTIONS,
+  RedisCheckpointStore,
+  type RedisCheckpointStoreOptions,
+} from '../checkpoint/redis-store.js';
