@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+/**
+ * The package as a user meets it: `npm pack` the built package (run `npm run build` first), install the tarball
+ * into fresh applications and check that every entry type-checks with `skipLibCheck: false` and loads:
+ *   - esm-nest12: an ES module Nest 12 application (all optional peers installed);
+ *   - cjs-nest11: a CommonJS Nest 11 application as `nest new` makes it (module commonjs), also type-checked as a
+ *     node16 CommonJS consumer; it require()s every entry;
+ *   - transport-only: Nest and nothing optional: no pg, ioredis nor @aws-sdk/client-s3 gets installed, every entry
+ *     without a driver type-checks, every entry loads, and a driver's absence is a MissingPeerDependencyError.
+ * Each application also checks that an entry's runtime names are the API report's (scripts/api-report.mjs).
+ * Installs use the npm cache first (--prefer-offline). `--keep` leaves the temp directory for a look.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { collectApi } from './api-report.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const keep = process.argv.includes('--keep');
+
+/** Entries that need an optional peer to type-check (their declarations import its types). */
+const DRIVER_PEERS = {
+  './kinesis/redis': ['ioredis'],
+  './connector/s3': ['@aws-sdk/client-s3'],
+  './connector/postgres': ['pg', '@types/pg'],
+  './connector/redshift': ['pg', '@types/pg', '@aws-sdk/client-s3'],
+};
+const entries = Object.keys(pkg.exports).filter((subpath) => subpath !== './package.json');
+const specifier = (subpath) => (subpath === '.' ? pkg.name : `${pkg.name}${subpath.slice(1)}`);
+const dev = (name) => `${name}@${pkg.devDependencies[name]}`;
+
+function run(command, args, cwd) {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, maxBuffer: 64 << 20, timeout: 300_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} (in ${cwd}):\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const failures = [];
+let checks = 0;
+function check(app, what, ok, detail = '') {
+  checks++;
+  if (ok) console.log(`  ok   ${app}: ${what}`);
+  else {
+    console.log(`  FAIL ${app}: ${what}${detail ? `\n${detail}` : ''}`);
+    failures.push(`${app}: ${what}`);
+  }
+}
+
+/** A Nest application module with ClientKinesis registered, importing `typed` entries (statically). */
+function mainSource(typed) {
+  const imports = typed.map((subpath, i) => `import * as e${i} from '${specifier(subpath)}';`);
+  const names = typed.map((subpath, i) => `  '${subpath}': e${i},`);
+  return `import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClientsModule, type MicroserviceOptions } from '@nestjs/microservices';
+import { ClientKinesis, ServerKinesis } from '${pkg.name}';
+${imports.join('\n')}
+
+export const typed: Record<string, object> = {
+${names.join('\n')}
+};
+
+@Module({
+  imports: [
+    ClientsModule.register([
+      { name: 'ORDERS', customClass: ClientKinesis, options: { actStream: 'orders-act', resStream: 'orders-res' } },
+    ]),
+  ],
+})
+class AppModule {}
+
+/** The strategy a microservice would listen with (not started: no stream is needed to check the types). */
+export const microservice: MicroserviceOptions = {
+  strategy: new ServerKinesis({ actStream: 'orders-act', resStream: 'orders-res' }),
+};
+
+export async function main(): Promise<boolean> {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  const client = app.get('ORDERS');
+  await app.close();
+  return client instanceof ClientKinesis;
+}
+`;
+}
+
+/** Loads every entry the way the application's module system does; prints the names each exports. */
+function loadSource(type) {
+  const load = type === 'module' ? 'await import(name)' : 'require(name)';
+  const body = `const result = { names: {}, errors: {} };
+for (const [subpath, name] of ${JSON.stringify(entries.map((s) => [s, specifier(s)]))}) {
+  try { result.names[subpath] = Object.keys(${load}).sort(); } catch (error) { result.errors[subpath] = String(error); }
+}
+const main = ${type === 'module' ? "await import('./dist/main.js')" : "require('./dist/main.js')"};
+result.nestClient = await main.main();
+try {
+  const { PostgresEmitter, jsonColumns } = ${load.replace('name', `'${specifier('./connector/postgres')}'`)};
+  const emitter = new PostgresEmitter({ pool: {}, table: 'orders', columns: jsonColumns });
+  await emitter.emit({ streamName: 's', shardId: 'shardId-0', items: [] });
+  result.postgres = 'no error';
+} catch (error) {
+  result.postgres = { name: error.name, message: error.message };
+}
+console.log(JSON.stringify(result));`;
+  return type === 'module'
+    ? body
+    : `(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });`;
+}
+
+function tsconfig(type) {
+  const common = {
+    target: 'ES2022',
+    declaration: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    skipLibCheck: false,
+    outDir: './dist',
+    rootDir: './src',
+    types: ['node'],
+  };
+  // ESM: what a Nest 12 app uses; CommonJS: the `nest new` template (module commonjs, so node10 resolution).
+  return type === 'module'
+    ? { compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext', strict: true } }
+    : {
+        compilerOptions: {
+          ...common,
+          module: 'commonjs',
+          allowSyntheticDefaultImports: true,
+          strictNullChecks: false,
+          noImplicitAny: false,
+        },
+      };
+}
+
+async function app(dir, tarball, { name, type, nest, peers, typed }) {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }, null, 2));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig(type), null, 2));
+  writeFileSync(join(dir, 'src', 'main.ts'), mainSource(typed));
+  writeFileSync(join(dir, type === 'module' ? 'load.mjs' : 'load.cjs'), loadSource(type));
+  const deps = [tarball, ...nest, dev('reflect-metadata'), dev('rxjs'), dev('@types/node'), ...peers];
+  await run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...deps],
+    dir,
+  );
+
+  const typecheck = (extra) =>
+    run('node', [tsc, '-p', '.', ...extra], dir).then(
+      () => '',
+      (e) => e.message,
+    );
+  const errors = await typecheck([]);
+  check(
+    name,
+    `type-checks with skipLibCheck false (${tsconfig(type).compilerOptions.module})`,
+    !errors,
+    errors,
+  );
+  if (type === 'commonjs') {
+    const node16 = await typecheck(['--noEmit', '--module', 'node16', '--moduleResolution', 'node16']);
+    check(name, 'type-checks as a node16 CommonJS consumer (require condition types)', !node16, node16);
+  }
+  if (errors) return;
+  const out = await run('node', [type === 'module' ? 'load.mjs' : 'load.cjs'], dir).catch((e) => e);
+  if (out instanceof Error) return check(name, 'runs', false, out.message);
+  return JSON.parse(out);
+}
+
+function checkLoaded(name, result, api, expectPostgres) {
+  if (!result) return;
+  check(
+    name,
+    'loads every entry',
+    Object.keys(result.errors).length === 0,
+    JSON.stringify(result.errors, null, 2),
+  );
+  const differing = entries.filter((subpath) => {
+    const reported = api[subpath].filter((n) => n.runtime).map((n) => n.name);
+    return JSON.stringify(result.names[subpath] ?? []) !== JSON.stringify(reported.sort());
+  });
+  check(
+    name,
+    "each entry's runtime names are the API report's",
+    differing.length === 0,
+    differing.join(', '),
+  );
+  check(name, 'ClientKinesis registered with ClientsModule (Nest DI)', result.nestClient === true);
+  const pg = result.postgres;
+  const missing =
+    pg?.name === 'MissingPeerDependencyError' &&
+    pg.message.includes('"pg"') &&
+    pg.message.includes('npm install pg');
+  if (expectPostgres === 'missing') check(name, `./connector/postgres without pg: ${pg?.message}`, missing);
+  else check(name, './connector/postgres finds pg', !missing, JSON.stringify(pg));
+}
+
+const started = Date.now();
+const dir = mkdtempSync(join(tmpdir(), 'kinesis-pack-'));
+try {
+  const api = collectApi();
+  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir], root))[0];
+  const tarball = join(dir, packed.filename);
+  const files = packed.files.map((f) => f.path);
+  console.log(`packed ${packed.filename}: ${files.length} files, ${Math.round(packed.size / 1024)} kB`);
+  const has = (path) => files.includes(path);
+  check(
+    'tarball',
+    'has the library READMEs',
+    has('libs/seneca/README.md') && has('libs/kinesis/src/kcl/README.md'),
+  );
+  const stray = files.filter((f) => /\.spec\.|multilang-test-daemon|^dist\/(apps|bench)\//.test(f));
+  check(
+    'tarball',
+    'has no spec files, test doubles, apps or benchmarks',
+    stray.length === 0,
+    stray.join('\n'),
+  );
+  check('tarball', 'marks the CommonJS build as CommonJS', has('dist/cjs/package.json'));
+  for (const [subpath, target] of entries.map((s) => [s, pkg.exports[s]])) {
+    const paths = [target.import.types, target.import.default, target.require.types, target.require.default];
+    const absent = paths.map((p) => p.slice(2)).filter((p) => !has(p));
+    check('tarball', `has the files of ${subpath}`, absent.length === 0, absent.join('\n'));
+  }
+
+  const allPeers = [...new Set(Object.values(DRIVER_PEERS).flat())].map(dev);
+  const nest12 = ['@nestjs/common', '@nestjs/core', '@nestjs/microservices'].map(dev);
+  const nest11 = ['@nestjs/common@^11', '@nestjs/core@^11', '@nestjs/microservices@^11'];
+  const withoutDrivers = entries.filter((subpath) => !DRIVER_PEERS[subpath]);
+  const apps = [
+    { name: 'esm-nest12', type: 'module', nest: nest12, peers: allPeers, typed: entries },
+    { name: 'cjs-nest11', type: 'commonjs', nest: nest11, peers: allPeers, typed: entries },
+    { name: 'transport-only', type: 'module', nest: nest12, peers: [], typed: withoutDrivers },
+  ];
+  const results = await Promise.all(apps.map((a) => app(join(dir, a.name), tarball, a)));
+  apps.forEach((a, i) => checkLoaded(a.name, results[i], api, a.peers.length ? 'found' : 'missing'));
+  const installed = ['pg', 'ioredis', '@aws-sdk/client-s3'].filter((p) =>
+    existsSync(join(dir, 'transport-only', 'node_modules', p)),
+  );
+  check(
+    'transport-only',
+    'installs none of pg, ioredis, @aws-sdk/client-s3',
+    installed.length === 0,
+    installed.join(),
+  );
+} catch (error) {
+  failures.push(String(error?.message ?? error));
+  console.error(error);
+} finally {
+  if (keep) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+}
+const seconds = Math.round((Date.now() - started) / 1000);
+if (failures.length > 0) {
+  console.error(
+    `pack-test: ${failures.length} of ${checks} checks failed (${seconds} s):\n- ${failures.join('\n- ')}`,
+  );
+  process.exit(1);
+}
+console.log(`pack-test: all ${checks} checks of the packed package hold (${seconds} s)`);
