@@ -11,6 +11,8 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import type { EmitBatch, Emitter, FailedItem } from '../../../libs/connector/src/index.js';
+import { pgPoolOf, s3ClientOf } from '../../../libs/connector/src/nest/driver-clients.js';
+import { ConnectorResources } from '../../../libs/connector/src/nest/index.js';
 import {
   databaseUrl,
   eventually,
@@ -22,7 +24,6 @@ import {
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { loadConnectorConfig } from './config.js';
 import { createConnectorApp } from './main.js';
-import { ConnectorResources } from './resources.js';
 
 const SHARD = 'shardId-000000000000';
 
@@ -85,7 +86,7 @@ describe('connector app shutdown and client timeouts', () => {
         STATUS_INTERVAL_MS: '0',
         LOG_LEVEL: 'silent',
       },
-      { overrides: { emitter: { useValue: emitter } } },
+      { parts: { emitter: { useValue: emitter } } },
     );
     await putRaw(
       kinesis,
@@ -117,7 +118,9 @@ describe('connector app shutdown and client timeouts', () => {
     });
     const resources = new ConnectorResources(config);
     try {
-      await expect(resources.pg.query('select pg_sleep(10)')).rejects.toMatchObject({ code: '57014' });
+      await expect((await pgPoolOf(resources)).query('select pg_sleep(10)')).rejects.toMatchObject({
+        code: '57014',
+      });
     } finally {
       await resources.onApplicationShutdown();
     }
@@ -135,7 +138,9 @@ describe('connector app shutdown and client timeouts', () => {
     });
     const resources = new ConnectorResources(config);
     try {
-      await expect(resources.s3.send(new HeadBucketCommand({ Bucket: 'bucket' }))).rejects.toThrow();
+      await expect(
+        (await s3ClientOf(resources)).send(new HeadBucketCommand({ Bucket: 'bucket' })),
+      ).rejects.toThrow();
       await expect(resources.kinesis.send(new ListShardsCommand({ StreamName: 's' }))).rejects.toThrow(
         /timed? ?out/i,
       );

@@ -4,93 +4,69 @@
  * at once, so one failed start shows the whole list instead of one problem per restart.
  */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { getConfigToken, registerAs } from '@nestjs/config';
-import { quoteIdentifier } from '../../../libs/connector/src/index.js';
+import {
+  CONNECTOR_DEFAULTS,
+  connectorOptionProblems,
+  describeOptionProblem,
+  withConnectorDefaults,
+  type CheckpointKind,
+  type ConnectorModuleOptions,
+  type DeadLetterKind,
+  type EmitterKind,
+  type LeaseSettings,
+  type OptionName,
+  type ResolvedConnectorOptions,
+  type TransformerKind,
+} from '../../../libs/connector/src/nest/index.js';
+import { KinesisError, resolveRegion } from '../../../libs/kinesis/src/index.js';
 import { Reader, type Raw } from './config-values.js';
 
-export { redactCredentials, redactUrl } from './config-values.js';
+export { redactCredentials, redactUrl } from '../../../libs/connector/src/redact.js';
 
-export type EmitterKind = 's3' | 'postgres' | 'dynamodb' | 'kinesis';
-export type DeadLetterKind = 'file' | 's3' | 'kinesis';
-export type CheckpointKind = 'memory' | 'redis' | 'dynamodb' | 'leases';
-export type TransformerKind = 'json' | 'string';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export interface ConnectorConfig {
-  stream: string;
-  appName: string;
-  kinesisEndpoint?: string;
-  region: string;
-  /** Shard count of the source stream to create when missing; false: the stream must exist. */
-  createStream: number | false;
-  startPosition: 'TRIM_HORIZON' | 'LATEST';
-  pollIntervalMs: number;
-  transformer: TransformerKind;
-  checkpointStore: CheckpointKind;
-  /** With CHECKPOINT_STORE=leases: this instance's share of the stream, through the lease table. */
-  leases?: LeaseSettings;
-  redisUrl?: string;
-  dynamodbEndpoint?: string;
-  emitter: EmitterKind;
-  s3Endpoint?: string;
-  s3Bucket?: string;
-  s3Prefix: string;
-  s3Gzip: boolean;
-  databaseUrl?: string;
-  pgTable: string;
-  dynamodbTable?: string;
-  targetStream?: string;
-  deadLetter: DeadLetterKind;
-  deadLetterPath: string;
-  deadLetterPrefix: string;
-  deadLetterStream?: string;
-  buffer: { maxRecords: number; maxBytes: number; maxAgeMs: number };
+/** ConnectorModule's options (defaults applied) and the app's own: HTTP, metrics, log level. */
+export interface ConnectorConfig extends ResolvedConnectorOptions {
+  /** HTTP_PORT: the /health and /metrics port (0: ephemeral). */
   httpPort: number;
   /** HTTP_HOST: the address the HTTP server binds (default 127.0.0.1: not reachable from other hosts). */
   httpHost: string;
   /** METRICS_ENABLED: false answers /metrics with 404. */
   metricsEnabled: boolean;
-  health: HealthSettings;
-  /** SHUTDOWN_GRACE_MS: stop() and the whole close return within this, whatever the emitter does. */
-  shutdownGraceMs: number;
-  /** PG_STATEMENT_TIMEOUT_MS: Postgres cancels a statement after this (and the pool gives up on it). */
-  pgStatementTimeoutMs: number;
-  /** AWS_REQUEST_TIMEOUT_MS / AWS_CONNECT_TIMEOUT_MS: the S3 and DynamoDB clients' socket timeouts. */
-  awsRequestTimeoutMs: number;
-  awsConnectTimeoutMs: number;
-  /** 0: no status lines. */
-  statusIntervalMs: number;
   logLevel: LogLevel;
 }
 
-/**
- * CHECKPOINT_STORE=leases: connectors of one CONNECTOR_APP_NAME share the stream's shards through the DynamoDB
- * lease table `<app>-<stream>` (at DYNAMODB_ENDPOINT), each reading only the shards it leases.
- */
-export interface LeaseSettings {
-  /** LEASE_WORKER_ID: unique per running instance. Default `<hostname>-<pid>`. */
-  workerId: string;
-  /** LEASE_FAILOVER_MS: a dead instance's leases are taken after this long. Default 10 s. */
-  failoverTimeMs: number;
-}
+/** The app's defaults; the connector's are CONNECTOR_DEFAULTS (libs/connector/src/nest/options.ts). */
+export const APP_DEFAULTS = Object.freeze({
+  httpPort: 9464,
+  httpHost: '127.0.0.1',
+  metricsEnabled: true,
+  logLevel: 'info' as LogLevel,
+});
 
-/** When /health answers 503 (see health.ts). */
-export interface HealthSettings {
-  /**
-   * HEALTH_STALL_MS: a shard whose read records wait unwritten (nothing emitted, dead-lettered or checkpointed)
-   * this long. Default BUFFER_MAX_AGE_MS + 60 s; must be above BUFFER_MAX_AGE_MS.
-   */
-  stallMs: number;
-  /** HEALTH_MAX_LAG_MS: a shard whose millisBehindLatest is above this; 0: not checked. */
-  maxLagMs: number;
-}
+/** The environment key of each option, for the problems the library's rules find. */
+const ENV_NAME: Partial<Record<OptionName, string>> = {
+  redisUrl: 'REDIS_URL',
+  checkpointStore: 'CHECKPOINT_STORE',
+  emitter: 'EMITTER',
+  deadLetter: 'DEAD_LETTER',
+  s3Bucket: 'S3_BUCKET',
+  databaseUrl: 'DATABASE_URL',
+  pgTable: 'PG_TABLE',
+  dynamodbTable: 'DYNAMODB_TABLE',
+  targetStream: 'TARGET_STREAM',
+  deadLetterStream: 'DEAD_LETTER_STREAM',
+  'health.stallMs': 'HEALTH_STALL_MS',
+  'buffer.maxAgeMs': 'BUFFER_MAX_AGE_MS',
+};
 
 /** Every key the app reads; a key in the JSON file that is not here is reported (likely a typo). */
 export const CONFIG_KEYS = [
   'CONNECTOR_STREAM',
   'CONNECTOR_APP_NAME',
   'KINESIS_ENDPOINT',
+  'AWS_KINESIS_REGION',
   'AWS_REGION',
   'CONNECTOR_CREATE_STREAM',
   'START_POSITION',
@@ -130,10 +106,9 @@ export const CONFIG_KEYS = [
   'LOG_LEVEL',
 ] as const;
 
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends KinesisError {
   constructor(readonly problems: string[]) {
     super(`invalid connector configuration (${problems.length}):\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigValidationError';
   }
 }
 
@@ -179,10 +154,10 @@ function createStreamOf(r: Reader): number | false {
 }
 
 /** LEASE_WORKER_ID and LEASE_FAILOVER_MS (at least 100 ms, as the lease engine requires). */
-function leaseSettingsOf(r: Reader): LeaseSettings {
+function leaseSettingsOf(r: Reader): Partial<LeaseSettings> {
   return {
-    workerId: r.string('LEASE_WORKER_ID', `${hostname()}-${process.pid}`),
-    failoverTimeMs: r.integer('LEASE_FAILOVER_MS', 10_000, 100),
+    workerId: r.optional('LEASE_WORKER_ID'),
+    failoverTimeMs: r.integer('LEASE_FAILOVER_MS', CONNECTOR_DEFAULTS.leases.failoverTimeMs, 100),
   };
 }
 
@@ -198,89 +173,76 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
   const r = new Reader({ ...fromFile, ...fromEnv });
   for (const p of fileProblems) r.problem(p);
 
-  const config: ConnectorConfig = {
+  const d = CONNECTOR_DEFAULTS;
+  // Read in the order of the key table, so the problems come in that order.
+  const sources = {
     stream: r.required('CONNECTOR_STREAM') ?? '',
-    appName: r.string('CONNECTOR_APP_NAME', 'kinesis-connector'),
+    appName: r.string('CONNECTOR_APP_NAME', d.appName),
     kinesisEndpoint: r.url('KINESIS_ENDPOINT'),
-    region: r.string('AWS_REGION', 'us-east-1'),
+    region: resolveRegion(undefined, {
+      AWS_KINESIS_REGION: r.optional('AWS_KINESIS_REGION'),
+      AWS_REGION: r.optional('AWS_REGION'),
+    }),
     createStream: createStreamOf(r),
-    startPosition: r.oneOf('START_POSITION', ['TRIM_HORIZON', 'LATEST'] as const, 'TRIM_HORIZON'),
-    pollIntervalMs: r.integer('POLL_INTERVAL_MS', 200),
-    transformer: r.oneOf<TransformerKind>('TRANSFORMER', ['json', 'string'], 'json'),
+    startPosition: r.oneOf('START_POSITION', ['TRIM_HORIZON', 'LATEST'] as const, d.startPosition),
+    pollIntervalMs: r.integer('POLL_INTERVAL_MS', d.pollIntervalMs),
+    transformer: r.oneOf<TransformerKind>('TRANSFORMER', ['json', 'string'], d.transformer),
     checkpointStore: r.oneOf<CheckpointKind>(
       'CHECKPOINT_STORE',
       ['memory', 'redis', 'dynamodb', 'leases'],
-      'memory',
+      d.checkpointStore,
     ),
     redisUrl: r.url('REDIS_URL'),
     dynamodbEndpoint: r.url('DYNAMODB_ENDPOINT'),
-    emitter: r.oneOf<EmitterKind>('EMITTER', ['s3', 'postgres', 'dynamodb', 'kinesis'], 's3'),
+    emitter: r.oneOf<EmitterKind>('EMITTER', ['s3', 'postgres', 'dynamodb', 'kinesis'], d.emitter),
     s3Endpoint: r.url('S3_ENDPOINT'),
     s3Bucket: r.optional('S3_BUCKET'),
-    s3Prefix: r.string('S3_PREFIX', ''),
-    s3Gzip: r.boolean('S3_GZIP', false),
+    s3Prefix: r.string('S3_PREFIX', d.s3Prefix),
+    s3Gzip: r.boolean('S3_GZIP', d.s3Gzip),
     databaseUrl: r.url('DATABASE_URL'),
-    pgTable: r.string('PG_TABLE', 'kinesis_records'),
+    pgTable: r.string('PG_TABLE', d.pgTable),
     dynamodbTable: r.optional('DYNAMODB_TABLE'),
     targetStream: r.optional('TARGET_STREAM'),
-    deadLetter: r.oneOf<DeadLetterKind>('DEAD_LETTER', ['file', 's3', 'kinesis'], 'file'),
-    deadLetterPath: r.string('DEAD_LETTER_PATH', './.data/dead-letters.jsonl'),
-    deadLetterPrefix: r.string('DEAD_LETTER_PREFIX', 'dead-letters'),
+    deadLetter: r.oneOf<DeadLetterKind>('DEAD_LETTER', ['file', 's3', 'kinesis'], d.deadLetter),
+    deadLetterPath: r.string('DEAD_LETTER_PATH', d.deadLetterPath),
+    deadLetterPrefix: r.string('DEAD_LETTER_PREFIX', d.deadLetterPrefix),
     deadLetterStream: r.optional('DEAD_LETTER_STREAM'),
     buffer: {
-      maxRecords: r.integer('BUFFER_MAX_RECORDS', 500),
-      maxBytes: r.integer('BUFFER_MAX_BYTES', 5 * 1024 * 1024),
-      maxAgeMs: r.integer('BUFFER_MAX_AGE_MS', 10_000),
+      maxRecords: r.integer('BUFFER_MAX_RECORDS', d.buffer.maxRecords),
+      maxBytes: r.integer('BUFFER_MAX_BYTES', d.buffer.maxBytes),
+      maxAgeMs: r.integer('BUFFER_MAX_AGE_MS', d.buffer.maxAgeMs),
     },
-    httpPort: r.integer('HTTP_PORT', 9464, 0, 65_535),
-    httpHost: r.string('HTTP_HOST', '127.0.0.1'),
-    metricsEnabled: r.boolean('METRICS_ENABLED', true),
-    health: {
-      stallMs: r.integer('HEALTH_STALL_MS', 0, 100), // 0: set below from BUFFER_MAX_AGE_MS
-      maxLagMs: r.integer('HEALTH_MAX_LAG_MS', 600_000, 0),
-    },
-    shutdownGraceMs: r.integer('SHUTDOWN_GRACE_MS', 20_000, 100),
-    pgStatementTimeoutMs: r.integer('PG_STATEMENT_TIMEOUT_MS', 30_000, 1),
-    awsRequestTimeoutMs: r.integer('AWS_REQUEST_TIMEOUT_MS', 30_000, 1),
-    awsConnectTimeoutMs: r.integer('AWS_CONNECT_TIMEOUT_MS', 5_000, 1),
-    statusIntervalMs: r.integer('STATUS_INTERVAL_MS', 5_000, 0),
-    logLevel: r.oneOf<LogLevel>(
-      'LOG_LEVEL',
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-      'info',
-    ),
   };
+  const app = {
+    httpPort: r.integer('HTTP_PORT', APP_DEFAULTS.httpPort, 0, 65_535),
+    httpHost: r.string('HTTP_HOST', APP_DEFAULTS.httpHost),
+    metricsEnabled: r.boolean('METRICS_ENABLED', APP_DEFAULTS.metricsEnabled),
+  };
+  const options: ConnectorModuleOptions = {
+    ...sources,
+    health: {
+      // Unset: derived from the buffer's age limit (withConnectorDefaults).
+      stallMs: r.integer('HEALTH_STALL_MS', 0, 100) || undefined,
+      maxLagMs: r.integer('HEALTH_MAX_LAG_MS', d.health.maxLagMs, 0),
+    },
+    shutdownGraceMs: r.integer('SHUTDOWN_GRACE_MS', d.shutdownGraceMs, 100),
+    pgStatementTimeoutMs: r.integer('PG_STATEMENT_TIMEOUT_MS', d.pgStatementTimeoutMs, 1),
+    awsRequestTimeoutMs: r.integer('AWS_REQUEST_TIMEOUT_MS', d.awsRequestTimeoutMs, 1),
+    awsConnectTimeoutMs: r.integer('AWS_CONNECT_TIMEOUT_MS', d.awsConnectTimeoutMs, 1),
+    statusIntervalMs: r.integer('STATUS_INTERVAL_MS', d.statusIntervalMs, 0),
+  };
+  const logLevel = r.oneOf<LogLevel>(
+    'LOG_LEVEL',
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    APP_DEFAULTS.logLevel,
+  );
+  if (options.checkpointStore === 'leases') options.leases = leaseSettingsOf(r);
 
-  // Settings that only matter for the chosen parts.
-  const { checkpointStore, emitter, deadLetter } = config;
-  if (checkpointStore === 'redis') r.required('REDIS_URL', ' when CHECKPOINT_STORE=redis');
-  if (checkpointStore === 'leases') config.leases = leaseSettingsOf(r);
-  if (emitter === 's3') r.required('S3_BUCKET', ' when EMITTER=s3');
-  if (deadLetter === 's3') r.required('S3_BUCKET', ' when DEAD_LETTER=s3');
-  // Caught here rather than as a 400 from CreateBucket at start.
-  if (config.s3Bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.s3Bucket)) {
-    r.bad('S3_BUCKET', 'a bucket name (3-63 lowercase letters, digits, dots, hyphens)', config.s3Bucket);
+  // The rules of the chosen parts are the library's; the problems named by their environment keys.
+  const config: ConnectorConfig = { ...withConnectorDefaults(options), ...app, logLevel };
+  for (const problem of connectorOptionProblems(config)) {
+    r.problem(describeOptionProblem(problem, (option) => ENV_NAME[option] ?? option));
   }
-  if (emitter === 'postgres') {
-    r.required('DATABASE_URL', ' when EMITTER=postgres');
-    try {
-      quoteIdentifier(config.pgTable);
-    } catch {
-      r.bad('PG_TABLE', 'a SQL identifier (name or schema.name)', config.pgTable);
-    }
-  }
-  if (emitter === 'dynamodb') r.required('DYNAMODB_TABLE', ' when EMITTER=dynamodb');
-  if (emitter === 'kinesis') r.required('TARGET_STREAM', ' when EMITTER=kinesis');
-  if (deadLetter === 'kinesis') r.required('DEAD_LETTER_STREAM', ' when DEAD_LETTER=kinesis');
-
-  // A buffer legitimately holds records up to BUFFER_MAX_AGE_MS before writing them: not a stall.
-  if (config.health.stallMs === 0) config.health.stallMs = config.buffer.maxAgeMs + 60_000;
-  else if (config.health.stallMs <= config.buffer.maxAgeMs) {
-    r.problem(
-      `HEALTH_STALL_MS (${config.health.stallMs}) must be greater than BUFFER_MAX_AGE_MS (${config.buffer.maxAgeMs})`,
-    );
-  }
-
   if (r.problems.length > 0) throw new ConfigValidationError(r.problems);
   return config;
 }

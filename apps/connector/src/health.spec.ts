@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import type { ConnectorHealth, ConnectorService } from './connector.service.js';
+import type { ConnectorHealth, ConnectorService } from '../../../libs/connector/src/nest/index.js';
 import { ConnectorHealthIndicator } from './health.js';
 
 function indicator(health: ConnectorHealth): ConnectorHealthIndicator {

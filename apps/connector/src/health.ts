@@ -5,7 +5,7 @@
  */
 import { Controller, Get, Inject, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { ConnectorService } from './connector.service.js';
+import { ConnectorService } from '../../../libs/connector/src/nest/index.js';
 
 @Injectable()
 export class ConnectorHealthIndicator {

@@ -8,8 +8,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import type { ConnectorParts } from '../../../libs/connector/src/nest/index.js';
 import { ConfigValidationError, loadConnectorConfig, redactCredentials } from './config.js';
-import type { ConnectorOverrides } from './connector.module.js';
 
 export { AppModule } from './app.module.js';
 export {
@@ -18,12 +18,11 @@ export {
   CONNECTOR_CONFIG,
   type ConnectorConfig,
 } from './config.js';
-export { ConnectorModule, type ConnectorOverrides, type PartOverride } from './connector.module.js';
-export { ConnectorService } from './connector.service.js';
 export { ConnectorMetrics } from './metrics.js';
 
 export interface CreateConnectorAppOptions {
-  overrides?: ConnectorOverrides;
+  /** Parts replacing the configured ones, e.g. `{ emitter: { useValue: myEmitter } }` (see ConnectorModule). */
+  parts?: ConnectorParts;
   /** Listen on HTTP_HOST:HTTP_PORT (default true); false: only init (the connector runs, no HTTP server). */
   listen?: boolean;
 }
@@ -34,11 +33,11 @@ export interface CreateConnectorAppOptions {
  */
 export async function createConnectorApp(
   env: Record<string, string | undefined> = process.env,
-  { overrides, listen = true }: CreateConnectorAppOptions = {},
+  { parts, listen = true }: CreateConnectorAppOptions = {},
 ): Promise<INestApplication> {
   // Validated up front so a bad config is one clear error, not a Nest bootstrap stack trace.
   const config = loadConnectorConfig(env);
-  const app = await NestFactory.create(AppModule.forRoot({ config, overrides, env }), {
+  const app = await NestFactory.create(AppModule.forRoot({ config, parts, env }), {
     bufferLogs: true,
     abortOnError: false,
   });

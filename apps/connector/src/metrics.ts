@@ -2,9 +2,9 @@
  * Prometheus metrics of the pipeline. One registry per app instance (not prom-client's global one), so
  * several apps in one process (tests) do not collide on metric names.
  */
-import { Controller, Get, Header, Inject, Injectable } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { PipelineObserver } from '../../../libs/connector/src/index.js';
+import type { PipelineObserver } from '../../../libs/connector/src/pipeline-observer.js';
 
 @Injectable()
 export class ConnectorMetrics implements PipelineObserver {
@@ -67,3 +67,7 @@ export class MetricsController {
     return this.metrics.registry.metrics();
   }
 }
+
+/** One ConnectorMetrics per app: observed by the connector (PIPELINE_OBSERVERS), scraped by MetricsController. */
+@Module({ providers: [ConnectorMetrics], exports: [ConnectorMetrics] })
+export class MetricsModule {}

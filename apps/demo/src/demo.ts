@@ -9,7 +9,7 @@ import type { INestApplication, INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { firstValueFrom } from 'rxjs';
 import { createConnectorApp } from '../../connector/src/main.js';
-import { ConnectorService } from '../../connector/src/connector.service.js';
+import { ConnectorService } from '../../../libs/connector/src/nest/index.js';
 import { OrdersModule } from '../../example/src/orders.module.js';
 import { createKinesisClient, ensureStream, silentLogger } from '../../../libs/kinesis/src/index.js';
 import { ClientKinesis, ServerKinesis } from '../../../libs/transport/src/index.js';

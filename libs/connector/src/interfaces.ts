@@ -1,5 +1,5 @@
 /**
- * The connector's small, Nest-injectable parts (the amazon-kinesis-connectors shape):
+ * The connector's small, swappable parts (the amazon-kinesis-connectors shape):
  * record -> Transformer -> Filter -> Buffer -> Emitter, with a dead-letter sink for what cannot be emitted.
  */
 import type { Buffer as Bytes } from 'node:buffer';
@@ -62,10 +62,17 @@ export interface BufferLimits {
 }
 
 /** Everything an emitter needs to write one batch. */
-export interface EmitBatch<T> {
+export interface EmitBatch<T> extends BatchContext<T> {
+  items: readonly BufferedItem<T>[];
+}
+
+/**
+ * Where a batch comes from: its stream, shard and sequence range, and the transformer's toBytes. Emitters hand
+ * it to the user's per-item functions (e.g. DynamoDBEmitter's toItem), so a key can name the shard.
+ */
+export interface BatchContext<T> {
   streamName: string;
   shardId: string;
-  items: readonly BufferedItem<T>[];
   firstSequenceNumber: string;
   lastSequenceNumber: string;
   /** The transformer's toBytes, for emitters that write bytes. */
@@ -124,13 +131,5 @@ export interface DeadLetterSink {
   shutdown?(): Promise<void>;
 }
 
-/** Injection tokens: a user swaps any part through DI. */
-export const TRANSFORMER = Symbol('KINESIS_CONNECTOR_TRANSFORMER');
-export const FILTER = Symbol('KINESIS_CONNECTOR_FILTER');
-export const BUFFER_FACTORY = Symbol('KINESIS_CONNECTOR_BUFFER_FACTORY');
-export const EMITTER = Symbol('KINESIS_CONNECTOR_EMITTER');
-export const DEAD_LETTER_SINK = Symbol('KINESIS_CONNECTOR_DEAD_LETTER_SINK');
-export const CHECKPOINT_STORE = Symbol('KINESIS_CONNECTOR_CHECKPOINT_STORE');
-
-/** Buffers are per shard, so DI provides a factory. */
+/** Buffers are per shard: a connector takes a factory. */
 export type BufferFactory<T> = (shardId: string) => Buffer<T>;

@@ -1,5 +1,6 @@
 /** ShardHealth's rules on a controlled clock (the app suites show them through /health against the services). */
-import { RecordBuffer, type BufferedItem } from '../../../libs/connector/src/index.js';
+import type { BufferedItem } from './interfaces.js';
+import { RecordBuffer } from './record-buffer.js';
 import { ShardHealth, watchBuffers, watchEmitter } from './shard-health.js';
 
 const A = 'shardId-A';

@@ -4,15 +4,19 @@
  * emitter's and the dead-letter sink's calls (wrapped by `watchBuffers`, `watchEmitter`, `watchDeadLetter`),
  * and the consumer's lease events.
  */
-import type {
-  Buffer,
-  BufferFactory,
-  DeadLetterSink,
-  Emitter,
-  EmitBatch,
-  PipelineObserver,
-} from '../../../libs/connector/src/index.js';
-import type { HealthSettings } from './config.js';
+import type { Buffer, BufferFactory, DeadLetterSink, Emitter, EmitBatch } from './interfaces.js';
+import type { PipelineObserver } from './pipeline-observer.js';
+
+/** When a shard has a problem. */
+export interface HealthSettings {
+  /**
+   * A shard whose read records wait unwritten (nothing emitted, dead-lettered or checkpointed) this long, ms; it
+   * must be above the buffer's maxAgeMs (a buffer legitimately holds records that long).
+   */
+  stallMs: number;
+  /** A shard whose millisBehindLatest is above this, ms; 0: not checked. */
+  maxLagMs: number;
+}
 
 export type ShardProblemKind = 'stalled' | 'not checkpointing' | 'lagging' | 'lease lost';
 

@@ -6,7 +6,8 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, KinesisError, sleep, type BackoffOptions } from '../../../kinesis/src/index.js';
-import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+import type { BatchContext, BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
+import { provenanceKey } from '../provenance.js';
 
 /** BatchWriteItem's limit of requests per call. */
 export const MAX_BATCH_WRITE_ITEMS = 25;
@@ -52,22 +53,46 @@ export class DynamoDBKeySchemaError extends KinesisError {
   }
 }
 
+/** The defaults of DynamoDBEmitterOptions. */
+export const DYNAMODB_EMITTER_DEFAULTS = Object.freeze({
+  maxAttempts: 5,
+  backoff: Object.freeze({ baseMs: 50, maxMs: 2_000 }),
+});
+
 export interface DynamoDBEmitterOptions<T> {
   /** The caller's client: the emitter never destroys it. */
   client: DynamoDBClient;
   table: string;
   /**
-   * The item to put, key included. A put replaces any item with the same key, so a key derived from the
-   * source record and the model's index in it (`provenanceKey(batch.shardId, item)`:
-   * `shardId:sequenceNumber:subSequenceNumber[:modelIndex]`) makes a replayed batch write the same items
-   * again: effectively once. Leaving out `modelIndex` keeps one element of a JSON array record. A key from
-   * the model (an order id) keeps its last write. A throw here fails that item only.
+   * The item to put, key included, given the item and its batch (stream, shard, sequence range, toBytes). A put
+   * replaces any item with the same key, so a key derived from the source record and the model's index in it
+   * (`provenanceKey(batch.shardId, item)`: `shardId:sequenceNumber:subSequenceNumber[:modelIndex]`) makes a
+   * replayed batch write the same items again: effectively once. Leaving out `modelIndex` keeps one element of
+   * a JSON array record. A key from the model (an order id) keeps its last write. A throw here fails that item
+   * only. Default `provenanceItem`.
    */
-  toItem: (item: BufferedItem<T>) => Record<string, AttributeValue>;
+  toItem?: (item: BufferedItem<T>, batch: BatchContext<T>) => Record<string, AttributeValue>;
   /** BatchWriteItem calls per chunk of 25 while items come back unprocessed, the first included (default 5). */
   maxAttempts?: number;
   /** Delay between those calls: exponential with jitter (defaults 50 ms, 2 s). */
   backoff?: BackoffOptions;
+}
+
+/**
+ * The default item: `id` (S, the hash key) = provenanceKey, so a replayed batch overwrites its items, and each
+ * model of a record holding a JSON array gets its own item; `shardId`, `sequenceNumber`, and `data` (S) = the
+ * model's bytes (toBytes) as UTF-8.
+ */
+export function provenanceItem<T>(
+  item: BufferedItem<T>,
+  batch: BatchContext<T>,
+): Record<string, AttributeValue> {
+  return {
+    id: { S: provenanceKey(batch.shardId, item) },
+    shardId: { S: batch.shardId },
+    sequenceNumber: { S: item.record.sequenceNumber },
+    data: { S: batch.toBytes(item.model).toString('utf8') },
+  };
 }
 
 interface Put<T> {
@@ -94,14 +119,16 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
   private readonly backoff: BackoffOptions;
   /** Whether any item was ever stored: until then, key errors are the table's (see KEY_SCHEMA_MESSAGES). */
   private storedOnce = false;
+  private readonly toItem: NonNullable<DynamoDBEmitterOptions<T>['toItem']>;
 
   constructor(private readonly options: DynamoDBEmitterOptions<T>) {
     if (!options.table) throw new TypeError('DynamoDBEmitter: table is required');
-    this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxAttempts = options.maxAttempts ?? DYNAMODB_EMITTER_DEFAULTS.maxAttempts;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
       throw new RangeError(`DynamoDBEmitter: maxAttempts must be an integer >= 1, got ${this.maxAttempts}`);
     }
-    this.backoff = { baseMs: 50, maxMs: 2_000, ...options.backoff };
+    this.backoff = { ...DYNAMODB_EMITTER_DEFAULTS.backoff, ...options.backoff };
+    this.toItem = options.toItem ?? provenanceItem;
   }
 
   async emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
@@ -109,7 +136,7 @@ export class DynamoDBEmitter<T> implements Emitter<T> {
     const puts: Put<T>[] = [];
     for (const item of batch.items) {
       try {
-        puts.push({ item, attributes: this.options.toItem(item) });
+        puts.push({ item, attributes: this.toItem(item, batch) });
       } catch (error) {
         failed.push({ item, error: `toItem: ${message(error)}` });
       }

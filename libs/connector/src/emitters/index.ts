@@ -9,3 +9,4 @@ export * from './redshift-basic-emitter.js';
 export * from './postgres-emitter.js';
 export * from './dynamodb-emitter.js';
 export * from './kinesis-emitter.js';
+export * from './dynamodb-table.js';

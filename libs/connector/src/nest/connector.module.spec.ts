@@ -1,27 +1,26 @@
-/** Swapping parts through Nest DI: overrideProvider in a test, forRoot overrides in an app. */
+/**
+ * ConnectorModule: options from forRoot or from a ConfigService (forRootAsync), parts swapped through Nest DI
+ * (overrideProvider in a test, `parts` in an app), leases shared by two modules.
+ */
 import 'reflect-metadata';
-import { Injectable } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  EMITTER,
-  FILTER,
-  type EmitBatch,
-  type Emitter,
-  type FailedItem,
-  type Filter,
-} from '../../../libs/connector/src/index.js';
-import { ensureStream, leaseTableName, measureSettle } from '../../../libs/kinesis/src/index.js';
+import { Injectable } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { ensureStream, leaseTableName, measureSettle } from '../../../kinesis/src/index.js';
 import {
   dynamoClient,
   eventually,
   kinesisClient,
   kinesisEndpoint,
   uniqueName,
-} from '../../../test/support/harness.js';
-import { putRaw } from '../../../test/support/kinesis-helpers.js';
+} from '../../../../test/support/harness.js';
+import { putRaw } from '../../../../test/support/kinesis-helpers.js';
+import type { EmitBatch, Emitter, FailedItem, Filter } from '../interfaces.js';
 import { ConnectorModule } from './connector.module.js';
 import { ConnectorService } from './connector.service.js';
+import { ConnectorOptionsError, type ConnectorModuleOptions } from './options.js';
+import { CONNECTOR_OPTIONS, EMITTER, FILTER } from './tokens.js';
 
 /** Keeps what it is given, so the test sees exactly what the pipeline emitted. */
 class RecordingEmitter implements Emitter<unknown> {
@@ -46,22 +45,22 @@ class EvenOnly implements Filter<{ n: number }> {
 describe('ConnectorModule DI', () => {
   let client: KinesisClient;
   let stream: string;
+  let options: ConnectorModuleOptions;
   const modules: TestingModule[] = [];
 
   beforeAll(async () => {
     client = kinesisClient('kinesalite');
     stream = uniqueName('connector-di');
     await ensureStream(client, stream, { shardCount: 2 });
-    // ConnectorModule.forRoot() reads process.env (jest gives each test file its own copy).
-    Object.assign(process.env, {
-      CONNECTOR_STREAM: stream,
-      KINESIS_ENDPOINT: kinesisEndpoint('kinesalite'),
-      EMITTER: 's3',
-      S3_BUCKET: 'never-created', // the default S3 emitter is replaced, so this bucket must not be needed
-      POLL_INTERVAL_MS: '50',
-      BUFFER_MAX_AGE_MS: '100',
-      STATUS_INTERVAL_MS: '0',
-    });
+    options = {
+      stream,
+      kinesisEndpoint: kinesisEndpoint('kinesalite'),
+      emitter: 's3',
+      s3Bucket: 'never-created', // the default S3 emitter is replaced, so this bucket must not be needed
+      pollIntervalMs: 50,
+      buffer: { maxAgeMs: 100 },
+      statusIntervalMs: 0,
+    };
   });
 
   afterAll(async () => {
@@ -71,7 +70,7 @@ describe('ConnectorModule DI', () => {
 
   it('overrideProvider(EMITTER): records put on the stream arrive at the replacement', async () => {
     const emitter = new RecordingEmitter();
-    const moduleRef = await Test.createTestingModule({ imports: [ConnectorModule.forRoot()] })
+    const moduleRef = await Test.createTestingModule({ imports: [ConnectorModule.forRoot(options)] })
       .overrideProvider(EMITTER)
       .useValue(emitter)
       .compile();
@@ -94,18 +93,26 @@ describe('ConnectorModule DI', () => {
     expect(moduleRef.get(ConnectorService).health().state).toBe('stopped');
   });
 
-  it('forRoot({ filter: Class, emitter: { useValue } }) swaps parts without a testing override', async () => {
+  it('forRootAsync (ConfigService) with parts { filter: Class, emitter: { useValue } }, no testing override', async () => {
     const emitter = new RecordingEmitter();
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConnectorModule.forRoot(
-          { filter: EvenOnly, emitter: { useValue: emitter } },
-          { env: { ...process.env, START_POSITION: 'TRIM_HORIZON' } },
-        ),
+        ConnectorModule.forRootAsync({
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ source: stream })] })],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            ...options,
+            stream: config.getOrThrow<string>('source'),
+            startPosition: 'TRIM_HORIZON',
+          }),
+          parts: { filter: EvenOnly, emitter: { useValue: emitter } },
+        }),
       ],
     }).compile();
     modules.push(moduleRef);
     expect(moduleRef.get(FILTER)).toBeInstanceOf(EvenOnly);
+    // The defaults applied to what the factory gave.
+    expect(moduleRef.get(CONNECTOR_OPTIONS)).toMatchObject({ stream, appName: 'kinesis-connector' });
     await moduleRef.init();
     // The stream holds the 20 records of the first test: only the even ones pass the filter.
     await eventually(() => emitter.models.length >= 10, { message: '10 even models' });
@@ -114,24 +121,38 @@ describe('ConnectorModule DI', () => {
     expect(emitter.models.every((m) => (m as { n: number }).n % 2 === 0)).toBe(true);
   });
 
-  it('CHECKPOINT_STORE=leases: two apps share the stream, each record emitted once', async () => {
+  it('checks the options when the module is built: every problem at once', async () => {
+    const built = Test.createTestingModule({
+      imports: [ConnectorModule.forRoot({ stream: '', emitter: 'postgres', pgTable: 'drop table;' })],
+    }).compile();
+    await expect(built).rejects.toThrow(ConnectorOptionsError);
+    await expect(built).rejects.toThrow(
+      'invalid connector options (3):\n' +
+        '  - stream is required\n' +
+        '  - databaseUrl is required when emitter=postgres\n' +
+        '  - pgTable must be a SQL identifier (name or schema.name), got "drop table;"',
+    );
+  });
+
+  it("checkpointStore 'leases': two modules share the stream, each record emitted once", async () => {
     const leaseStream = uniqueName('connector-leases');
     await ensureStream(client, leaseStream, { shardCount: 2 });
     const emitters = [new RecordingEmitter(), new RecordingEmitter()];
     const apps = await Promise.all(
       emitters.map(async (emitter, i) => {
-        const env = {
-          ...process.env,
-          CONNECTOR_STREAM: leaseStream,
-          CONNECTOR_APP_NAME: `leases-${leaseStream}`,
-          CHECKPOINT_STORE: 'leases',
-          DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT,
-          LEASE_WORKER_ID: `worker-${i}`,
-          LEASE_FAILOVER_MS: '3000',
-          START_POSITION: 'TRIM_HORIZON',
-        };
         const moduleRef = await Test.createTestingModule({
-          imports: [ConnectorModule.forRoot({ emitter: { useValue: emitter } }, { env })],
+          imports: [
+            ConnectorModule.forRoot({
+              ...options,
+              stream: leaseStream,
+              appName: `leases-${leaseStream}`,
+              checkpointStore: 'leases',
+              dynamodbEndpoint: process.env.DYNALITE_ENDPOINT,
+              leases: { workerId: `worker-${i}`, failoverTimeMs: 3_000 },
+              startPosition: 'TRIM_HORIZON',
+              parts: { emitter: { useValue: emitter } },
+            }),
+          ],
         }).compile();
         modules.push(moduleRef);
         await moduleRef.init();

@@ -1,9 +1,13 @@
 /**
- * ConnectorModule.forRoot(overrides?): the connector pipeline as Nest providers. Every part sits under its
- * libs/connector token with a config-built default, so a user swaps one through DI:
- *   ConnectorModule.forRoot({ emitter: MyEmitter })                      // a class (its deps are injected)
- *   ConnectorModule.forRoot({ emitter: { useValue: emitter } })         // any provider shape, minus `provide`
- *   Test.createTestingModule({ imports: [ConnectorModule.forRoot()] }).overrideProvider(EMITTER).useValue(...)
+ * ConnectorModule: the connector pipeline as Nest providers, run by ConnectorService (started on bootstrap,
+ * flushed and checkpointed on shutdown). Every part sits under its token (tokens.ts) with an options-built
+ * default, so a user swaps one through DI:
+ *   ConnectorModule.forRoot({ stream: 'orders', s3Bucket: 'archive' })
+ *   ConnectorModule.forRoot({ stream: 'orders', parts: { emitter: MyEmitter } })    // a class (deps injected)
+ *   ConnectorModule.forRoot({ stream: 'orders', parts: { emitter: { useValue: e } } }) // any provider shape
+ *   ConnectorModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService],
+ *     useFactory: (config: ConfigService) => ({ stream: config.getOrThrow('STREAM') }) })
+ *   Test.createTestingModule({ imports: [ConnectorModule.forRoot(...)] }).overrideProvider(EMITTER).useValue(...)
  */
 import {
   Module,
@@ -16,12 +20,12 @@ import {
   type Type,
   type ValueProvider,
 } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
-import { connectorConfigFactory } from './config.js';
+import type { PipelineObserver } from '../pipeline-observer.js';
 import { ConnectorService } from './connector.service.js';
-import { ConnectorMetrics } from './metrics.js';
-import { defaultParts } from './parts.js';
+import { resolveConnectorOptions, type ConnectorModuleOptions } from './options.js';
+import { defaultParts, type PartName } from './parts.js';
 import { ConnectorResources } from './resources.js';
+import { CONNECTOR_OPTIONS, PIPELINE_OBSERVERS } from './tokens.js';
 
 /** A class, or a provider without its token (the token is the part's). */
 export type PartOverride =
@@ -31,52 +35,75 @@ export type PartOverride =
   | Omit<FactoryProvider, 'provide'>
   | Omit<ExistingProvider, 'provide'>;
 
-export interface ConnectorOverrides {
-  transformer?: PartOverride;
-  filter?: PartOverride;
-  bufferFactory?: PartOverride;
-  emitter?: PartOverride;
-  deadLetter?: PartOverride;
-  checkpointStore?: PartOverride;
+/** Parts replacing the defaults (a replaced default is never built). */
+export type ConnectorParts = Partial<Record<PartName, PartOverride>>;
+
+/** What the module is made of, known when it is imported (not from a factory). */
+export interface ConnectorModuleSetup {
+  parts?: ConnectorParts;
+  /** More pipeline observers (e.g. Prometheus metrics): PipelineObserver[] under PIPELINE_OBSERVERS. */
+  observers?: PartOverride;
+  /** Modules the overriding providers (and forRootAsync's inject) need. */
+  imports?: ModuleMetadata['imports'];
 }
 
-export interface ConnectorModuleOptions {
-  /** Configuration source instead of process.env (tests, embedding). */
-  env?: Record<string, string | undefined>;
-  /** Modules the overriding providers need. */
-  imports?: ModuleMetadata['imports'];
+export interface ConnectorModuleAsyncOptions extends ConnectorModuleSetup {
+  inject?: FactoryProvider['inject'];
+  useFactory: (...args: never[]) => ConnectorModuleOptions | Promise<ConnectorModuleOptions>;
 }
 
 @Module({})
 export class ConnectorModule {
-  static forRoot(overrides: ConnectorOverrides = {}, options: ConnectorModuleOptions = {}): DynamicModule {
-    const parts = (Object.keys(defaultParts) as Array<keyof typeof defaultParts>).map((name): Provider => {
-      const override = overrides[name];
-      const token = defaultParts[name].provide;
-      if (!override) return defaultParts[name];
-      return typeof override === 'function'
-        ? { provide: token, useClass: override }
-        : ({ ...override, provide: token } as Provider);
+  /** Options given here: defaults applied and checked when the module is built (ConnectorOptionsError). */
+  static forRoot({
+    parts,
+    observers,
+    imports,
+    ...options
+  }: ConnectorModuleOptions & ConnectorModuleSetup): DynamicModule {
+    return ConnectorModule.build(
+      { parts, observers, imports },
+      {
+        provide: CONNECTOR_OPTIONS,
+        useFactory: () => resolveConnectorOptions(options),
+      },
+    );
+  }
+
+  /** Options from a factory (e.g. a ConfigService), applied and checked at start like forRoot's. */
+  static forRootAsync({ useFactory, inject, ...setup }: ConnectorModuleAsyncOptions): DynamicModule {
+    return ConnectorModule.build(setup, {
+      provide: CONNECTOR_OPTIONS,
+      inject,
+      useFactory: async (...args: never[]) => resolveConnectorOptions(await useFactory(...args)),
     });
+  }
+
+  private static build(setup: ConnectorModuleSetup, options: FactoryProvider): DynamicModule {
+    const parts = (Object.keys(defaultParts) as PartName[]).map(
+      (name) => providerOf(defaultParts[name].provide as symbol, setup.parts?.[name]) ?? defaultParts[name],
+    );
+    const observers = providerOf(PIPELINE_OBSERVERS, setup.observers) ?? {
+      provide: PIPELINE_OBSERVERS,
+      useValue: [] satisfies PipelineObserver[],
+    };
     return {
       module: ConnectorModule,
-      imports: [
-        // No .env file and nothing written back to process.env: the load factory validates the config.
-        ConfigModule.forRoot({
-          ignoreEnvFile: true,
-          validatePredefined: false,
-          load: [connectorConfigFactory(options.env)],
-        }),
-        ...(options.imports ?? []),
-      ],
-      providers: [ConnectorResources, ConnectorMetrics, ConnectorService, ...parts],
+      imports: setup.imports ?? [],
+      providers: [options, ConnectorResources, ConnectorService, observers, ...parts],
       exports: [
-        ConfigModule, // CONNECTOR_CONFIG
+        CONNECTOR_OPTIONS,
         ConnectorResources,
-        ConnectorMetrics,
         ConnectorService,
-        ...parts.map((p) => (p as { provide: unknown }).provide as symbol),
+        ...parts.map((p) => (p as { provide: symbol }).provide),
       ],
     };
   }
+}
+
+function providerOf(token: symbol, override: PartOverride | undefined): Provider | undefined {
+  if (!override) return undefined;
+  return typeof override === 'function'
+    ? { provide: token, useClass: override }
+    : ({ ...override, provide: token } as Provider);
 }

@@ -1,42 +1,40 @@
 /**
  * Runs the Connector built from the injected parts: starts it on application bootstrap, stops it (stop reading,
- * flush, checkpoint) before shutdown, and logs a status line every STATUS_INTERVAL_MS.
+ * flush, checkpoint) before shutdown, and logs a status line every statusIntervalMs.
  */
 import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import {
-  BUFFER_FACTORY,
-  CHECKPOINT_STORE,
-  Connector,
-  DEAD_LETTER_SINK,
-  EMITTER,
-  FILTER,
-  PipelineCounters,
-  TRANSFORMER,
-  type BufferFactory,
-  type DeadLetterSink,
-  type Emitter,
-  type Filter,
-  type PipelineObserver,
-  type Transformer,
-} from '../../../libs/connector/src/index.js';
-import { ensureStream, type CheckpointStore } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, redactCredentials, redactUrl, type ConnectorConfig } from './config.js';
-import { ConnectorMetrics } from './metrics.js';
-import { createLeaseOptions } from './parts.js';
-import { ConnectorResources, coreLogger } from './resources.js';
+import { ensureStream, type CheckpointStore } from '../../../kinesis/src/index.js';
+import { Connector } from '../connector.js';
+import type { BufferFactory, DeadLetterSink, Emitter, Filter, Transformer } from '../interfaces.js';
+import { PipelineCounters, type PipelineObserver } from '../pipeline-observer.js';
+import { redactCredentials, redactUrl } from '../redact.js';
 import {
   ShardHealth,
   watchBuffers,
   watchDeadLetter,
   watchEmitter,
   type ShardProblem,
-} from './shard-health.js';
+} from '../shard-health.js';
+import type { ResolvedConnectorOptions } from './options.js';
+import { createLeaseOptions } from './parts.js';
+import { ConnectorResources, coreLogger } from './resources.js';
+import {
+  BUFFER_FACTORY,
+  CHECKPOINT_STORE,
+  CONNECTOR_OPTIONS,
+  DEAD_LETTER_SINK,
+  EMITTER,
+  FILTER,
+  PIPELINE_OBSERVERS,
+  TRANSFORMER,
+} from './tokens.js';
 
 export type ConnectorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -44,15 +42,15 @@ export interface ConnectorHealth {
   state: ConnectorState;
   stream: string;
   activeShards: string[];
-  /** Shards that stalled, do not checkpoint, lag or lost their lease (see shard-health.ts); any makes /health 503. */
+  /** Shards that stalled, do not checkpoint, lag or lost their lease (see shard-health.ts): unhealthy. */
   problems: ShardProblem[];
   lastError?: string;
 }
 
-/** At shutdown, the part of SHUTDOWN_GRACE_MS kept for closing the clients after the connector stopped. */
+/** At shutdown, the part of shutdownGraceMs kept for closing the clients after the connector stopped. */
 const CLOSE_RESERVE_MS = 2_000;
 
-/** The part of SHUTDOWN_GRACE_MS the connector's stop may take (the rest closes the clients). */
+/** The part of shutdownGraceMs the connector's stop may take (the rest closes the clients). */
 export function stopBudgetOf(graceMs: number): number {
   return graceMs - Math.min(CLOSE_RESERVE_MS, graceMs / 4);
 }
@@ -69,15 +67,15 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
   private lastStatus = { at: Date.now(), read: 0 };
 
   constructor(
-    @Inject(CONNECTOR_CONFIG) private readonly config: ConnectorConfig,
+    @Inject(CONNECTOR_OPTIONS) private readonly config: ResolvedConnectorOptions,
     @Inject(ConnectorResources) private readonly resources: ConnectorResources,
-    @Inject(ConnectorMetrics) private readonly metrics: ConnectorMetrics,
     @Inject(TRANSFORMER) private readonly transformer: Transformer<unknown>,
     @Inject(FILTER) private readonly filter: Filter<unknown>,
     @Inject(BUFFER_FACTORY) private readonly bufferFactory: BufferFactory<unknown>,
     @Inject(EMITTER) private readonly emitter: Emitter<unknown>,
     @Inject(DEAD_LETTER_SINK) private readonly deadLetter: DeadLetterSink,
-    @Inject(CHECKPOINT_STORE) private readonly checkpointStore: CheckpointStore,
+    @Inject(CHECKPOINT_STORE) private readonly checkpointStore: CheckpointStore | undefined,
+    @Optional() @Inject(PIPELINE_OBSERVERS) private readonly observers: PipelineObserver[] = [],
   ) {
     this.shardHealth = new ShardHealth(config.health);
   }
@@ -101,10 +99,10 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         bufferFactory: watchBuffers(this.bufferFactory, this.shardHealth),
         emitter: watchEmitter(this.emitter, this.shardHealth),
         deadLetter: watchDeadLetter(this.deadLetter, this.shardHealth),
-        observer: fanOut(this.counters, this.metrics, this.shardHealth),
+        observer: fanOut(this.counters, ...(this.observers ?? []), this.shardHealth),
         logger: coreLogger('Connector'),
         consumer: {
-          leases: createLeaseOptions(config, this.resources), // CHECKPOINT_STORE=leases
+          leases: createLeaseOptions(config, this.resources), // checkpointStore 'leases'
           startPosition: { type: config.startPosition },
           pollIntervalMs: config.pollIntervalMs,
           // Empty polls still report millisBehindLatest, so the lag gauge falls back to 0 on a quiet stream.
@@ -142,9 +140,9 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
 
   /**
    * Before the HTTP server and the clients close: the final flush and checkpoint still need them. Bounded by
-   * SHUTDOWN_GRACE_MS whatever the emitter does: what is not written by then stays uncheckpointed (read again
+   * shutdownGraceMs whatever the emitter does: what is not written by then stays uncheckpointed (read again
    * after a restart), and the leases of shards still stopping are not released: they expire after
-   * LEASE_FAILOVER_MS once the process has exited.
+   * the lease failover time once the process has exited.
    */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.statusTimer);
@@ -160,12 +158,12 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
       const outcome = await Promise.race([this.connector.stop(), late]);
       if (outcome === 'late') {
         this.state = 'failed';
-        this.lastError = `not stopped within SHUTDOWN_GRACE_MS (${grace} ms)`;
+        this.lastError = `not stopped within shutdownGraceMs (${grace} ms)`;
         this.logStatus();
         this.logger.warn(
-          `connector not stopped within the grace period (${stopBudget} ms of SHUTDOWN_GRACE_MS ${grace}): ` +
+          `connector not stopped within the grace period (${stopBudget} ms of shutdownGraceMs ${grace}): ` +
             'unwritten records stay uncheckpointed and are read again after a restart; ' +
-            'leases still held expire after LEASE_FAILOVER_MS',
+            'leases still held expire after the lease failover time',
         );
         return;
       }
@@ -218,7 +216,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
 }
 
 /** Where the parts write, for the start line: URLs without their credentials. */
-function describeParts(c: ConnectorConfig): string {
+function describeParts(c: ResolvedConnectorOptions): string {
   const emitter = {
     s3: `s3://${c.s3Bucket}/${c.s3Prefix}`,
     postgres: `${redactUrl(c.databaseUrl)} table ${c.pgTable}`,

@@ -1,30 +1,34 @@
 /**
- * CHECKPOINT_STORE=leases: no checkpoint store part, the Consumer's leases from the config and resources instead.
- * EMITTER=dynamodb: one item per model.
+ * checkpointStore 'leases': no checkpoint store part, the Consumer's leases from the options and resources instead.
+ * emitter 'dynamodb': one item per model, keyed by provenance, with the batch's shard.
  */
 import 'reflect-metadata';
 import { CreateTableCommand, DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Test } from '@nestjs/testing';
+import { MemoryCheckpointStore, silentLogger } from '../../../kinesis/src/index.js';
+import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
+import { uniqueName } from '../../../../test/support/harness.js';
+import { Connector, InvalidConnectorOptionsError } from '../connector.js';
+import { DynamoDBEmitter } from '../emitters/dynamodb-emitter.js';
+import { JsonTransformer } from '../transformers.js';
 import {
-  CHECKPOINT_STORE,
-  Connector,
-  InvalidConnectorOptionsError,
-  JsonTransformer,
-} from '../../../libs/connector/src/index.js';
-import { MemoryCheckpointStore, silentLogger } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, loadConnectorConfig, type ConnectorConfig } from './config.js';
-import { bufferedItem, emitBatch } from '../../../test/support/emit-batches.js';
-import { uniqueName } from '../../../test/support/harness.js';
+  resolveConnectorOptions,
+  type ConnectorModuleOptions,
+  type ResolvedConnectorOptions,
+} from './options.js';
 import { createEmitter, createLeaseOptions, defaultParts } from './parts.js';
 import { ConnectorResources } from './resources.js';
+import { CHECKPOINT_STORE, CONNECTOR_OPTIONS } from './tokens.js';
 
-const env = { CONNECTOR_STREAM: 'orders', S3_BUCKET: 'archive', DYNAMODB_ENDPOINT: 'http://127.0.0.1:1' };
+const base = { stream: 'orders', s3Bucket: 'archive', dynamodbEndpoint: 'http://127.0.0.1:1' };
+const optionsOf = (o: Partial<ConnectorModuleOptions>) => resolveConnectorOptions({ ...base, ...o });
+type ConnectorConfig = ResolvedConnectorOptions;
 
 async function partsFor(config: ConnectorConfig) {
   const module = await Test.createTestingModule({
     providers: [
-      { provide: CONNECTOR_CONFIG, useValue: config },
+      { provide: CONNECTOR_OPTIONS, useValue: config },
       ConnectorResources,
       defaultParts.checkpointStore,
     ],
@@ -47,13 +51,11 @@ function connectorFrom(config: ConnectorConfig, resources: ConnectorResources, c
 }
 
 describe('connector parts with leases', () => {
-  it('CHECKPOINT_STORE=leases: no store, lease options on the app name, worker id and DynamoDB client', async () => {
-    const config = loadConnectorConfig({
-      ...env,
-      CHECKPOINT_STORE: 'leases',
-      CONNECTOR_APP_NAME: 'archiver',
-      LEASE_WORKER_ID: 'connector-a',
-      LEASE_FAILOVER_MS: '3000',
+  it("checkpointStore 'leases': no store, lease options on the app name, worker id and DynamoDB client", async () => {
+    const config = optionsOf({
+      checkpointStore: 'leases',
+      appName: 'archiver',
+      leases: { workerId: 'connector-a', failoverTimeMs: 3_000 },
     });
     const { module, resources, store } = await partsFor(config);
     expect(store).toBeUndefined();
@@ -68,26 +70,26 @@ describe('connector parts with leases', () => {
   });
 
   it('another store: no lease options, and the connector keeps its store', async () => {
-    const config = loadConnectorConfig({ ...env, CHECKPOINT_STORE: 'memory' });
+    const config = optionsOf({ checkpointStore: 'memory' });
     const { module, resources, store } = await partsFor(config);
     expect(store).toBeInstanceOf(MemoryCheckpointStore);
     expect(createLeaseOptions(config, resources)).toBeUndefined();
     expect(connectorFrom(config, resources, store).consumer.workerId).toBeUndefined();
-    // Both at once (a store override with CHECKPOINT_STORE=leases) is refused.
-    const leasesConfig = loadConnectorConfig({ ...env, CHECKPOINT_STORE: 'leases' });
+    // Both at once (a store override with checkpointStore 'leases') is refused.
+    const leasesConfig = optionsOf({ checkpointStore: 'leases' });
     expect(() => connectorFrom(leasesConfig, resources, store)).toThrow(InvalidConnectorOptionsError);
     await module.close();
   });
 });
 
-describe('EMITTER=dynamodb (dynalite)', () => {
+describe("emitter 'dynamodb' (dynalite)", () => {
   it('keeps every model of a record that holds a JSON array, and a replayed batch overwrites them', async () => {
     const table = uniqueName('parts-dynamo');
-    const config = loadConnectorConfig({
-      CONNECTOR_STREAM: 'orders',
-      EMITTER: 'dynamodb',
-      DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT!,
-      DYNAMODB_TABLE: table,
+    const config = resolveConnectorOptions({
+      stream: 'orders',
+      emitter: 'dynamodb',
+      dynamodbEndpoint: process.env.DYNALITE_ENDPOINT!,
+      dynamodbTable: table,
     });
     const resources = new ConnectorResources(config);
     try {
@@ -100,12 +102,19 @@ describe('EMITTER=dynamodb (dynalite)', () => {
       ]);
       expect(await emitter.emit(batch)).toEqual([]);
       expect(await emitter.emit(batch)).toEqual([]); // replayed after a crash
+      // The same emitter writes another shard's batch: its shard is in the key (the batch context of toItem).
+      const other = emitBatch([bufferedItem({ id: 'c' }, { sequenceNumber: '100' })], {
+        shardId: 'shardId-000000000001',
+      });
+      expect(emitter).toBeInstanceOf(DynamoDBEmitter);
+      expect(await emitter.emit(other)).toEqual([]);
       const { Items } = await resources.dynamodb.send(new ScanCommand({ TableName: table }));
-      expect(Items!.map((i) => [i.id.S, JSON.parse(i.data.S!).id]).sort()).toEqual([
-        ['shardId-000000000000:100:0', 'a'],
-        ['shardId-000000000000:200:0', 'b0'],
-        ['shardId-000000000000:200:0:1', 'b1'],
-        ['shardId-000000000000:200:0:2', 'b2'],
+      expect(Items!.map((i) => [i.id.S, i.shardId.S, JSON.parse(i.data.S!).id]).sort()).toEqual([
+        ['shardId-000000000000:100:0', 'shardId-000000000000', 'a'],
+        ['shardId-000000000000:200:0', 'shardId-000000000000', 'b0'],
+        ['shardId-000000000000:200:0:1', 'shardId-000000000000', 'b1'],
+        ['shardId-000000000000:200:0:2', 'shardId-000000000000', 'b2'],
+        ['shardId-000000000001:100:0', 'shardId-000000000001', 'c'],
       ]);
     } finally {
       await resources.dynamodb.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
@@ -115,11 +124,11 @@ describe('EMITTER=dynamodb (dynalite)', () => {
 
   it('refuses at start an existing table keyed otherwise than by hash key "id" (S), naming the table', async () => {
     const config = (table: string) =>
-      loadConnectorConfig({
-        CONNECTOR_STREAM: 'orders',
-        EMITTER: 'dynamodb',
-        DYNAMODB_ENDPOINT: process.env.DYNALITE_ENDPOINT!,
-        DYNAMODB_TABLE: table,
+      resolveConnectorOptions({
+        stream: 'orders',
+        emitter: 'dynamodb',
+        dynamodbEndpoint: process.env.DYNALITE_ENDPOINT!,
+        dynamodbTable: table,
       });
     const resources = new ConnectorResources(config('unused'));
     const tables = [uniqueName('parts-pk'), uniqueName('parts-id-n'), uniqueName('parts-range')];
@@ -140,7 +149,7 @@ describe('EMITTER=dynamodb (dynalite)', () => {
         ['at', 'RANGE', 'N'],
       ]);
       await expect(createEmitter(config(tables[0]), resources)).rejects.toThrow(
-        `DynamoDB table ${tables[0]} has key schema (pk HASH S); EMITTER=dynamodb needs the hash key "id"`,
+        `DynamoDB table ${tables[0]} has key schema (pk HASH S); the DynamoDB emitter's provenance items need the hash key "id"`,
       );
       await expect(createEmitter(config(tables[1]), resources)).rejects.toThrow(/\(id HASH N\)/);
       await expect(createEmitter(config(tables[2]), resources)).rejects.toThrow(/\(id HASH S, at RANGE N\)/);

@@ -1,93 +1,82 @@
 /**
- * The default pipeline parts, built from the config. Each is a factory provider under its libs/connector token,
- * so ConnectorModule.forRoot({ emitter: MyEmitter }) or overrideProvider(EMITTER) replaces it, and a replaced
- * default is never built (no bucket or table is created for an emitter that is not used).
+ * The default pipeline parts, built from the options. Each is a factory provider under its token, so
+ * ConnectorModule.forRoot({ ..., parts: { emitter: MyEmitter } }) or overrideProvider(EMITTER) replaces it, and a
+ * replaced default is never built (no bucket or table is created, no driver loaded, for a part that is not used).
+ * The parts that need an optional driver (S3, Postgres, Redis) import it, and their code, when chosen.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceNotFoundException,
-  type DynamoDBClient,
-  type TableDescription,
-} from '@aws-sdk/client-dynamodb';
 import type { FactoryProvider } from '@nestjs/common';
-import {
-  AllPassFilter,
-  BUFFER_FACTORY,
-  CHECKPOINT_STORE,
-  DEAD_LETTER_SINK,
-  EMITTER,
-  FileDeadLetterSink,
-  FILTER,
-  JsonTransformer,
-  KinesisDeadLetterSink,
-  provenanceKey,
-  RecordBuffer,
-  S3DeadLetterSink,
-  StringTransformer,
-  TRANSFORMER,
-  type BufferFactory,
-  type DeadLetterSink,
-  type EmitBatch,
-  type Emitter,
-  type FailedItem,
-} from '../../../libs/connector/src/index.js';
-import { DynamoDBEmitter } from '../../../libs/connector/src/emitters/dynamodb-emitter.js';
-import { KinesisEmitter } from '../../../libs/connector/src/emitters/kinesis-emitter.js';
-import {
-  createJsonTable,
-  jsonColumns,
-  PostgresEmitter,
-} from '../../../libs/connector/src/emitters/postgres-emitter.js';
-import { S3Emitter } from '../../../libs/connector/src/emitters/s3-emitter.js';
 import {
   DynamoDBCheckpointStore,
   ensureStream,
   MemoryCheckpointStore,
   Producer,
-  RedisCheckpointStore,
-  sleep,
   type CheckpointStore,
   type LeaseOptions,
-} from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, type ConnectorConfig } from './config.js';
+} from '../../../kinesis/src/index.js';
+import { loadPeer } from '../../../kinesis/src/peer.js';
+import { FileDeadLetterSink } from '../dead-letter/file-sink.js';
+import { KinesisDeadLetterSink } from '../dead-letter/kinesis-sink.js';
+import { DynamoDBEmitter } from '../emitters/dynamodb-emitter.js';
+import { ensureProvenanceTable } from '../emitters/dynamodb-table.js';
+import { KinesisEmitter } from '../emitters/kinesis-emitter.js';
+import type { BufferFactory, DeadLetterSink, Emitter } from '../interfaces.js';
+import { RecordBuffer } from '../record-buffer.js';
+import { AllPassFilter, JsonTransformer, StringTransformer } from '../transformers.js';
+import { ensureBucket, pgPoolOf, s3ClientOf } from './driver-clients.js';
+import type { ResolvedConnectorOptions } from './options.js';
 import { ConnectorResources, coreLogger } from './resources.js';
+import {
+  BUFFER_FACTORY,
+  CHECKPOINT_STORE,
+  CONNECTOR_OPTIONS,
+  DEAD_LETTER_SINK,
+  EMITTER,
+  FILTER,
+  TRANSFORMER,
+} from './tokens.js';
 
-const deps = [CONNECTOR_CONFIG, ConnectorResources];
+const deps = [CONNECTOR_OPTIONS, ConnectorResources];
 
 export async function createEmitter(
-  config: ConnectorConfig,
+  options: ResolvedConnectorOptions,
   resources: ConnectorResources,
 ): Promise<Emitter<unknown>> {
-  switch (config.emitter) {
-    case 's3':
-      await resources.ensureBucket(config.s3Bucket!);
+  switch (options.emitter) {
+    case 's3': {
+      await ensureBucket(resources, options.s3Bucket!);
+      const { S3Emitter } = await import('../emitters/s3-emitter.js');
       return new S3Emitter({
-        client: resources.s3,
-        bucket: config.s3Bucket!,
-        prefix: config.s3Prefix,
-        gzip: config.s3Gzip,
+        client: await s3ClientOf(resources),
+        bucket: options.s3Bucket!,
+        prefix: options.s3Prefix,
+        gzip: options.s3Gzip,
       });
-    case 'postgres':
-      await createJsonTable(resources.pg, config.pgTable);
+    }
+    case 'postgres': {
+      const pool = await pgPoolOf(resources);
+      const { createJsonTable, jsonColumns, PostgresEmitter } =
+        await import('../emitters/postgres-emitter.js');
+      await createJsonTable(pool, options.pgTable);
       return new PostgresEmitter({
-        pool: resources.pg,
-        table: config.pgTable,
+        pool,
+        table: options.pgTable,
         columns: jsonColumns,
-        // As the pool's client-side timeout: Postgres cancels at PG_STATEMENT_TIMEOUT_MS, this is the backstop.
-        queryTimeoutMs: config.pgStatementTimeoutMs + 1_000,
+        // As the pool's client-side timeout: Postgres cancels at pgStatementTimeoutMs, this is the backstop.
+        queryTimeoutMs: options.pgStatementTimeoutMs + 1_000,
       });
+    }
     case 'dynamodb':
-      await ensureTable(resources.dynamodb, config.dynamodbTable!);
-      return new ShardKeyedDynamoDBEmitter(resources.dynamodb, config.dynamodbTable!);
+      await ensureProvenanceTable(resources.dynamodb, options.dynamodbTable!);
+      // Items keyed by provenanceKey (the default toItem): a replayed batch overwrites its items.
+      return new DynamoDBEmitter({ client: resources.dynamodb, table: options.dynamodbTable! });
     case 'kinesis':
-      if (config.createStream) {
-        await ensureStream(resources.kinesis, config.targetStream!, { shardCount: config.createStream });
+      if (options.createStream) {
+        await ensureStream(resources.kinesis, options.targetStream!, { shardCount: options.createStream });
       }
       return new KinesisEmitter({
         producer: new Producer({
           client: resources.kinesis,
-          streamName: config.targetStream!,
+          streamName: options.targetStream!,
           logger: coreLogger('KinesisEmitter'),
         }),
       });
@@ -95,163 +84,91 @@ export async function createEmitter(
 }
 
 export async function createDeadLetterSink(
-  config: ConnectorConfig,
+  options: ResolvedConnectorOptions,
   resources: ConnectorResources,
 ): Promise<DeadLetterSink> {
-  switch (config.deadLetter) {
+  switch (options.deadLetter) {
     case 'file':
-      return new FileDeadLetterSink(config.deadLetterPath);
-    case 's3':
-      await resources.ensureBucket(config.s3Bucket!);
-      return new S3DeadLetterSink(resources.s3, config.s3Bucket!, config.deadLetterPrefix);
+      return new FileDeadLetterSink(options.deadLetterPath);
+    case 's3': {
+      await ensureBucket(resources, options.s3Bucket!);
+      const { S3DeadLetterSink } = await import('../dead-letter/s3-sink.js');
+      return new S3DeadLetterSink(await s3ClientOf(resources), options.s3Bucket!, options.deadLetterPrefix);
+    }
     case 'kinesis':
-      if (config.createStream) {
-        await ensureStream(resources.kinesis, config.deadLetterStream!, { shardCount: 1 });
+      if (options.createStream) {
+        await ensureStream(resources.kinesis, options.deadLetterStream!, { shardCount: 1 });
       }
       return new KinesisDeadLetterSink(
         new Producer({
           client: resources.kinesis,
-          streamName: config.deadLetterStream!,
+          streamName: options.deadLetterStream!,
           logger: coreLogger('DeadLetterSink'),
         }),
       );
   }
 }
 
-/** undefined with CHECKPOINT_STORE=leases: the leases hold the checkpoints (see createLeaseOptions). */
-export function createCheckpointStore(
-  config: ConnectorConfig,
+/** undefined with checkpointStore 'leases': the leases hold the checkpoints (see createLeaseOptions). */
+export async function createCheckpointStore(
+  options: ResolvedConnectorOptions,
   resources: ConnectorResources,
-): CheckpointStore | undefined {
-  switch (config.checkpointStore) {
+): Promise<CheckpointStore | undefined> {
+  switch (options.checkpointStore) {
     case 'memory':
       return new MemoryCheckpointStore();
     case 'redis': {
-      const store = new RedisCheckpointStore({ url: config.redisUrl!, app: config.appName });
+      await loadPeer('ioredis', "the connector's Redis checkpoint store");
+      const { RedisCheckpointStore } = await import('../../../kinesis/src/checkpoint/redis-store.js');
+      const store = new RedisCheckpointStore({ url: options.redisUrl!, app: options.appName });
       resources.own('redis checkpoint store', () => store.close());
       return store;
     }
     case 'dynamodb':
-      return new DynamoDBCheckpointStore({ client: resources.dynamodb, app: config.appName });
+      return new DynamoDBCheckpointStore({ client: resources.dynamodb, appName: options.appName });
     case 'leases':
       return undefined;
   }
 }
 
 /**
- * The Consumer's `leases` with CHECKPOINT_STORE=leases (else undefined): the lease table `<app>-<stream>` at
- * DYNAMODB_ENDPOINT, shared by every connector of CONNECTOR_APP_NAME on the stream.
+ * The Consumer's `leases` with checkpointStore 'leases' (else undefined): the lease table `<appName>-<stream>`
+ * at dynamodbEndpoint, shared by every connector of the same appName on the stream.
  */
 export function createLeaseOptions(
-  config: ConnectorConfig,
+  options: ResolvedConnectorOptions,
   resources: ConnectorResources,
 ): LeaseOptions | undefined {
-  if (!config.leases) return undefined;
+  if (!options.leases) return undefined;
   return {
     dynamoClient: resources.dynamodb,
-    appName: config.appName,
-    workerId: config.leases.workerId,
-    failoverTimeMs: config.leases.failoverTimeMs,
+    appName: options.appName,
+    workerId: options.leases.workerId,
+    failoverTimeMs: options.leases.failoverTimeMs,
   };
 }
 
+export type PartName =
+  'transformer' | 'filter' | 'bufferFactory' | 'emitter' | 'deadLetter' | 'checkpointStore';
+
 /** The default providers, one per token. */
-export const defaultParts: Record<
-  'transformer' | 'filter' | 'bufferFactory' | 'emitter' | 'deadLetter' | 'checkpointStore',
-  FactoryProvider
-> = {
+export const defaultParts: Record<PartName, FactoryProvider> = {
   transformer: {
     provide: TRANSFORMER,
-    inject: [CONNECTOR_CONFIG],
-    useFactory: (config: ConnectorConfig) =>
-      config.transformer === 'string' ? new StringTransformer() : new JsonTransformer(),
+    inject: [CONNECTOR_OPTIONS],
+    useFactory: (options: ResolvedConnectorOptions) =>
+      options.transformer === 'string' ? new StringTransformer() : new JsonTransformer(),
   },
   filter: { provide: FILTER, useFactory: () => new AllPassFilter() },
   bufferFactory: {
     provide: BUFFER_FACTORY,
-    inject: [CONNECTOR_CONFIG],
-    useFactory: (config: ConnectorConfig): BufferFactory<unknown> => {
-      new RecordBuffer(config.buffer); // fails at start, not at the first record, on bad limits
-      return () => new RecordBuffer(config.buffer);
+    inject: [CONNECTOR_OPTIONS],
+    useFactory: (options: ResolvedConnectorOptions): BufferFactory<unknown> => {
+      new RecordBuffer(options.buffer); // fails at start, not at the first record, on bad limits
+      return () => new RecordBuffer(options.buffer);
     },
   },
   emitter: { provide: EMITTER, inject: deps, useFactory: createEmitter },
   deadLetter: { provide: DEAD_LETTER_SINK, inject: deps, useFactory: createDeadLetterSink },
   checkpointStore: { provide: CHECKPOINT_STORE, inject: deps, useFactory: createCheckpointStore },
 };
-
-/**
- * DynamoDBEmitter's toItem sees one item, not its shard: a wrapper per batch adds it, so the key
- * `id` = provenanceKey (`<shard>:<sequence>:<sub>`, plus `:<index>` from a record's second model on) is unique
- * across shards and a replayed batch overwrites its items.
- */
-class ShardKeyedDynamoDBEmitter<T> implements Emitter<T> {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly table: string,
-  ) {}
-
-  emit(batch: EmitBatch<T>): Promise<FailedItem<T>[]> {
-    return new DynamoDBEmitter<T>({
-      client: this.client,
-      table: this.table,
-      toItem: (item) => ({
-        id: { S: provenanceKey(batch.shardId, item) },
-        shardId: { S: batch.shardId },
-        sequenceNumber: { S: item.record.sequenceNumber },
-        data: { S: batch.toBytes(item.model).toString('utf8') },
-      }),
-    }).emit(batch);
-  }
-
-  async shutdown(): Promise<void> {}
-}
-
-/**
- * Creates the emitter's table (hash key `id`, on demand) when missing and waits until it is ACTIVE. An existing
- * table with another key schema is refused at start (every write would fail, item by item, into dead letters).
- */
-async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
-  let description: TableDescription | undefined;
-  const status = async () => {
-    try {
-      description = (await client.send(new DescribeTableCommand({ TableName: table }))).Table;
-      return description?.TableStatus;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw error;
-    }
-  };
-  if ((await status()) === undefined) {
-    await client
-      .send(
-        new CreateTableCommand({
-          TableName: table,
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      )
-      .catch((error: Error) => {
-        if (error.name !== 'ResourceInUseException') throw error; // created meanwhile
-      });
-  }
-  for (let waited = 0; (await status()) !== 'ACTIVE'; waited += 250) {
-    if (waited > 60_000) throw new Error(`DynamoDB table ${table} did not become ACTIVE within 60 s`);
-    await sleep(250);
-  }
-  checkKeySchema(table, description);
-}
-
-/** The emitter writes items keyed by `id` (a string) alone: any other key schema is a configuration error. */
-export function checkKeySchema(table: string, description: TableDescription | undefined): void {
-  const keys = description?.KeySchema ?? [];
-  const types = new Map(description?.AttributeDefinitions?.map((a) => [a.AttributeName, a.AttributeType]));
-  const ok = keys.length === 1 && keys[0].AttributeName === 'id' && keys[0].KeyType === 'HASH';
-  if (ok && types.get('id') === 'S') return;
-  const found = keys.map((k) => `${k.AttributeName} ${k.KeyType} ${types.get(k.AttributeName!) ?? '?'}`);
-  throw new Error(
-    `DynamoDB table ${table} has key schema (${found.join(', ')}); EMITTER=dynamodb needs the hash key "id" ` +
-      `of type S alone: set DYNAMODB_TABLE to another table (created when missing) or recreate this one`,
-  );
-}

@@ -1,30 +1,29 @@
 /**
- * The AWS / database clients the default parts need, created on first use from the config, and everything the
- * app opened itself, released on shutdown. It closes after ConnectorService has stopped the connector
+ * The clients the default parts need, created on first use from the options (Kinesis and DynamoDB here; the
+ * optional drivers' S3 client and Postgres pool in driver-clients.ts, shared through `shared`), and everything
+ * the module opened, released on shutdown. It closes after ConnectorService has stopped the connector
  * (onApplicationShutdown runs after beforeApplicationShutdown), so the final flush and checkpoint still work.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import pg from 'pg';
-import { createKinesisClient, type Logger as CoreLogger } from '../../../libs/kinesis/src/index.js';
-import { CONNECTOR_CONFIG, redactCredentials, type ConnectorConfig } from './config.js';
+import { createKinesisClient, type Logger as CoreLogger } from '../../../kinesis/src/index.js';
+import { redactCredentials } from '../redact.js';
+import type { ResolvedConnectorOptions } from './options.js';
+import { CONNECTOR_OPTIONS } from './tokens.js';
 
 @Injectable()
 export class ConnectorResources implements OnApplicationShutdown {
   private readonly logger = new Logger('ConnectorResources');
   private kinesisClient?: KinesisClient;
-  private s3Client?: S3Client;
   private dynamoClient?: DynamoDBClient;
-  private pgPool?: pg.Pool;
   private readonly closers: Array<{ what: string; close: () => Promise<void> | void }> = [];
-  private readonly buckets = new Map<string, Promise<void>>();
+  private readonly made = new Map<string, Promise<unknown>>();
   /** Set when shutdown starts (ConnectorService): closing the clients never runs past it. */
   private closeDeadline = Infinity;
 
-  constructor(@Inject(CONNECTOR_CONFIG) private readonly config: ConnectorConfig) {}
+  constructor(@Inject(CONNECTOR_OPTIONS) readonly config: ResolvedConnectorOptions) {}
 
   /** Credentials: the SDK default chain, never set or logged here. */
   get kinesis(): KinesisClient {
@@ -43,10 +42,10 @@ export class ConnectorResources implements OnApplicationShutdown {
 
   /**
    * The S3 and DynamoDB clients' HTTP handler (the Kinesis client gets the same from createKinesisClient): a
-   * request with no answer, or a response that stops arriving, fails after AWS_REQUEST_TIMEOUT_MS (the SDK's
-   * default waits forever), a connection after AWS_CONNECT_TIMEOUT_MS; the SDK's retries still apply.
+   * request with no answer, or a response that stops arriving, fails after awsRequestTimeoutMs (the SDK's
+   * default waits forever), a connection after awsConnectTimeoutMs; the SDK's retries still apply.
    */
-  private httpHandler(): NodeHttpHandler {
+  httpHandler(): NodeHttpHandler {
     const timeout = this.config.awsRequestTimeoutMs;
     return new NodeHttpHandler({
       requestTimeout: timeout, // until the response headers
@@ -54,28 +53,6 @@ export class ConnectorResources implements OnApplicationShutdown {
       throwOnRequestTimeout: true, // without it the handler only logs a warning and keeps waiting
       connectionTimeout: this.config.awsConnectTimeoutMs,
     });
-  }
-
-  /** A local endpoint (s3rver, MinIO) needs path-style URLs, HTTP/1.1 and no streamed-upload checksums. */
-  get s3(): S3Client {
-    if (!this.s3Client) {
-      const endpoint = this.config.s3Endpoint;
-      const client = new S3Client({
-        region: this.config.region,
-        requestHandler: this.httpHandler(),
-        ...(endpoint
-          ? {
-              endpoint,
-              forcePathStyle: true,
-              requestChecksumCalculation: 'WHEN_REQUIRED',
-              responseChecksumValidation: 'WHEN_REQUIRED',
-            }
-          : {}),
-      });
-      this.own('s3 client', () => client.destroy());
-      this.s3Client = client;
-    }
-    return this.s3Client;
   }
 
   get dynamodb(): DynamoDBClient {
@@ -92,45 +69,18 @@ export class ConnectorResources implements OnApplicationShutdown {
     return this.dynamoClient;
   }
 
-  get pg(): pg.Pool {
-    if (!this.pgPool) {
-      const timeout = this.config.pgStatementTimeoutMs;
-      const pool = new pg.Pool({
-        connectionString: this.config.databaseUrl,
-        max: 4,
-        // The server cancels a statement after the timeout (SQLSTATE 57014); the client gives up a little later
-        // in case the server itself does not answer. A connection attempt gives up after 10 s.
-        statement_timeout: timeout,
-        query_timeout: timeout + 1_000,
-        connectionTimeoutMillis: 10_000,
-      });
-      // An idle client's error (server restart) would otherwise crash the process; the next query fails instead.
-      pool.on('error', (error) => this.logger.warn(`postgres pool: ${redactCredentials(error.message)}`));
-      this.own('postgres pool', () => pool.end());
-      this.pgPool = pool;
+  /**
+   * One `create()` per key, shared by every part that asks (a client, a bucket made ready); a failure is not kept
+   * (a missing driver, an unreachable endpoint), so the next call tries again.
+   */
+  shared<T>(key: string, create: () => Promise<T>): Promise<T> {
+    let made = this.made.get(key) as Promise<T> | undefined;
+    if (!made) {
+      made = create();
+      this.made.set(key, made);
+      made.catch(() => this.made.delete(key));
     }
-    return this.pgPool;
-  }
-
-  /** Creates the bucket when missing (once per bucket, shared by the emitter and the dead-letter sink). */
-  ensureBucket(bucket: string): Promise<void> {
-    let ready = this.buckets.get(bucket);
-    if (!ready) {
-      ready = (async () => {
-        try {
-          await this.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-        } catch {
-          await this.s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
-            // Created meanwhile by another instance: fine.
-            if (!/BucketAlready(OwnedByYou|Exists)/.test(error.name)) throw error;
-          });
-          this.logger.log(`created bucket ${bucket}`);
-        }
-      })();
-      this.buckets.set(bucket, ready);
-      ready.catch(() => this.buckets.delete(bucket));
-    }
-    return ready;
+    return made;
   }
 
   /** Something the app opened and must release at shutdown (closed in reverse order). */
@@ -168,8 +118,8 @@ export class ConnectorResources implements OnApplicationShutdown {
 }
 
 /**
- * The core library's Logger on top of Nest's (hence nestjs-pino in the app): the context object becomes
- * structured fields. The core never puts record payloads in its log contexts.
+ * The core library's Logger on top of Nest's (an app's logger, e.g. nestjs-pino, gets the core's lines): the
+ * context object becomes structured fields. The core never puts record payloads in its log contexts.
  */
 export function coreLogger(context: string): CoreLogger {
   const nest = new Logger(context);
