@@ -110,7 +110,7 @@ describe.each(KINESIS_EMULATORS)('transporter reliability on %s', (emulator) => 
 
   it('runs a redelivered request once, and ignores replies it is not waiting for', async () => {
     const c = (await client()) as ClientKinesis;
-    const hashKey = (c as unknown as { replyHashKey: string }).replyHashKey;
+    const hashKey = c.replyHashKey!;
     const id = randomUUID();
     const caller = uniqueName('dup');
     const request = encodeEnvelope({

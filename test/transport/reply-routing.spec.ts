@@ -39,7 +39,7 @@ describe.each(KINESIS_EMULATORS)('reply routing on %s', (emulator) => {
     const { app, client } = await startClient({ ...base(), timeoutMs: 20_000 });
     apps.push(app);
     const c = client as ClientKinesis;
-    const hashKey = BigInt((c as unknown as { replyHashKey: string }).replyHashKey);
+    const hashKey = BigInt(c.replyHashKey!);
     const [parent] = await listShards(admin, resStream);
     expect(c.replyShardId).toBe(parent.shardId);
     expect(await firstValueFrom(c.send('sum', [1, 2]))).toBe(3);

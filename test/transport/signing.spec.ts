@@ -174,7 +174,7 @@ describe('a signing server on kinesalite', () => {
     const client = await caller(names, { keys: { k1: OLD } });
     const replyTo = {
       stream: names.resStream,
-      hashKey: (client as unknown as { replyHashKey: string }).replyHashKey,
+      hashKey: client.replyHashKey!,
     };
     const request = (id: string) =>
       envelopeJson({ v: 1, id, pattern: 'sum', data: FORGED, replyTo, deadline: Date.now() + 60_000 });

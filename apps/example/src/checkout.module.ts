@@ -15,7 +15,7 @@ export interface CheckoutSettings {
 }
 
 /**
- * The calling application. Its KinesisClient comes from ClientsModule.registerAsync, configured through
+ * The calling application. Its ClientKinesis comes from ClientsModule.registerAsync, configured through
  * ConfigService as in any Nest app; `settings` stand in for the environment (they take precedence over it).
  */
 @Module({})

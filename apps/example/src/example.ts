@@ -1,6 +1,6 @@
 /**
  * The Nest transporter end to end: the orders microservice (ServerKinesis) and a calling app whose
- * KinesisClient comes from ClientsModule.registerAsync, talking over two Kinesis streams.
+ * ClientKinesis comes from ClientsModule.registerAsync, talking over two Kinesis streams.
  */
 import 'reflect-metadata';
 import type { INestApplicationContext, INestMicroservice, LoggerService, LogLevel } from '@nestjs/common';

@@ -63,6 +63,11 @@ export class ClientKinesis extends ClientProxy {
     return this.protocol.replyShardId;
   }
 
+  /** The hash key (decimal, 128-bit) this instance's replies are put with (after connect; native protocol). */
+  get replyHashKey(): string | undefined {
+    return this.protocol.replyHashKey;
+  }
+
   connect(): Promise<void> {
     this.connection ??= this.open().catch((error) => {
       this.connection = undefined;

@@ -70,6 +70,8 @@ export class ServerKinesis
   private readonly replyStreams: ReadonlySet<string>;
   /** Warnings caused by records (invalid, forbidden, expired, unknown events): bounded in rate. */
   private readonly warnings: WarnThrottle;
+  /** Ids seen recently, shared by the protocols (a Seneca act's key is namespaced). */
+  private readonly dedupe: DedupeWindow;
   private readonly protocols: ServerProtocols;
   private readonly intake: ActIntake;
   private awsClient: KinesisClient | undefined;
@@ -89,6 +91,7 @@ export class ServerKinesis
     this.coreLogger = options.logger ?? coreLoggerFrom(new NestLogger(`ServerKinesis:${settings.appName}`));
     this.replyStreams = allowedReplyStreams(settings);
     this.warnings = new WarnThrottle(this.coreLogger);
+    this.dedupe = new DedupeWindow(settings.dedupeWindowMs, settings.dedupeMaxEntries);
     this.protocols = serverProtocols(this.protocolContext());
     this.seneca = this.protocols.seneca;
     this.intake = new ActIntake({
@@ -261,7 +264,7 @@ export class ServerKinesis
       stats: this.stats,
       logger: this.coreLogger,
       warnings: this.warnings,
-      dedupe: new DedupeWindow(this.settings.dedupeWindowMs, this.settings.dedupeMaxEntries),
+      dedupe: this.dedupe,
       handler: (pattern) => this.getHandlerByPattern(pattern) ?? undefined,
       normalizePattern: (pattern) => this.normalizePattern(pattern as any),
       runRequest: (handler, data, context, respond) =>

@@ -36,7 +36,7 @@ export class NativeClientProtocol implements ClientProtocol {
   private readonly warnings: WarnThrottle;
   private producer: Producer | undefined;
   private reader: HashKeyReader | undefined;
-  private replyHashKey: string | undefined;
+  private hashKey: string | undefined;
 
   constructor(
     private readonly ctx: ClientProtocolContext,
@@ -49,14 +49,18 @@ export class NativeClientProtocol implements ClientProtocol {
     return this.reader?.currentShardId;
   }
 
+  get replyHashKey(): string | undefined {
+    return this.hashKey;
+  }
+
   async open(client: KinesisClient, producer: Producer): Promise<void> {
     const o = this.ctx.options;
     this.producer = producer;
-    this.replyHashKey = randomReplyHashKey();
+    const hashKey = (this.hashKey = randomReplyHashKey());
     const reading = {
       client,
       streamName: o.resStream,
-      hashKey: BigInt(this.replyHashKey),
+      hashKey: BigInt(hashKey),
       logger: this.ctx.logger,
       onRecords: (records: KinesisRecord[]) => this.onReplies(records),
       onThrottled: () => this.ctx.onThrottled(),
@@ -83,7 +87,7 @@ export class NativeClientProtocol implements ClientProtocol {
     const teardown = this.pending.start(id, pattern, options.timeoutMs, callback, () =>
       this.put(
         this.envelope(id, pattern, packet, {
-          replyTo: { stream: options.resStream, hashKey: this.replyHashKey! },
+          replyTo: { stream: options.resStream, hashKey: this.hashKey! },
           deadline: Date.now() + options.timeoutMs,
         }),
       ),

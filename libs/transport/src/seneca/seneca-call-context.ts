@@ -10,7 +10,7 @@ export interface SenecaCallContext {
   custom: Record<string, unknown> | undefined;
 }
 
-/** Set by the server around a handler serving a Seneca act; read by KinesisClient in seneca mode. */
+/** Set by the server around a handler serving a Seneca act; read by ClientKinesis with protocol `seneca`. */
 export const senecaCallContext = new AsyncLocalStorage<SenecaCallContext>();
 
 /** What `SenecaContext.getSeneca()` gives a handler serving a Seneca act. */

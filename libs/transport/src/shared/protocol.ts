@@ -96,6 +96,8 @@ export interface ClientProtocol {
   close(opening: Promise<unknown> | undefined): Promise<void>;
   /** The shard replies are read from, when there is one (after open()). */
   readonly replyShardId?: string;
+  /** The hash key replies are put with (native: random per client; decimal), when there is one (after open()). */
+  readonly replyHashKey?: string;
 }
 
 /** What ClientKinesis gives its protocol, once, at construction. */
