@@ -7,6 +7,7 @@ import type { Buffer as Bytes } from 'node:buffer';
 import {
   backoffDelay,
   errorForLog,
+  KinesisError,
   sleep,
   type Checkpointer,
   type KinesisRecord,
@@ -52,7 +53,8 @@ export class ShardHalt {
   }
 }
 
-class ShutdownAbandonedError extends Error {}
+/** Internal: the stop deadline passed while the destination was still unavailable. */
+class ShutdownAbandonedError extends KinesisError {}
 
 export class ShardWriter<T> {
   private checkpointedRecord: KinesisRecord | undefined;
@@ -135,7 +137,8 @@ export class ShardWriter<T> {
       } catch (error) {
         this.o.observer?.emitFailed?.(this.shardId, error, outage);
         const deadline = this.halt.stopDeadline;
-        if (Date.now() > deadline || this.halt.reason) throw new ShutdownAbandonedError();
+        if (Date.now() > deadline || this.halt.reason)
+          throw new ShutdownAbandonedError('the destination was still unavailable at the stop deadline');
         const delay = backoffDelay(outage, this.backoff);
         this.o.logger.warn(`${what} unavailable; retrying, nothing is checkpointed meanwhile`, {
           shardId: this.shardId,

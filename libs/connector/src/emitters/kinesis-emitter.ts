@@ -1,4 +1,9 @@
-import { InvalidRecordError, PutRecordError, type Producer } from '../../../kinesis/src/index.js';
+import {
+  InvalidRecordError,
+  KinesisError,
+  PutRecordError,
+  type Producer,
+} from '../../../kinesis/src/index.js';
 import type { BufferedItem, EmitBatch, Emitter, FailedItem } from '../interfaces.js';
 
 export interface KinesisEmitterOptions<T> {
@@ -74,7 +79,7 @@ export class KinesisEmitter<T> implements Emitter<T> {
 }
 
 /** A user function (toBytes, partitionKey, explicitHashKey) threw for this item. */
-class ItemError extends Error {
+class ItemError extends KinesisError {
   constructor(cause: unknown) {
     super(messageOf(cause), { cause });
   }

@@ -2,7 +2,8 @@
  * The default pipeline parts, built from the options. Each is a factory provider under its token, so
  * ConnectorModule.forRoot({ ..., parts: { emitter: MyEmitter } }) or overrideProvider(EMITTER) replaces it, and a
  * replaced default is never built (no bucket or table is created, no driver loaded, for a part that is not used).
- * The parts that need an optional driver (S3, Postgres, Redis) import it, and their code, when chosen.
+ * The parts that need an optional driver (S3, Postgres, Redis) load it when chosen, and fail at start, naming
+ * the package, when it is missing.
  */
 import type { FactoryProvider } from '@nestjs/common';
 import {
@@ -14,6 +15,7 @@ import {
   type LeaseOptions,
 } from '../../../kinesis/src/index.js';
 import { loadPeer } from '../../../kinesis/src/peer.js';
+import { RedisCheckpointStore } from '../../../kinesis/src/redis/index.js';
 import { FileDeadLetterSink } from '../dead-letter/file-sink.js';
 import { KinesisDeadLetterSink } from '../dead-letter/kinesis-sink.js';
 import { DynamoDBEmitter } from '../emitters/dynamodb-emitter.js';
@@ -118,8 +120,7 @@ export async function createCheckpointStore(
     case 'memory':
       return new MemoryCheckpointStore();
     case 'redis': {
-      await loadPeer('ioredis', "the connector's Redis checkpoint store");
-      const { RedisCheckpointStore } = await import('../../../kinesis/src/checkpoint/redis-store.js');
+      await loadPeer('ioredis', "the connector's Redis checkpoint store"); // missing: fail at start
       const store = new RedisCheckpointStore({ url: options.redisUrl!, app: options.appName });
       resources.own('redis checkpoint store', () => store.close());
       return store;
