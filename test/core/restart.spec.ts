@@ -26,7 +26,7 @@ import { Recorder } from '../support/recording-processor.js';
 const stores: Array<[string, () => CheckpointStore]> = [
   ['memory', () => new MemoryCheckpointStore()],
   ['redis', () => new RedisCheckpointStore({ url: redisUrl(), app: uniqueName('app') })],
-  ['dynamodb', () => new DynamoDBCheckpointStore({ client: dynamoClient(), app: uniqueName('app') })],
+  ['dynamodb', () => new DynamoDBCheckpointStore({ client: dynamoClient(), appName: uniqueName('app') })],
 ];
 const BATCH = 25;
 const TOTAL = 300;

@@ -1,5 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
+  checkpointingOf,
   Consumer,
   defaultLogger,
   errorForLog,
@@ -52,28 +53,21 @@ export interface ConnectorOptions<T> {
 /** The connector was given both a checkpoint store and leases, or neither. */
 export class InvalidConnectorOptionsError extends KinesisError {}
 
-/** Exactly one place for checkpoints: a checkpoint store, or the lease table of `consumer.leases`. */
-function validateCheckpointChoice(o: Pick<ConnectorOptions<unknown>, 'checkpointStore' | 'consumer'>): void {
-  const hasStore = o.checkpointStore !== undefined;
-  const hasLeases = o.consumer?.leases !== undefined;
-  if (hasStore && hasLeases) {
-    throw new InvalidConnectorOptionsError(
-      'connector options: give either checkpointStore or consumer.leases, not both (the leases hold the checkpoints)',
-    );
-  }
-  if (!hasStore && !hasLeases) {
-    throw new InvalidConnectorOptionsError(
-      'connector options: checkpointStore or consumer.leases is required (where shard checkpoints are kept)',
-    );
-  }
-}
-
 /** A stream drained through transformer, filter, buffer and emitter, one pipeline per shard. */
 export class Connector<T> {
   readonly consumer: Consumer;
 
   constructor(private readonly o: ConnectorOptions<T>) {
-    validateCheckpointChoice(o);
+    // Exactly one place for checkpoints: a checkpoint store, or the lease table of `consumer.leases`.
+    checkpointingOf(
+      { checkpointStore: o.checkpointStore, leases: o.consumer?.leases },
+      {
+        required: true,
+        subject: 'connector options',
+        leasesOption: 'consumer.leases',
+        error: InvalidConnectorOptionsError,
+      },
+    );
     const logger = o.logger ?? defaultLogger;
     const bufferFactory = o.bufferFactory ?? (() => new RecordBuffer<T>(o.bufferLimits));
     this.consumer = new Consumer({

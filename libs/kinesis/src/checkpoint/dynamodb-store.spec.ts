@@ -29,7 +29,7 @@ describe('DynamoDBCheckpointStore', () => {
         name: 'ResourceNotFoundException',
       },
     );
-    const store = new DynamoDBCheckpointStore({ client, app });
+    const store = new DynamoDBCheckpointStore({ client, appName: app });
     await expect(store.get('orders', 'shardId-000000000000')).resolves.toBeUndefined();
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: `${app}-orders` }));
@@ -110,7 +110,7 @@ describe('DynamoDBCheckpointStore', () => {
 
   it('is safe when several stores create the same table at once', async () => {
     const app = uniqueName('race');
-    const stores = Array.from({ length: 6 }, () => new DynamoDBCheckpointStore({ client, app }));
+    const stores = Array.from({ length: 6 }, () => new DynamoDBCheckpointStore({ client, appName: app }));
     await Promise.all(
       stores.map((store, i) =>
         store.set('orders', `shardId-00000000000${i}`, {
@@ -119,7 +119,7 @@ describe('DynamoDBCheckpointStore', () => {
         }),
       ),
     );
-    const reader = new DynamoDBCheckpointStore({ client, app });
+    const reader = new DynamoDBCheckpointStore({ client, appName: app });
     for (let i = 0; i < stores.length; i++) {
       await expect(reader.get('orders', `shardId-00000000000${i}`)).resolves.toEqual({
         sequenceNumber: String(100 + i),

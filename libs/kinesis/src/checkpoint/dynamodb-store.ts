@@ -1,17 +1,17 @@
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureLeaseTable } from '../lease/table-setup.js';
+import { ensureLeaseTable, leaseTableName, TABLE_ACTIVE_TIMEOUT_MS } from '../lease/table-setup.js';
 import type { Checkpoint, CheckpointStore } from '../types.js';
 import { assertValidCheckpoint } from '../checkpoint-rules.js';
 
 export interface DynamoDBCheckpointStoreOptions {
   client: DynamoDBClient;
   /**
-   * The table, or how to name it per stream. Default: `${app}-${streamName}`. A fixed name holds one
-   * stream only (items are keyed by shard id, as in the KCL's lease table).
+   * The table, or how to name it per stream. Default: `${appName}-${streamName}` (leases' table name, so
+   * both agree). A fixed name holds one stream only (items are keyed by shard id, as in the KCL's lease table).
    */
   tableName?: string | ((streamName: string) => string);
-  /** Needed for the default table name. */
-  app?: string;
+  /** The application's name: needed for the default table name. */
+  appName?: string;
   /** Create a missing table (PAY_PER_REQUEST, hash key `leaseKey`) and wait for it. Default: true. */
   createTable?: boolean;
   /** How long to wait for a table to become ACTIVE. Default: 60 s. */
@@ -36,12 +36,12 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
   constructor({
     client,
     tableName,
-    app,
+    appName,
     createTable = true,
-    tableActiveTimeoutMs = 60_000,
+    tableActiveTimeoutMs = TABLE_ACTIVE_TIMEOUT_MS,
   }: DynamoDBCheckpointStoreOptions) {
-    if (tableName === undefined && !app) {
-      throw new TypeError('DynamoDBCheckpointStore: give `tableName` or `app`');
+    if (tableName === undefined && !appName) {
+      throw new TypeError('DynamoDBCheckpointStore: give `tableName` or `appName`');
     }
     this.client = client;
     this.fixedTableName = typeof tableName === 'string' ? tableName : undefined;
@@ -50,7 +50,7 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
         ? tableName
         : typeof tableName === 'string'
           ? () => tableName
-          : (streamName) => `${app}-${streamName}`;
+          : (streamName) => leaseTableName(appName!, streamName);
     this.createTable = createTable;
     this.tableActiveTimeoutMs = tableActiveTimeoutMs;
   }

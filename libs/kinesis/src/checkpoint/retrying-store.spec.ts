@@ -128,7 +128,7 @@ describe('withRetries', () => {
 
     it.each([
       ['redis', () => redis],
-      ['dynamodb', () => new DynamoDBCheckpointStore({ client: unreachable, app: uniqueName('dead') })],
+      ['dynamodb', () => new DynamoDBCheckpointStore({ client: unreachable, appName: uniqueName('dead') })],
     ])('%s: get and set reject with CheckpointStoreError within seconds', async (_name, create) => {
       const store = withRetries(create(), { logger: silentLogger });
       for (const call of [

@@ -16,7 +16,7 @@ const factories: Array<[string, () => CheckpointStore]> = [
   ['redis', () => new RedisCheckpointStore({ url: redisUrl(), app: uniqueName('ckpt') })],
   [
     'dynamodb',
-    () => new DynamoDBCheckpointStore({ client: (dynamo ??= dynamoClient()), app: uniqueName('ckpt') }),
+    () => new DynamoDBCheckpointStore({ client: (dynamo ??= dynamoClient()), appName: uniqueName('ckpt') }),
   ],
 ];
 

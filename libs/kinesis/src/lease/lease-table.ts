@@ -63,14 +63,12 @@ export class LeaseTable {
   /** Creates the table when asked to (once; a failure is forgotten so the next call tries again). */
   ensureTable(): Promise<void> {
     if (this.options.createTable === false) return Promise.resolve();
-    this.ready ??= ensureLeaseTable(
-      this.client,
-      this.tableName,
-      this.options.tableActiveTimeoutMs ?? 60_000,
-    ).catch((cause) => {
-      this.ready = undefined;
-      throw new LeaseTableError('ensureTable', this.tableName, undefined, { cause });
-    });
+    this.ready ??= ensureLeaseTable(this.client, this.tableName, this.options.tableActiveTimeoutMs).catch(
+      (cause) => {
+        this.ready = undefined;
+        throw new LeaseTableError('ensureTable', this.tableName, undefined, { cause });
+      },
+    );
     return this.ready;
   }
 

@@ -2,6 +2,9 @@ import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@
 import { ensureActive } from '../ensure-active.js';
 import { LEASE_KEY } from './lease.js';
 
+/** How long a new lease table may take to become ACTIVE by default, ms (leases and DynamoDBCheckpointStore). */
+export const TABLE_ACTIVE_TIMEOUT_MS = 60_000;
+
 /** The table name DynamoDBCheckpointStore uses by default, so leases and a plain checkpoint store agree. */
 export function leaseTableName(appName: string, streamName: string): string {
   return `${appName}-${streamName}`;
@@ -14,7 +17,7 @@ export function leaseTableName(appName: string, streamName: string): string {
 export async function ensureLeaseTable(
   client: DynamoDBClient,
   tableName: string,
-  timeoutMs: number,
+  timeoutMs = TABLE_ACTIVE_TIMEOUT_MS,
 ): Promise<void> {
   await ensureActive(
     {
