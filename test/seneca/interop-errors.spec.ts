@@ -132,7 +132,8 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, errors and fire-and-forget, on
     const topic = 'seneca_cmd_hold_role_seneca_';
 
     const forgedCall = actError(caller, { role: 'seneca', cmd: 'hold', marker: 'forged', timeout$: 1_500 });
-    const genuineCall = act(caller, { role: 'seneca', cmd: 'hold', marker: 'genuine', timeout$: 5_000 });
+    // Its reply is put after both acts were read back: room for a loaded emulator (it resolves on the reply).
+    const genuineCall = act(caller, { role: 'seneca', cmd: 'hold', marker: 'genuine', timeout$: 15_000 });
     const forged = await w.actWhere((a) => a.marker === 'forged');
     const genuine = await w.actWhere((a) => a.marker === 'genuine');
     // Same shard, in this order: the caller's reader sees the foreign one first, then one with its origin.
