@@ -1,12 +1,6 @@
-import {
-  errorForLog,
-  forLog,
-  isSafeId,
-  sleep,
-  type Consumer,
-  type RecordProcessor,
-} from '../../kinesis/src/index.js';
+import { errorForLog, forLog, sleep, type Consumer, type RecordProcessor } from '../../kinesis/src/index.js';
 import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
+import { errorForReply, rejectionReply } from './error-replies.js';
 import { ListenFailedError } from './errors.js';
 import type { KinesisStream } from './kinesis-stream.js';
 import { ListenerTopics } from './listen-topics.js';
@@ -17,7 +11,6 @@ import {
   actPartitionKey,
   encodeSenecaEnvelope,
   resPartitionKey,
-  senecaReplyFor,
   type LegacySenecaAct,
   type SenecaReplyEnvelope,
 } from './wire/index.js';
@@ -171,76 +164,6 @@ function serve(
     }
     tu.handle_request(seneca, request.envelope, listenOptions, respond);
   });
-}
-
-/**
- * An action's error as a caller sees it without `exposeErrors`: its code (and the original code an
- * act_execute wraps), a fixed message; never its message or details, which may quote the act or internals.
- */
-function errorForReply(error: unknown): Record<string, unknown> {
-  const fields = (typeof error === 'object' && error !== null ? error : {}) as Record<string, any>;
-  const code = isSafeId(fields.code) ? fields.code : 'act_execute';
-  const origCode = fields.details?.orig$?.code;
-  return {
-    code,
-    message: REJECTION_MESSAGES[code] ?? INTERNAL_ERROR_MESSAGE,
-    name: 'Error',
-    seneca: true,
-    ...(isSafeId(origCode) ? { details: { orig$: { code: origCode } } } : {}),
-  };
-}
-
-const INTERNAL_ERROR_MESSAGE = 'Internal error';
-
-/**
- * seneca-transport's own texts for its pre-action rejections, as its errors render them (`seneca: ` + the
- * text): fixed, so no record content goes back.
- */
-const REJECTION_MESSAGES: Record<string, string> = {
-  no_data: 'seneca: The message has no data.',
-  invalid_kind_act: 'seneca: Inbound messages should have kind "act".',
-  no_message_id: 'seneca: The message has no identifier.',
-  message_loop: 'seneca: Inbound message rejected as looping back to this server.',
-  act_not_found: 'seneca: No matching action pattern found.',
-};
-
-/**
- * `handle_request` rejects some requests before any action runs (`message_loop`: this instance is already in
- * the act's track; `data_error`) and responds with only `{ input, error }`: no id, kind, origin or sync, so
- * the reply was never written and the caller waited for its timeout (e.g. a Nest handler calling back into
- * the Seneca instance that sent it the act). Completed from the request, the caller gets the error at once,
- * as from the Nest server (message_loop) and Seneca's http listener. The error carries its code and a fixed
- * message; with `exposeErrors` it is copied whole as `update_output` does (details may quote the request).
- * Not for `own_message` (this instance sent the request itself, and another listener may be answering it:
- * replying would fail that call).
- */
-function rejectionReply(
-  seneca: SenecaInstance,
-  request: LegacySenecaAct,
-  out: SenecaReplyEnvelope | null,
-  exposeErrors: boolean,
-): SenecaReplyEnvelope | null {
-  const error = out?.error as (Record<string, unknown> & Partial<Error>) | undefined;
-  if (!error || error.code === 'own_message') return out;
-  const code = typeof error.code === 'string' ? error.code : 'request_rejected';
-  const now = Date.now();
-  return senecaReplyFor(
-    request,
-    {
-      // Copied whole with exposeErrors (as `update_output` does); else, and for a loop, code and fixed text.
-      error:
-        exposeErrors && code !== 'message_loop'
-          ? { ...error, message: error.message, name: error.name ?? 'Error' }
-          : {
-              code,
-              message: REJECTION_MESSAGES[code] ?? 'seneca: Request rejected.',
-              name: 'Error',
-              seneca: true,
-            },
-    },
-    seneca.id,
-    { listenRecv: now, listenSent: now },
-  ) as SenecaReplyEnvelope;
 }
 
 /** Reports the processor's first poll (an empty one too): from then on its shard's iterator is held. */

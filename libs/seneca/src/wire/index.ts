@@ -25,6 +25,7 @@ export {
 export {
   decodeSenecaReply,
   encodeSenecaReply,
+  SENECA_ERROR_TEXTS,
   senecaReplyFor,
   toSenecaResult,
   type ReplyOutcome,

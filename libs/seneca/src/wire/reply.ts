@@ -42,6 +42,18 @@ export interface SenecaReplyEnvelope {
   [field: string]: unknown;
 }
 
+/**
+ * Seneca's texts for its own error codes (seneca-transport renders them as `seneca: ` + the text): what a
+ * replier says for these codes instead of anything from the act or the failed action.
+ */
+export const SENECA_ERROR_TEXTS: Readonly<Record<string, string>> = Object.freeze({
+  no_data: 'The message has no data.',
+  invalid_kind_act: 'Inbound messages should have kind "act".',
+  no_message_id: 'The message has no identifier.',
+  message_loop: 'Inbound message rejected as looping back to this server.',
+  act_not_found: 'No matching action pattern found.',
+});
+
 /** A handler's result as Seneca can carry it: objects, arrays and null as they are, scalars as `{ value }`. */
 export function toSenecaResult(value: unknown): Record<string, unknown> | unknown[] | null {
   if (value === undefined || value === null) return null;
