@@ -110,6 +110,18 @@ describe('connector config', () => {
     expect(loadConnectorConfig({ ...base, CONNECTOR_CREATE_STREAM: 'false' }).createStream).toBe(false);
   });
 
+  it('region: AWS_KINESIS_REGION, else AWS_REGION, else us-east-1 (the core rule), from the file too', () => {
+    expect(loadConnectorConfig({ ...base, AWS_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(
+      loadConnectorConfig({ ...base, AWS_REGION: 'eu-west-1', AWS_KINESIS_REGION: 'ap-south-1' }).region,
+    ).toBe('ap-south-1');
+    const file = join(mkdtempSync(join(tmpdir(), 'connector-region-')), 'connector.json');
+    writeFileSync(file, JSON.stringify({ AWS_KINESIS_REGION: 'sa-east-1' }));
+    expect(
+      loadConnectorConfig({ ...base, CONNECTOR_CONFIG_FILE: file, AWS_REGION: 'eu-west-1' }).region,
+    ).toBe('sa-east-1');
+  });
+
   it('reads the lease settings with CHECKPOINT_STORE=leases, one message per bad value', () => {
     expect(loadConnectorConfig({ ...base, CHECKPOINT_STORE: 'leases' }).leases).toEqual({
       workerId: `${hostname()}-${process.pid}`,

@@ -1,4 +1,4 @@
-/** What a pipeline reports as it goes: the companion app turns it into a status line and Prometheus metrics. */
+/** What a pipeline reports as it goes: ConnectorService turns it into a status line, an app into metrics. */
 export interface PipelineObserver {
   recordsIn?(shardId: string, count: number, millisBehindLatest: number | undefined): void;
   emitted?(shardId: string, count: number): void;
@@ -43,4 +43,17 @@ export class PipelineCounters implements PipelineObserver {
   emitFailed(): void {
     this.emitFailures++;
   }
+}
+
+/** One observer that forwards every event to each of `observers`, in order (e.g. counters and metrics). */
+export function combineObservers(...observers: PipelineObserver[]): PipelineObserver {
+  return {
+    recordsIn: (...a) => observers.forEach((o) => o.recordsIn?.(...a)),
+    emitted: (...a) => observers.forEach((o) => o.emitted?.(...a)),
+    filtered: (...a) => observers.forEach((o) => o.filtered?.(...a)),
+    empty: (...a) => observers.forEach((o) => o.empty?.(...a)),
+    deadLettered: (...a) => observers.forEach((o) => o.deadLettered?.(...a)),
+    checkpointed: (...a) => observers.forEach((o) => o.checkpointed?.(...a)),
+    emitFailed: (...a) => observers.forEach((o) => o.emitFailed?.(...a)),
+  };
 }

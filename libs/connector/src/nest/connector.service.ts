@@ -13,7 +13,7 @@ import {
 import { ensureStream, type CheckpointStore } from '../../../kinesis/src/index.js';
 import { Connector } from '../connector.js';
 import type { BufferFactory, DeadLetterSink, Emitter, Filter, Transformer } from '../interfaces.js';
-import { PipelineCounters, type PipelineObserver } from '../pipeline-observer.js';
+import { combineObservers, PipelineCounters, type PipelineObserver } from '../pipeline-observer.js';
 import { redactCredentials, redactUrl } from '../redact.js';
 import {
   ShardHealth,
@@ -99,7 +99,7 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
         bufferFactory: watchBuffers(this.bufferFactory, this.shardHealth),
         emitter: watchEmitter(this.emitter, this.shardHealth),
         deadLetter: watchDeadLetter(this.deadLetter, this.shardHealth),
-        observer: fanOut(this.counters, ...(this.observers ?? []), this.shardHealth),
+        observer: combineObservers(this.counters, ...(this.observers ?? []), this.shardHealth),
         logger: coreLogger('Connector'),
         consumer: {
           leases: createLeaseOptions(config, this.resources), // checkpointStore 'leases'
@@ -225,17 +225,4 @@ function describeParts(c: ResolvedConnectorOptions): string {
   }[c.emitter];
   const checkpoints = c.checkpointStore === 'redis' ? ` at ${redactUrl(c.redisUrl)}` : '';
   return `emitter ${c.emitter} (${emitter}), checkpoints ${c.checkpointStore}${checkpoints}`;
-}
-
-/** One observer that forwards every event to several (counters for the status line, Prometheus). */
-function fanOut(...observers: PipelineObserver[]): PipelineObserver {
-  return {
-    recordsIn: (...a) => observers.forEach((o) => o.recordsIn?.(...a)),
-    emitted: (...a) => observers.forEach((o) => o.emitted?.(...a)),
-    filtered: (...a) => observers.forEach((o) => o.filtered?.(...a)),
-    empty: (...a) => observers.forEach((o) => o.empty?.(...a)),
-    deadLettered: (...a) => observers.forEach((o) => o.deadLettered?.(...a)),
-    checkpointed: (...a) => observers.forEach((o) => o.checkpointed?.(...a)),
-    emitFailed: (...a) => observers.forEach((o) => o.emitFailed?.(...a)),
-  };
 }

@@ -27,7 +27,7 @@ export {
   type TransformerKind,
 } from './options.js';
 export { type PartName } from './parts.js';
-export { ConnectorResources, coreLogger } from './resources.js';
+export { ConnectorResources } from './resources.js';
 export {
   BUFFER_FACTORY,
   CHECKPOINT_STORE,
