@@ -2,6 +2,7 @@ import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk
 import { ensureLeaseTable, leaseTableName, TABLE_ACTIVE_TIMEOUT_MS } from '../lease/table-setup.js';
 import type { Checkpoint, CheckpointStore } from '../types.js';
 import { assertValidCheckpoint } from '../checkpoint-rules.js';
+import { KinesisError } from '../errors.js';
 
 export interface DynamoDBCheckpointStoreOptions {
   client: DynamoDBClient;
@@ -97,7 +98,7 @@ export class DynamoDBCheckpointStore implements CheckpointStore {
       // Shard ids repeat across streams: two streams in one table would overwrite each other's items.
       this.fixedTableStream ??= streamName;
       if (this.fixedTableStream !== streamName) {
-        throw new Error(
+        throw new KinesisError(
           `DynamoDBCheckpointStore: table "${this.fixedTableName}" already holds stream "${this.fixedTableStream}"; ` +
             `use a tableName function to keep "${streamName}" in its own table`,
         );

@@ -19,7 +19,7 @@ export { LeaseTableError } from './errors.js';
 export type { Lease } from './lease.js';
 export { LeaseTable, type LeaseTableOptions } from './lease-table.js';
 export { leaseTableName } from './table-setup.js';
-export type { LeaseOptions } from './lease-options.js';
+export { LEASE_DEFAULTS, type LeaseOptions } from './lease-options.js';
 export { LeaseCheckpointStore, type LeaseCheckpointer } from './lease-checkpoint-store.js';
 export type { LeaseEvent } from './lease-callbacks.js';
 export {

@@ -28,6 +28,14 @@ export interface LeaseOptions {
   createTable?: boolean;
 }
 
+/** The leases' fixed defaults (the intervals default to fractions of failoverTimeMs: see resolveLeaseOptions). */
+export const LEASE_DEFAULTS = {
+  failoverTimeMs: 10_000,
+  maxLeasesForWorker: Number.MAX_SAFE_INTEGER,
+  maxLeasesToStealAtOneTime: 1,
+  createTable: true,
+} as const;
+
 export interface ResolvedLeaseOptions {
   dynamoClient: DynamoDBClient;
   tableName: string;
@@ -56,7 +64,7 @@ export function resolveLeaseOptions(o: LeaseOptions, streamName: string): Resolv
     }
     return value;
   };
-  const failoverTimeMs = integer('failoverTimeMs', o.failoverTimeMs ?? 10_000, 100);
+  const failoverTimeMs = integer('failoverTimeMs', o.failoverTimeMs ?? LEASE_DEFAULTS.failoverTimeMs, 100);
   // Two renewals per failover time at least: one failed renewal must not cost the lease.
   const renewIntervalMs = integer(
     'renewIntervalMs',
@@ -76,8 +84,16 @@ export function resolveLeaseOptions(o: LeaseOptions, streamName: string): Resolv
     renewIntervalMs,
     takeIntervalMs: integer('takeIntervalMs', o.takeIntervalMs ?? Math.floor(failoverTimeMs / 2), 10),
     handoffTimeoutMs: integer('handoffTimeoutMs', o.handoffTimeoutMs ?? failoverTimeMs, 1),
-    maxLeasesForWorker: integer('maxLeasesForWorker', o.maxLeasesForWorker ?? Number.MAX_SAFE_INTEGER, 1),
-    maxLeasesToStealAtOneTime: integer('maxLeasesToStealAtOneTime', o.maxLeasesToStealAtOneTime ?? 1, 1),
-    createTable: o.createTable ?? true,
+    maxLeasesForWorker: integer(
+      'maxLeasesForWorker',
+      o.maxLeasesForWorker ?? LEASE_DEFAULTS.maxLeasesForWorker,
+      1,
+    ),
+    maxLeasesToStealAtOneTime: integer(
+      'maxLeasesToStealAtOneTime',
+      o.maxLeasesToStealAtOneTime ?? LEASE_DEFAULTS.maxLeasesToStealAtOneTime,
+      1,
+    ),
+    createTable: o.createTable ?? LEASE_DEFAULTS.createTable,
   };
 }

@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../backoff.js';
+import { KinesisError } from '../errors.js';
 import type { LeaseTableError } from './errors.js';
 import type { Lease } from './lease.js';
 import { isWorkable } from './lease-balancer.js';
@@ -83,7 +84,7 @@ export async function measureSettle(options: SettleOptions): Promise<SettleResul
     const now = Date.now();
     if (isSettled(assignment, options.workers)) return { elapsedMs: now - startedAt, assignment };
     if (now - startedAt > timeoutMs) {
-      throw new Error(`leases not settled after ${timeoutMs} ms: ${JSON.stringify(assignment)}`);
+      throw new KinesisError(`leases not settled after ${timeoutMs} ms: ${JSON.stringify(assignment)}`);
     }
     await sleep(pollMs);
   }

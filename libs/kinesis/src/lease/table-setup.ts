@@ -1,6 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureActive } from '../ensure-active.js';
 import { LEASE_KEY } from './lease.js';
+import { KinesisError } from '../errors.js';
 
 /** How long a new lease table may take to become ACTIVE by default, ms (leases and DynamoDBCheckpointStore). */
 export const TABLE_ACTIVE_TIMEOUT_MS = 60_000;
@@ -44,7 +45,7 @@ export async function ensureLeaseTable(
       timeoutMs,
       delayMs: (attempt) => Math.min(50 * 2 ** attempt, 1_000),
       timeoutError: (status) =>
-        new Error(
+        new KinesisError(
           `DynamoDB table "${tableName}" is not ACTIVE after ${timeoutMs} ms (status: ${status ?? 'missing'})`,
         ),
     },

@@ -33,6 +33,18 @@ export interface ProducerOptions {
   logger?: Logger;
 }
 
+/** The producer's defaults: the one place each is written (docs above). */
+export const PRODUCER_DEFAULTS = {
+  lingerMs: 10,
+  maxBatchRecords: MAX_BATCH_RECORDS,
+  maxBatchBytes: MAX_BATCH_BYTES,
+  maxInFlight: 4,
+  retryTimeoutMs: 30_000,
+  backoff: { baseMs: 100, maxMs: 5_000 },
+  preserveOrder: false,
+  aggregateBytes: DEFAULT_AGGREGATE_BYTES,
+} as const;
+
 export interface ResolvedProducerOptions {
   client: KinesisClient;
   streamName: string;
@@ -64,26 +76,35 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     throw new TypeError('producer option streamName is required');
   }
   const aggregation = options.aggregation;
-  const baseMs = check('backoff.baseMs', options.backoff?.baseMs ?? 100, 1);
+  const baseMs = check('backoff.baseMs', options.backoff?.baseMs ?? PRODUCER_DEFAULTS.backoff.baseMs, 1);
   return {
     client: options.client,
     streamName: options.streamName,
-    lingerMs: check('lingerMs', options.lingerMs ?? 10, 0),
+    lingerMs: check('lingerMs', options.lingerMs ?? PRODUCER_DEFAULTS.lingerMs, 0),
     maxBatchRecords: check(
       'maxBatchRecords',
-      options.maxBatchRecords ?? MAX_BATCH_RECORDS,
+      options.maxBatchRecords ?? PRODUCER_DEFAULTS.maxBatchRecords,
       1,
       MAX_BATCH_RECORDS,
     ),
-    maxBatchBytes: check('maxBatchBytes', options.maxBatchBytes ?? MAX_BATCH_BYTES, 1, MAX_BATCH_BYTES),
-    maxInFlight: check('maxInFlight', options.maxInFlight ?? 4, 1),
-    retryTimeoutMs: check('retryTimeoutMs', options.retryTimeoutMs ?? 30_000, 0),
-    backoff: { baseMs, maxMs: check('backoff.maxMs', options.backoff?.maxMs ?? 5_000, baseMs) },
-    preserveOrder: options.preserveOrder ?? false,
+    maxBatchBytes: check(
+      'maxBatchBytes',
+      options.maxBatchBytes ?? PRODUCER_DEFAULTS.maxBatchBytes,
+      1,
+      MAX_BATCH_BYTES,
+    ),
+    maxInFlight: check('maxInFlight', options.maxInFlight ?? PRODUCER_DEFAULTS.maxInFlight, 1),
+    retryTimeoutMs: check('retryTimeoutMs', options.retryTimeoutMs ?? PRODUCER_DEFAULTS.retryTimeoutMs, 0),
+    backoff: {
+      baseMs,
+      maxMs: check('backoff.maxMs', options.backoff?.maxMs ?? PRODUCER_DEFAULTS.backoff.maxMs, baseMs),
+    },
+    preserveOrder: options.preserveOrder ?? PRODUCER_DEFAULTS.preserveOrder,
     aggregateBytes: aggregation
       ? check(
           'aggregation.maxBytes',
-          (typeof aggregation === 'object' ? aggregation.maxBytes : undefined) ?? DEFAULT_AGGREGATE_BYTES,
+          (typeof aggregation === 'object' ? aggregation.maxBytes : undefined) ??
+            PRODUCER_DEFAULTS.aggregateBytes,
           1,
           MAX_AGGREGATE_BYTES,
         )
