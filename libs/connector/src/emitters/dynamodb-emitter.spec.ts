@@ -10,7 +10,7 @@ import {
 import { bufferedItem, emitBatch } from '../../../../test/support/emit-batches.js';
 import { injectFaults } from '../../../../test/support/faults.js';
 import { dynamoClient, eventually, uniqueName } from '../../../../test/support/harness.js';
-import type { BufferedItem, EmitBatch } from '../interfaces.js';
+import type { BatchContext, BufferedItem, EmitBatch } from '../interfaces.js';
 import { canonical, DynamoDBEmitter } from './dynamodb-emitter.js';
 
 type Model = { id: string; body?: string };
@@ -201,6 +201,25 @@ describe('DynamoDBEmitter', () => {
     const failed = await new DynamoDBEmitter<Model>({ client, table, toItem: throwing }).emit(batch(items));
     expect(failed).toEqual([{ item: items[1], error: 'toItem: no good' }]);
     expect((await stored(table)).size).toBe(2);
+  });
+
+  it("hands toItem the batch's context: one emitter keys the items of every shard", async () => {
+    const table = await newTable();
+    const byShard = (i: BufferedItem<Model>, b: BatchContext<Model>) => ({
+      pk: { S: `${b.shardId}/${i.model.id}` },
+      range: { S: `${b.streamName}:${b.firstSequenceNumber}-${b.lastSequenceNumber}` },
+    });
+    const one = new DynamoDBEmitter<Model>({ client, table, toItem: byShard });
+    const items = models('s', 2);
+    await one.emit(emitBatch(items, { shardId: 'shardId-000000000000' }));
+    await one.emit(emitBatch(items, { shardId: 'shardId-000000000001' }));
+    const keys = [...(await stored(table)).entries()].map(([pk, i]) => [pk, i.range.S]).sort();
+    expect(keys).toEqual([
+      ['shardId-000000000000/s-0', 'orders:1000-1001'],
+      ['shardId-000000000000/s-1', 'orders:1000-1001'],
+      ['shardId-000000000001/s-0', 'orders:1000-1001'],
+      ['shardId-000000000001/s-1', 'orders:1000-1001'],
+    ]);
   });
 
   it('throws (destination unavailable) when the table does not exist', async () => {
