@@ -12,8 +12,8 @@ import {
   FileDeadLetterSink,
   JsonTransformer,
   PipelineCounters,
-  S3Emitter,
 } from '../../libs/connector/src/index.js';
+import { S3Emitter } from '../../src/connector/s3/index.js';
 import { ensureStream, MemoryCheckpointStore, silentLogger } from '../../libs/kinesis/src/index.js';
 import { createS3rverClient, freePort, startS3rver } from '../../libs/local-aws/src/index.js';
 import { eventually, kinesisClient, uniqueName } from '../support/harness.js';

@@ -10,15 +10,13 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import pg from 'pg';
 import {
   Connector,
-  createJsonTable,
   FileDeadLetterSink,
-  jsonColumns,
   JsonTransformer,
   PipelineCounters,
-  PostgresEmitter,
   type DeadLetterEntry,
   type Emitter,
 } from '../../libs/connector/src/index.js';
+import { createJsonTable, jsonColumns, PostgresEmitter } from '../../src/connector/postgres/index.js';
 import { ensureStream, MemoryCheckpointStore, silentLogger } from '../../libs/kinesis/src/index.js';
 import { databaseUrl, eventually, kinesisClient, uniqueName } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';

@@ -8,10 +8,10 @@ import {
   DynamoDBCheckpointStore,
   ensureStream,
   MemoryCheckpointStore,
-  RedisCheckpointStore,
   silentLogger,
   type CheckpointStore,
 } from '../../libs/kinesis/src/index.js';
+import { RedisCheckpointStore } from '../../src/kinesis/redis/index.js';
 import {
   dynamoClient,
   eventually,

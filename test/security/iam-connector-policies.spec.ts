@@ -12,15 +12,13 @@ import {
   JsonTransformer,
   KinesisDeadLetterSink,
   KinesisEmitter,
-  S3DeadLetterSink,
-  S3Emitter,
-  S3ManifestEmitter,
   DynamoDBEmitter,
-  RedshiftManifestEmitter,
   type DeadLetterEntry,
   type DeadLetterSink,
   type Emitter,
 } from '../../libs/connector/src/index.js';
+import { RedshiftManifestEmitter } from '../../src/connector/redshift/index.js';
+import { S3DeadLetterSink, S3Emitter, S3ManifestEmitter } from '../../src/connector/s3/index.js';
 import {
   DynamoDBCheckpointStore,
   ensureStream,

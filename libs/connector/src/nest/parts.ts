@@ -15,7 +15,7 @@ import {
   type LeaseOptions,
 } from '../../../kinesis/src/index.js';
 import { loadPeer } from '../../../kinesis/src/peer.js';
-import { RedisCheckpointStore } from '../../../kinesis/src/redis/index.js';
+import { RedisCheckpointStore } from '../../../kinesis/src/checkpoint/redis-store.js';
 import { FileDeadLetterSink } from '../dead-letter/file-sink.js';
 import { KinesisDeadLetterSink } from '../dead-letter/kinesis-sink.js';
 import { DynamoDBEmitter } from '../emitters/dynamodb-emitter.js';
