@@ -38,7 +38,7 @@ export interface BufferedItem<T> {
 }
 
 /** Collects items until one of its limits (count, bytes, age) says flush. One buffer per shard. */
-export interface Buffer<T> {
+export interface RecordBatchBuffer<T> {
   add(item: BufferedItem<T>, now?: number): void;
   /** True when the record count, the byte count or the age of the oldest item crossed its limit. */
   shouldFlush(now?: number): boolean;
@@ -132,4 +132,4 @@ export interface DeadLetterSink {
 }
 
 /** Buffers are per shard: a connector takes a factory. */
-export type BufferFactory<T> = (shardId: string) => Buffer<T>;
+export type BufferFactory<T> = (shardId: string) => RecordBatchBuffer<T>;

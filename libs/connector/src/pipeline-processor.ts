@@ -8,7 +8,7 @@ import {
   type RecordProcessor,
 } from '../../kinesis/src/index.js';
 import { PipelineHaltedError } from './errors.js';
-import type { Buffer, DeadLetterEntry } from './interfaces.js';
+import type { RecordBatchBuffer, DeadLetterEntry } from './interfaces.js';
 import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
 import { settledUnlessAborted, takeRecord } from './pipeline-steps.js';
 import { ShardHalt, ShardWriter, type DetachedBatch } from './shard-writer.js';
@@ -24,7 +24,7 @@ export { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
  */
 export class PipelineProcessor<T> implements RecordProcessor {
   private shardId = '';
-  private buffer!: Buffer<T>;
+  private buffer!: RecordBatchBuffer<T>;
   private deadLetters: DeadLetterEntry[] = [];
   /** toBytes of the buffered models, computed when they were buffered. */
   private encoded = new Map<T, Bytes>();

@@ -1,4 +1,4 @@
-import type { Buffer as ConnectorBuffer, BufferedItem, BufferLimits } from './interfaces.js';
+import type { RecordBatchBuffer as ConnectorBuffer, BufferedItem, BufferLimits } from './interfaces.js';
 
 export const DEFAULT_BUFFER_LIMITS: Required<BufferLimits> = {
   maxRecords: 500,

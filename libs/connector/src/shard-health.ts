@@ -4,7 +4,7 @@
  * emitter's and the dead-letter sink's calls (wrapped by `watchBuffers`, `watchEmitter`, `watchDeadLetter`),
  * and the consumer's lease events.
  */
-import type { Buffer, BufferFactory, DeadLetterSink, Emitter, EmitBatch } from './interfaces.js';
+import type { RecordBatchBuffer, BufferFactory, DeadLetterSink, Emitter, EmitBatch } from './interfaces.js';
 import type { PipelineObserver } from './pipeline-observer.js';
 
 /** When a shard has a problem. */
@@ -38,7 +38,7 @@ interface ShardState {
    */
   uncheckpointedSince?: number;
   /** The shard's buffer: records read and not yet handed to a write. */
-  buffer?: Buffer<unknown>;
+  buffer?: RecordBatchBuffer<unknown>;
   /** Per destination: since when a write has been in flight or failing without one succeeding. */
   writingSince: Map<string, number>;
   failedAttempts: number;
@@ -71,7 +71,7 @@ export class ShardHealth implements PipelineObserver {
     delete this.state(shardId).leaseLost;
   }
 
-  bufferCreated(shardId: string, buffer: Buffer<unknown>): void {
+  bufferCreated(shardId: string, buffer: RecordBatchBuffer<unknown>): void {
     this.state(shardId).buffer = buffer;
   }
 
@@ -182,7 +182,7 @@ export class ShardHealth implements PipelineObserver {
 export function watchBuffers<T>(factory: BufferFactory<T>, health: ShardHealth): BufferFactory<T> {
   return (shardId) => {
     const buffer = factory(shardId);
-    health.bufferCreated(shardId, buffer as Buffer<unknown>);
+    health.bufferCreated(shardId, buffer as RecordBatchBuffer<unknown>);
     return buffer;
   };
 }
