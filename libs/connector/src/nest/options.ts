@@ -8,9 +8,10 @@ import {
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
   forLog,
-  KinesisError,
+  LEASE_DEFAULTS,
   resolveRegion,
 } from '../../../kinesis/src/index.js';
+import { InvalidConnectorOptionsError } from '../connector.js';
 import { quoteIdentifier } from '../identifiers.js';
 import type { BufferLimits } from '../interfaces.js';
 import { DEFAULT_BUFFER_LIMITS } from '../record-buffer.js';
@@ -28,9 +29,9 @@ export type { HealthSettings } from '../shard-health.js';
  * table `<appName>-<stream>` (at dynamodbEndpoint), each reading only the shards it leases.
  */
 export interface LeaseSettings {
-  /** Unique per running instance. Default `<hostname>-<pid>`. */
+  /** Unique per running instance. Default `<hostname>-<pid>` (stable across a restart in place, unlike the core's). */
   workerId: string;
-  /** A dead instance's leases are taken after this long, ms (at least 100). Default 10 s. */
+  /** A dead instance's leases are taken after this long, ms (at least 100). Default: the core's (10 s). */
   failoverTimeMs: number;
 }
 
@@ -87,7 +88,7 @@ export const CONNECTOR_DEFAULTS = Object.freeze({
   deadLetterPrefix: 'dead-letters',
   buffer: DEFAULT_BUFFER_LIMITS,
   health: Object.freeze({ maxLagMs: 600_000 }),
-  leases: Object.freeze({ failoverTimeMs: 10_000 }),
+  leases: Object.freeze({ failoverTimeMs: LEASE_DEFAULTS.failoverTimeMs }),
   shutdownGraceMs: 20_000,
   pgStatementTimeoutMs: 30_000,
   awsRequestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
@@ -134,8 +135,8 @@ export type OptionProblem =
 
 export type OptionName = keyof ConnectorModuleOptions | 'buffer.maxAgeMs' | 'health.stallMs';
 
-/** Options that do not fit the parts they choose; each problem named, none repeated. */
-export class ConnectorOptionsError extends KinesisError {
+/** ConnectorModule's options do not fit the parts they choose; each problem named, none repeated. */
+export class ConnectorOptionsError extends InvalidConnectorOptionsError {
   constructor(readonly problems: string[]) {
     super(`invalid connector options (${problems.length}):\n  - ${problems.join('\n  - ')}`);
   }
