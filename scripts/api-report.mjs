@@ -4,7 +4,7 @@
  * from the TypeScript sources with the compiler's checker (so `export *` chains are followed as a user sees them).
  *
  *   node scripts/api-report.mjs            rewrite api/public-api.md (`npm run api:report`)
- *   node scripts/api-report.mjs --json     print { entry: [{ name, kind, runtime }] } (used by test/api)
+ *   node scripts/api-report.mjs --json     print { api: { entry: [{ name, kind, runtime }] }, report } (test/api)
  *   node scripts/api-report.mjs --check    exit 1 when api/public-api.md differs from the sources
  *
  * A name's kind is what its declarations are (class, function, const, interface, type, enum, namespace; merged
@@ -104,7 +104,7 @@ export function renderReport(api) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const api = collectApi();
   if (process.argv.includes('--json')) {
-    process.stdout.write(JSON.stringify(api));
+    process.stdout.write(JSON.stringify({ api, report: renderReport(api) }));
   } else if (process.argv.includes('--check')) {
     const current = renderReport(api);
     let committed = '';

@@ -4,5 +4,9 @@ export {
   jsonColumns,
   PostgresEmitter,
   type PostgresEmitterOptions,
-} from '../emitters/postgres-emitter.js';
-export { createJsonTable, PostgresSchemaError, PROVENANCE_COLUMNS } from '../emitters/postgres-schema.js';
+} from '../../../libs/connector/src/emitters/postgres-emitter.js';
+export {
+  createJsonTable,
+  PostgresSchemaError,
+  PROVENANCE_COLUMNS,
+} from '../../../libs/connector/src/emitters/postgres-schema.js';

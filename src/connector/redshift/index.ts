@@ -5,10 +5,17 @@
 export {
   RedshiftBasicEmitter,
   type RedshiftBasicEmitterOptions,
-} from '../emitters/redshift-basic-emitter.js';
+} from '../../../libs/connector/src/emitters/redshift-basic-emitter.js';
 export {
   RedshiftManifestEmitter,
   type RedshiftManifestEmitterOptions,
-} from '../emitters/redshift-manifest-emitter.js';
-export { RedshiftLoadError, type PgSource, type RunCopy } from '../emitters/redshift-transaction.js';
-export { UnsafeSqlLiteralError, type CopyAuthorization } from '../emitters/redshift-copy.js';
+} from '../../../libs/connector/src/emitters/redshift-manifest-emitter.js';
+export {
+  RedshiftLoadError,
+  type PgSource,
+  type RunCopy,
+} from '../../../libs/connector/src/emitters/redshift-transaction.js';
+export {
+  UnsafeSqlLiteralError,
+  type CopyAuthorization,
+} from '../../../libs/connector/src/emitters/redshift-copy.js';

@@ -5,11 +5,16 @@ export {
   type S3EmitterOptions,
   type S3Object,
   type S3Write,
-} from '../emitters/s3-emitter.js';
+} from '../../../libs/connector/src/emitters/s3-emitter.js';
 export {
   ManifestPutError,
   S3ManifestEmitter,
   type S3ManifestEmitterOptions,
-} from '../emitters/s3-manifest-emitter.js';
-export { S3DeadLetterSink } from '../dead-letter/s3-sink.js';
-export { parseS3Url, s3ManifestKey, s3ObjectKey, s3Url } from '../emitters/s3-keys.js';
+} from '../../../libs/connector/src/emitters/s3-manifest-emitter.js';
+export { S3DeadLetterSink } from '../../../libs/connector/src/dead-letter/s3-sink.js';
+export {
+  parseS3Url,
+  s3ManifestKey,
+  s3ObjectKey,
+  s3Url,
+} from '../../../libs/connector/src/emitters/s3-keys.js';

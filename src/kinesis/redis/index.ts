@@ -3,4 +3,4 @@ export {
   FAIL_FAST_REDIS_OPTIONS,
   RedisCheckpointStore,
   type RedisCheckpointStoreOptions,
-} from '../checkpoint/redis-store.js';
+} from '../../../libs/kinesis/src/checkpoint/redis-store.js';

@@ -1,0 +1,23 @@
+/** The core's errors a user handles (all KinesisError; the KCL adapter's are on `./kinesis` with runKcl). */
+export {
+  CheckpointStoreError,
+  ConsumerStoppedError,
+  InvalidCheckpointError,
+  InvalidCheckpointingError,
+  InvalidExplicitHashKeyError,
+  InvalidPartitionKeyError,
+  InvalidRecordDataError,
+  InvalidRecordError,
+  KinesisError,
+  LeaseLostError,
+  LeaseTableError,
+  MissingPeerDependencyError,
+  NoShardForHashKeyError,
+  ProducerClosedError,
+  PutRecordError,
+  RecordTooLargeError,
+  StreamConsumerNotActiveError,
+  StreamEncryptionError,
+  StreamNotActiveError,
+  type FailedRecord,
+} from '../../libs/kinesis/src/index.js';

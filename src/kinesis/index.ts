@@ -1,0 +1,86 @@
+/**
+ * `nestjs-kinesis-transport/kinesis`: the Kinesis core, no Nest needed: the AWS client, streams, Producer,
+ * Consumer (polling or enhanced fan-out, leases shared the KCL's way), KPL aggregation, checkpoint stores, the
+ * readers of the shard covering a hash key, and the MultiLangDaemon (KCL) adapter. The Redis checkpoint store is
+ * `./kinesis/redis` (it needs ioredis).
+ */
+export * from './errors.js';
+export {
+  // AWS client and streams
+  createKinesisClient,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  ensureStream,
+  ensureStreamConsumer,
+  listShards,
+  resolveRegion,
+  type EnsureStreamConsumerOptions,
+  type EnsureStreamOptions,
+  type KinesisConnectionOptions,
+  type StreamConsumer,
+  type StreamDescription,
+  // Producing
+  MAX_BATCH_BYTES,
+  MAX_BATCH_RECORDS,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_BYTES,
+  Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+  type PutResult,
+  // KPL aggregation
+  aggregate,
+  Aggregator,
+  deaggregate,
+  isAggregated,
+  type AggregatedRecordOutput,
+  type AggregatorOptions,
+  type DeaggregatedRecord,
+  type UserRecordInput,
+  // Consuming
+  Consumer,
+  CONSUMER_DEFAULTS,
+  LATEST,
+  SHARD_END,
+  TRIM_HORIZON,
+  type Checkpointer,
+  type ConsumerEvents,
+  type ConsumerOptions,
+  type FanOutOptions,
+  type InitializeInput,
+  type KinesisRecord,
+  type LeaseOptions,
+  type ProcessRecordsInput,
+  type RecordProcessor,
+  type RecordProcessorFactory,
+  type ShardInfo,
+  type StartPosition,
+  // The shard covering a hash key (e.g. a reply stream's)
+  FanOutHashKeyReader,
+  PollingHashKeyReader,
+  type FanOutHashKeyReaderOptions,
+  type HashKeyReader,
+  type HashKeyReaderOptions,
+  type PollingHashKeyReaderOptions,
+  // Checkpoints
+  DynamoDBCheckpointStore,
+  leaseTableName,
+  MemoryCheckpointStore,
+  withRetries,
+  type Checkpoint,
+  type CheckpointStore,
+  type DynamoDBCheckpointStoreOptions,
+  type RetryOptions,
+  // Logging
+  defaultLogger,
+  silentLogger,
+  type Logger,
+  // The MultiLangDaemon (Java KCL) adapter
+  KclCheckpointError,
+  KclNotInstalledError,
+  KclProcessorError,
+  KclProtocolError,
+  runKcl,
+  type KclRun,
+  type RunKclOptions,
+} from '../../libs/kinesis/src/index.js';
