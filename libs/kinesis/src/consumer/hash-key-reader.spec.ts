@@ -51,6 +51,22 @@ describe('PollingHashKeyReader on kinesalite', () => {
     client.destroy();
   });
 
+  /** A started polling reader of `hashKey` (20 ms polls), with what it was given. */
+  async function polling(streamName: string, hashKey: bigint, idle?: () => boolean) {
+    const recorded = recording();
+    const reader = new PollingHashKeyReader({
+      client,
+      streamName,
+      hashKey,
+      pollIntervalMs: 20,
+      idle,
+      ...recorded.callbacks,
+    });
+    readers.push(reader);
+    await reader.start();
+    return { reader, ...recorded };
+  }
+
   async function twoShards() {
     const streamName = uniqueName('hashkey');
     await ensureStream(client, streamName, { shardCount: 2 });
@@ -67,16 +83,7 @@ describe('PollingHashKeyReader on kinesalite', () => {
   it('reads from LATEST only the shard covering its key, and goes on after onRecords threw', async () => {
     const { streamName, low, lowKey, highKey } = await twoShards();
     await put(client, streamName, lowKey, 'before start');
-    const { datas, errors, callbacks } = recording();
-    const reader = new PollingHashKeyReader({
-      client,
-      streamName,
-      hashKey: lowKey,
-      pollIntervalMs: 20,
-      ...callbacks,
-    });
-    readers.push(reader);
-    await reader.start();
+    const { reader, datas, errors } = await polling(streamName, lowKey);
     expect(reader.currentShardId).toBe(low.shardId);
     await put(client, streamName, highKey, 'other shard');
     await put(client, streamName, lowKey, 'poison');
@@ -91,17 +98,7 @@ describe('PollingHashKeyReader on kinesalite', () => {
     const { streamName, lowKey } = await twoShards();
     const reading = injectFaults(client, {});
     let idle = true;
-    const { datas, callbacks } = recording();
-    const reader = new PollingHashKeyReader({
-      client,
-      streamName,
-      hashKey: lowKey,
-      pollIntervalMs: 20,
-      idle: () => idle,
-      ...callbacks,
-    });
-    readers.push(reader);
-    await reader.start();
+    const { reader, datas } = await polling(streamName, lowKey, () => idle);
     await put(client, streamName, lowKey, 'while idle');
     await new Promise((r) => setTimeout(r, 300)); // 15 poll intervals
     expect(reading.calls.get('GetRecords') ?? 0).toBe(0);
@@ -125,16 +122,7 @@ describe('PollingHashKeyReader on kinesalite', () => {
         throw serviceError('ExpiredIteratorException');
       },
     });
-    const { datas, callbacks } = recording();
-    const reader = new PollingHashKeyReader({
-      client,
-      streamName,
-      hashKey: lowKey,
-      pollIntervalMs: 20,
-      ...callbacks,
-    });
-    readers.push(reader);
-    await reader.start();
+    const { datas } = await polling(streamName, lowKey);
     await put(client, streamName, lowKey, 'after start');
     await eventually(() => datas.includes('after start'));
     expect(positions).toEqual(['LATEST', 'AT_TIMESTAMP']);
@@ -145,16 +133,7 @@ describe('PollingHashKeyReader on kinesalite', () => {
     await ensureStream(client, streamName, { shardCount: 1 });
     const [parent] = await listShards(client, streamName);
     const hashKey = BigInt(parent.endingHashKey!) - 5n;
-    const { datas, callbacks } = recording();
-    const reader = new PollingHashKeyReader({
-      client,
-      streamName,
-      hashKey,
-      pollIntervalMs: 20,
-      ...callbacks,
-    });
-    readers.push(reader);
-    await reader.start();
+    const { reader, datas } = await polling(streamName, hashKey);
     await put(client, streamName, hashKey, 'on the parent');
     await eventually(() => datas.includes('on the parent'));
     const middle = (BigInt(parent.startingHashKey!) + BigInt(parent.endingHashKey!)) / 2n;
