@@ -123,14 +123,13 @@ describe.each(KINESIS_EMULATORS)('Seneca interop, delivery and chains, on %s', (
     origin.client({ type: 'kinesis' });
     await ready(origin);
 
-    const started = Date.now();
     const out = await act(origin, { role: 'nest', cmd: 'chain', marker: 'loop' });
 
+    // The listener's own answer: the inner call's timeout (8 s) would reach the handler as a RequestTimeoutError.
     expect(out.error).toEqual({
       code: 'message_loop',
       message: 'seneca: Inbound message rejected as looping back to this server.',
     });
-    expect(Date.now() - started).toBeLessThan(5_000); // answered by the listener, not the inner timeout (8 s)
     expect(side.counter.of('loop')).toBe(0);
   });
 });
