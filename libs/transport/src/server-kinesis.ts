@@ -9,8 +9,8 @@ import {
   type ReadPacket,
 } from '@nestjs/microservices';
 import {
-  Consumer,
   createKinesisClient,
+  type Consumer,
   errorForLog,
   forLog,
   type KinesisRecord,
@@ -23,7 +23,7 @@ import { ActIntake } from './act-intake.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
-import { ServerShardProcessor } from './server-shard-processor.js';
+import { actStreamConsumer } from './server-shard-processor.js';
 import { rethrowMissingStream } from './shared/errors.js';
 import {
   createStreamsIfAsked,
@@ -195,31 +195,15 @@ export class ServerKinesis
       lingerMs: o.replyLingerMs,
       aggregation: o.replyAggregation,
     });
-    const consumer = (this.consumer = new Consumer({
+    const consumer = (this.consumer = actStreamConsumer({
       client,
-      streamName: o.actStream,
-      checkpointStore: o.checkpointStore,
-      startPosition: o.startPosition,
-      pollIntervalMs: o.pollIntervalMs,
-      fanOut: o.fanOut,
-      // The server's appName names the lease table unless the leases name their own.
-      leases: o.leases && { appName: this.options.appName, ...o.leases },
-      callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
+      settings: o,
       logger: this.coreLogger,
-      processorFactory: (shardId) =>
-        new ServerShardProcessor({
-          shardId,
-          concurrency: o.concurrency,
-          handle: (record, id, handlerDone, shard) => this.handleRecord(record, id, handlerDone, shard),
-          graceDeadline: () => this.graceDeadline,
-          onBatch: () => this.onBatch(),
-          onStall: (pending, oldest) =>
-            this.warnings.warn('shard stopped reading: records wait behind a handler that has not finished', {
-              shardId,
-              pending,
-              sequenceNumber: oldest,
-            }),
-        }),
+      warnings: this.warnings,
+      appName: this.options.appName,
+      handle: (record, shardId, handlerDone, shard) => this.handleRecord(record, shardId, handlerDone, shard),
+      graceDeadline: () => this.graceDeadline,
+      onBatch: () => this.onBatch(),
     }));
     consumer.on('error', (error) => this.reportError(error));
     consumer.on('throttled', () => {

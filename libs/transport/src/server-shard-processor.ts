@@ -1,11 +1,16 @@
-import type {
-  KinesisRecord,
-  ProcessRecordsInput,
-  RecordProcessor,
-  Checkpointer,
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  Consumer,
+  type Checkpointer,
+  type KinesisRecord,
+  type Logger,
+  type ProcessRecordsInput,
+  type RecordProcessor,
 } from '../../kinesis/src/index.js';
 import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
 import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
+import type { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
+import type { ServerKinesisSettings } from './shared/options.js';
 import type { ShardState } from './shared/protocol.js';
 
 export type { ShardState } from './shared/protocol.js';
@@ -158,4 +163,44 @@ function signalOnce(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+export interface ActConsumerOptions extends Pick<ShardWorkOptions, 'handle' | 'graceDeadline' | 'onBatch'> {
+  client: KinesisClient;
+  settings: ServerKinesisSettings;
+  logger: Logger;
+  /** Record-caused warnings (a stalled shard), bounded in rate. */
+  warnings: WarnThrottle;
+  /** The `appName` the user gave (not its default): it names the lease table unless the leases name their own. */
+  appName: string | undefined;
+}
+
+/** The server's consumer of the act stream: every shard at once, each through a ServerShardProcessor. */
+export function actStreamConsumer(o: ActConsumerOptions): Consumer {
+  const { settings } = o;
+  return new Consumer({
+    client: o.client,
+    streamName: settings.actStream,
+    checkpointStore: settings.checkpointStore,
+    startPosition: settings.startPosition,
+    pollIntervalMs: settings.pollIntervalMs,
+    fanOut: settings.fanOut,
+    leases: settings.leases && { appName: o.appName, ...settings.leases },
+    callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
+    logger: o.logger,
+    processorFactory: (shardId) =>
+      new ServerShardProcessor({
+        shardId,
+        concurrency: settings.concurrency,
+        handle: o.handle,
+        graceDeadline: o.graceDeadline,
+        onBatch: o.onBatch,
+        onStall: (pending, oldest) =>
+          o.warnings.warn('shard stopped reading: records wait behind a handler that has not finished', {
+            shardId,
+            pending,
+            sequenceNumber: oldest,
+          }),
+      }),
+  });
 }
