@@ -42,6 +42,8 @@ function run(command, args, cwd) {
   });
 }
 
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 const failures = [];
 let checks = 0;
 function check(app, what, ok, detail = '') {
@@ -151,6 +153,7 @@ async function app(dir, tarball, { name, type, nest, peers, typed }) {
     ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...deps],
     dir,
   );
+  console.log(`  ${name}: installed (${elapsed()})`);
 
   const typecheck = (extra) =>
     run('node', [tsc, '-p', '.', ...extra], dir).then(
@@ -163,6 +166,7 @@ async function app(dir, tarball, { name, type, nest, peers, typed }) {
     typecheck([]),
     type === 'commonjs' ? typecheck(node16) : '',
   ]);
+  console.log(`  ${name}: type-checked (${elapsed()})`);
   const module = tsconfig(type).compilerOptions.module;
   check(name, `type-checks with skipLibCheck false (${module})`, !errors, errors);
   if (type === 'commonjs')
@@ -201,7 +205,6 @@ function checkLoaded(name, result, api, expectPostgres) {
   else check(name, './connector/postgres finds pg', !missing, JSON.stringify(pg));
 }
 
-const started = Date.now();
 const dir = mkdtempSync(join(tmpdir(), 'kinesis-pack-'));
 try {
   const api = collectApi();
@@ -256,11 +259,10 @@ try {
   if (keep) console.log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }
-const seconds = Math.round((Date.now() - started) / 1000);
 if (failures.length > 0) {
   console.error(
-    `pack-test: ${failures.length} of ${checks} checks failed (${seconds} s):\n- ${failures.join('\n- ')}`,
+    `pack-test: ${failures.length} of ${checks} checks failed (${elapsed()}):\n- ${failures.join('\n- ')}`,
   );
   process.exit(1);
 }
-console.log(`pack-test: all ${checks} checks of the packed package hold (${seconds} s)`);
+console.log(`pack-test: all ${checks} checks of the packed package hold (${elapsed()})`);
