@@ -1,5 +1,9 @@
-import type { Checkpointer, KinesisRecord } from '../../kinesis/src/index.js';
-import { MIN_PENDING_BOUND, ServerShardProcessor } from './server-shard-processor.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { Consumer, silentLogger, type Checkpointer, type KinesisRecord } from '../../kinesis/src/index.js';
+import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
+import { actStreamConsumer, MIN_PENDING_BOUND, ServerShardProcessor } from './server-shard-processor.js';
+import { serverSettings } from './shared/options.js';
 
 const record = (n: number): KinesisRecord => ({
   data: Buffer.from(String(n)),
@@ -186,5 +190,25 @@ describe('ServerShardProcessor', () => {
     await processor.shutdownRequested({ checkpointer });
     expect(closedAtCheckpoint).toEqual([true]); // a reply finishing while the checkpoint is stored is refused
     expect(processor.closed).toBe(true);
+  });
+});
+
+describe('actStreamConsumer', () => {
+  const options = (appName: string | undefined) => ({
+    client: {} as KinesisClient,
+    settings: serverSettings({
+      appName,
+      leases: { dynamoClient: { send: () => undefined } as unknown as DynamoDBClient, workerId: 'w1' },
+    }),
+    logger: silentLogger,
+    warnings: new WarnThrottle(silentLogger),
+    appName,
+    handle: async () => undefined,
+    graceDeadline: () => Infinity,
+  });
+
+  it("names the lease table after the server's appName when the leases name none", () => {
+    expect(() => actStreamConsumer(options(undefined))).toThrow(/appName/);
+    expect(actStreamConsumer(options('orders'))).toBeInstanceOf(Consumer);
   });
 });
