@@ -25,7 +25,7 @@ import { Recorder } from '../support/recording-processor.js';
 
 const stores: Array<[string, () => CheckpointStore]> = [
   ['memory', () => new MemoryCheckpointStore()],
-  ['redis', () => new RedisCheckpointStore({ url: redisUrl(), app: uniqueName('app') })],
+  ['redis', () => new RedisCheckpointStore({ url: redisUrl(), appName: uniqueName('app') })],
   ['dynamodb', () => new DynamoDBCheckpointStore({ client: dynamoClient(), appName: uniqueName('app') })],
 ];
 const BATCH = 25;

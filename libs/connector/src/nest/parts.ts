@@ -121,7 +121,7 @@ export async function createCheckpointStore(
       return new MemoryCheckpointStore();
     case 'redis': {
       await loadPeer('ioredis', "the connector's Redis checkpoint store"); // missing: fail at start
-      const store = new RedisCheckpointStore({ url: options.redisUrl!, app: options.appName });
+      const store = new RedisCheckpointStore({ url: options.redisUrl!, appName: options.appName });
       resources.own('redis checkpoint store', () => store.close());
       return store;
     }

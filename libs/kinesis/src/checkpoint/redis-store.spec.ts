@@ -22,39 +22,39 @@ describe('RedisCheckpointStore', () => {
     await raw.quit();
   });
 
-  it('writes `<app>:checkpoint:<stream>:<shard>` = sequence number, `:<sub>` only when not 0', async () => {
-    const app = uniqueName('app');
-    const store = open({ url: redisUrl(), app });
+  it('writes `<appName>:checkpoint:<stream>:<shard>` = sequence number, `:<sub>` only when not 0', async () => {
+    const appName = uniqueName('app');
+    const store = open({ url: redisUrl(), appName });
     await store.set('orders', 'shardId-000000000000', { sequenceNumber: '4959', subSequenceNumber: 0 });
     await store.set('orders', 'shardId-000000000001', { sequenceNumber: '4960', subSequenceNumber: 3 });
     await store.set('payments', 'shardId-000000000002', { sequenceNumber: SHARD_END, subSequenceNumber: 0 });
 
-    expect((await raw.keys(`${app}:*`)).sort()).toEqual([
-      `${app}:checkpoint:orders:shardId-000000000000`,
-      `${app}:checkpoint:orders:shardId-000000000001`,
-      `${app}:checkpoint:payments:shardId-000000000002`,
+    expect((await raw.keys(`${appName}:*`)).sort()).toEqual([
+      `${appName}:checkpoint:orders:shardId-000000000000`,
+      `${appName}:checkpoint:orders:shardId-000000000001`,
+      `${appName}:checkpoint:payments:shardId-000000000002`,
     ]);
-    expect(await raw.get(`${app}:checkpoint:orders:shardId-000000000000`)).toBe('4959');
-    expect(await raw.get(`${app}:checkpoint:orders:shardId-000000000001`)).toBe('4960:3');
-    expect(await raw.get(`${app}:checkpoint:payments:shardId-000000000002`)).toBe('SHARD_END');
+    expect(await raw.get(`${appName}:checkpoint:orders:shardId-000000000000`)).toBe('4959');
+    expect(await raw.get(`${appName}:checkpoint:orders:shardId-000000000001`)).toBe('4960:3');
+    expect(await raw.get(`${appName}:checkpoint:payments:shardId-000000000002`)).toBe('SHARD_END');
   });
 
   it('prepends keyPrefix as is', async () => {
-    const app = uniqueName('app');
-    const store = open({ url: redisUrl(), app, keyPrefix: 'tenant-a:' });
+    const appName = uniqueName('app');
+    const store = open({ url: redisUrl(), appName, keyPrefix: 'tenant-a:' });
     await store.set('orders', 'shardId-000000000000', { sequenceNumber: '1', subSequenceNumber: 2 });
-    expect(await raw.get(`tenant-a:${app}:checkpoint:orders:shardId-000000000000`)).toBe('1:2');
-    expect(await raw.exists(`${app}:checkpoint:orders:shardId-000000000000`)).toBe(0);
+    expect(await raw.get(`tenant-a:${appName}:checkpoint:orders:shardId-000000000000`)).toBe('1:2');
+    expect(await raw.exists(`${appName}:checkpoint:orders:shardId-000000000000`)).toBe(0);
   });
 
   it('reads values written by the seed project (plain sequence numbers, SHARD_END)', async () => {
-    const app = uniqueName('seed');
+    const appName = uniqueName('seed');
     await raw.set(
-      `${app}:checkpoint:orders:shardId-000000000000`,
+      `${appName}:checkpoint:orders:shardId-000000000000`,
       '49590338271490256608559692538361571095921575989136588898',
     );
-    await raw.set(`${app}:checkpoint:orders:shardId-000000000001`, 'SHARD_END');
-    const store = open({ url: redisUrl(), app });
+    await raw.set(`${appName}:checkpoint:orders:shardId-000000000001`, 'SHARD_END');
+    const store = open({ url: redisUrl(), appName });
     await expect(store.get('orders', 'shardId-000000000000')).resolves.toEqual({
       sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
       subSequenceNumber: 0,
@@ -66,28 +66,28 @@ describe('RedisCheckpointStore', () => {
   });
 
   it('rejects a value it cannot read instead of guessing', async () => {
-    const app = uniqueName('bad');
-    await raw.set(`${app}:checkpoint:orders:shardId-000000000000`, '123:abc');
-    const store = open({ url: redisUrl(), app });
+    const appName = uniqueName('bad');
+    await raw.set(`${appName}:checkpoint:orders:shardId-000000000000`, '123:abc');
+    const store = open({ url: redisUrl(), appName });
     await expect(store.get('orders', 'shardId-000000000000')).rejects.toThrow(/unreadable checkpoint/);
   });
 
   it('uses a passed-in client and leaves it open on close()', async () => {
     const client = new Redis(redisUrl());
     try {
-      const app = uniqueName('shared');
-      const store = new RedisCheckpointStore({ redis: client, app });
+      const appName = uniqueName('shared');
+      const store = new RedisCheckpointStore({ redis: client, appName });
       await store.set('orders', 'shardId-000000000000', { sequenceNumber: '9', subSequenceNumber: 0 });
       await store.close();
       expect(client.status).toBe('ready');
-      expect(await client.get(`${app}:checkpoint:orders:shardId-000000000000`)).toBe('9');
+      expect(await client.get(`${appName}:checkpoint:orders:shardId-000000000000`)).toBe('9');
     } finally {
       await client.quit();
     }
   });
 
   it('closes the connection it opened itself', async () => {
-    const store = new RedisCheckpointStore({ url: redisUrl(), app: uniqueName('own') });
+    const store = new RedisCheckpointStore({ url: redisUrl(), appName: uniqueName('own') });
     await store.get('orders', 'shardId-000000000000');
     await store.close();
     expect((store as unknown as { redis: Redis }).redis.status).toBe('end');
@@ -96,7 +96,7 @@ describe('RedisCheckpointStore', () => {
   });
 
   it('fails fast when the server is unreachable (no endless offline queue)', async () => {
-    const store = open({ url: 'redis://127.0.0.1:1', app: uniqueName('dead') });
+    const store = open({ url: 'redis://127.0.0.1:1', appName: uniqueName('dead') });
     const started = Date.now();
     await expect(store.get('orders', 'shardId-000000000000')).rejects.toThrow();
     await expect(
@@ -111,7 +111,7 @@ describe('RedisCheckpointStore', () => {
     await once(silent, 'listening');
     try {
       const { port } = silent.address() as AddressInfo;
-      const store = open({ url: `redis://127.0.0.1:${port}`, app: uniqueName('silent') });
+      const store = open({ url: `redis://127.0.0.1:${port}`, appName: uniqueName('silent') });
       const started = Date.now();
       await expect(store.get('orders', 'shardId-000000000000')).rejects.toThrow(/timed out/);
       expect(Date.now() - started).toBeLessThan(5_000);
@@ -122,8 +122,8 @@ describe('RedisCheckpointStore', () => {
     }
   });
 
-  it('needs an app and a connection', () => {
-    expect(() => new RedisCheckpointStore({ app: 'x' })).toThrow(TypeError);
-    expect(() => new RedisCheckpointStore({ url: redisUrl(), app: '' })).toThrow(TypeError);
+  it('needs an appName and a connection', () => {
+    expect(() => new RedisCheckpointStore({ appName: 'x' })).toThrow(TypeError);
+    expect(() => new RedisCheckpointStore({ url: redisUrl(), appName: '' })).toThrow(TypeError);
   });
 });

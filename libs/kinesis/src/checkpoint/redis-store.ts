@@ -9,8 +9,8 @@ export interface RedisCheckpointStoreOptions {
   redis?: Redis;
   /** Used when `redis` is not given: the store opens (and on close() closes) its own connection. */
   url?: string;
-  /** Application name: first part of every key. */
-  app: string;
+  /** The application's name: first part of every key (scopes the checkpoints, as the lease table's name). */
+  appName: string;
   /** Prepended as is to every key (e.g. `tenant-a:`). Default: none. */
   keyPrefix?: string;
 }
@@ -31,7 +31,7 @@ export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
 };
 
 /**
- * Checkpoints in Redis, one string key per shard: `<app>:checkpoint:<stream>:<shard>` (the seed project's
+ * Checkpoints in Redis, one string key per shard: `<appName>:checkpoint:<stream>:<shard>` (the seed project's
  * layout). The value is the sequence number, followed by `:<subSequenceNumber>` when that is not 0, so
  * plain values written by the seed read as sub-sequence 0. SHARD_END is stored as `SHARD_END`.
  */
@@ -41,12 +41,12 @@ export class RedisCheckpointStore implements CheckpointStore {
   private opening: Promise<Redis> | undefined;
   private readonly url: string | undefined;
   private readonly ownsClient: boolean;
-  private readonly app: string;
+  private readonly appName: string;
   private readonly keyPrefix: string;
   private closed = false;
 
-  constructor({ redis, url, app, keyPrefix = '' }: RedisCheckpointStoreOptions) {
-    if (!app) throw new TypeError('RedisCheckpointStore: `app` is required');
+  constructor({ redis, url, appName, keyPrefix = '' }: RedisCheckpointStoreOptions) {
+    if (!appName) throw new TypeError('RedisCheckpointStore: `appName` is required');
     if (redis) {
       this.redis = redis;
       this.ownsClient = false;
@@ -55,13 +55,13 @@ export class RedisCheckpointStore implements CheckpointStore {
       this.url = url;
       this.ownsClient = true;
     }
-    this.app = app;
+    this.appName = appName;
     this.keyPrefix = keyPrefix;
   }
 
   /** The key of a shard's checkpoint. */
   key(streamName: string, shardId: string): string {
-    return `${this.keyPrefix}${this.app}:checkpoint:${streamName}:${shardId}`;
+    return `${this.keyPrefix}${this.appName}:checkpoint:${streamName}:${shardId}`;
   }
 
   async get(streamName: string, shardId: string): Promise<Checkpoint | undefined> {

@@ -120,7 +120,7 @@ describe('withRetries', () => {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       requestHandler: new NodeHttpHandler(),
     });
-    const redis = new RedisCheckpointStore({ url: 'redis://127.0.0.1:1', app: uniqueName('dead') });
+    const redis = new RedisCheckpointStore({ url: 'redis://127.0.0.1:1', appName: uniqueName('dead') });
     afterAll(async () => {
       await redis.close();
       unreachable.destroy();

@@ -13,7 +13,7 @@ const opened: CheckpointStore[] = [];
 /** Each call gives a store with nothing in it (unique app / key space / table). */
 const factories: Array<[string, () => CheckpointStore]> = [
   ['memory', () => new MemoryCheckpointStore()],
-  ['redis', () => new RedisCheckpointStore({ url: redisUrl(), app: uniqueName('ckpt') })],
+  ['redis', () => new RedisCheckpointStore({ url: redisUrl(), appName: uniqueName('ckpt') })],
   [
     'dynamodb',
     () => new DynamoDBCheckpointStore({ client: (dynamo ??= dynamoClient()), appName: uniqueName('ckpt') }),
