@@ -5,21 +5,37 @@ import { join } from 'node:path';
 
 export const CONNECTOR_MAIN = join(process.cwd(), 'dist/apps/connector/src/main.js');
 
+/**
+ * The sources the built app runs: its configuration (apps/connector), the connector library with its Nest module
+ * (libs/connector) and the core under it (libs/kinesis). A change in any of them makes dist stale.
+ */
+const CONNECTOR_SOURCES = ['apps/connector/src', 'libs/connector/src', 'libs/kinesis/src'];
+
+/** The non-test .ts files under `dir`, relative to the working directory. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(join(process.cwd(), dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f));
+}
+
+/** The sources newer than their built .js (or with none): dist would run older code than they say. */
+export function staleConnectorSources(): string[] {
+  const mtime = (path: string) =>
+    statSync(join(process.cwd(), path), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  return CONNECTOR_SOURCES.flatMap(sourcesUnder).filter(
+    (file) => mtime(file) > mtime(join('dist', file.replace(/\.ts$/, '.js'))),
+  );
+}
+
 /** Fails clearly when the app is not built, or built from older sources (it would test yesterday's app). */
 export function assertConnectorBuilt(): void {
   if (!existsSync(CONNECTOR_MAIN)) {
     throw new Error(`${CONNECTOR_MAIN} is missing: run \`npm run build\` first (npm test does)`);
   }
-  const src = join(process.cwd(), 'apps/connector/src');
-  const built = (file: string) =>
-    statSync(CONNECTOR_MAIN.replace('main.js', file.replace(/\.ts$/, '.js')), { throwIfNoEntry: false })
-      ?.mtimeMs ?? 0;
-  const stale = readdirSync(src).filter(
-    (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && statSync(join(src, f)).mtimeMs > built(f),
-  );
+  const stale = staleConnectorSources();
   if (stale.length > 0) {
     throw new Error(
-      `dist is older than apps/connector/src (${stale.join(', ')}): run \`npm run build\` first`,
+      `dist is older than the connector's sources (${stale.join(', ')}): run \`npm run build\` first`,
     );
   }
 }
