@@ -24,20 +24,3 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
-
-/** Retries `fn` up to `attempts` times with backoff; rethrows the last error. */
-export async function retry<T>(
-  fn: (attempt: number) => Promise<T>,
-  { attempts = 3, ...backoff }: BackoffOptions & { attempts?: number } = {},
-): Promise<T> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (error) {
-      lastError = error;
-      if (attempt < attempts) await sleep(backoffDelay(attempt, backoff));
-    }
-  }
-  throw lastError;
-}

@@ -11,4 +11,3 @@ export {
 export type * from './protocol.js';
 export { fromKclRecords } from './records.js';
 export { runKcl, type KclRun, type RunKclOptions } from './run.js';
-export { MultiLangTestDaemon, type MultiLangMessage } from './multilang-test-daemon.js';

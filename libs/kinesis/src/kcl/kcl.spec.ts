@@ -6,14 +6,8 @@ import { aggregate } from '../aggregation/index.js';
 import { InvalidCheckpointError, LeaseLostError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { ProcessRecordsInput, RecordProcessor } from '../types.js';
-import {
-  KclCheckpointError,
-  KclProcessorError,
-  MultiLangTestDaemon,
-  runKcl,
-  type KclRun,
-  type RunKclOptions,
-} from './index.js';
+import { KclCheckpointError, KclProcessorError, runKcl, type KclRun, type RunKclOptions } from './index.js';
+import { MultiLangTestDaemon } from '../../../../test/support/multilang-test-daemon.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const SHARD = 'shardId-000000000001';
