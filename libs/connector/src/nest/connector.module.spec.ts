@@ -134,6 +134,28 @@ describe('ConnectorModule DI', () => {
     );
   });
 
+  it("a replaced part's options are not required (parts { emitter }: no s3Bucket); a default part's still are", async () => {
+    const replaced = await Test.createTestingModule({
+      imports: [
+        ConnectorModule.forRoot({ stream, parts: { emitter: { useValue: new RecordingEmitter() } } }),
+      ],
+    }).compile();
+    modules.push(replaced);
+    const resolved = replaced.get(CONNECTOR_OPTIONS);
+    expect(resolved).toMatchObject({ stream, emitter: 's3' });
+    expect(resolved.s3Bucket).toBeUndefined();
+    const deadLettersToS3 = Test.createTestingModule({
+      imports: [
+        ConnectorModule.forRoot({
+          stream,
+          deadLetter: 's3',
+          parts: { emitter: { useValue: new RecordingEmitter() } },
+        }),
+      ],
+    }).compile();
+    await expect(deadLettersToS3).rejects.toThrow('s3Bucket is required when deadLetter=s3');
+  });
+
   it("checkpointStore 'leases': two modules share the stream, each record emitted once", async () => {
     const leaseStream = uniqueName('connector-leases');
     await ensureStream(client, leaseStream, { shardCount: 2 });

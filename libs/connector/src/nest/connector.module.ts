@@ -65,7 +65,7 @@ export class ConnectorModule {
       { parts, observers, imports },
       {
         provide: CONNECTOR_OPTIONS,
-        useFactory: () => resolveConnectorOptions(options),
+        useFactory: () => resolveConnectorOptions(options, replacedParts(parts)),
       },
     );
   }
@@ -75,7 +75,8 @@ export class ConnectorModule {
     return ConnectorModule.build(setup, {
       provide: CONNECTOR_OPTIONS,
       inject,
-      useFactory: async (...args: never[]) => resolveConnectorOptions(await useFactory(...args)),
+      useFactory: async (...args: never[]) =>
+        resolveConnectorOptions(await useFactory(...args), replacedParts(setup.parts)),
     });
   }
 
@@ -99,6 +100,11 @@ export class ConnectorModule {
       ],
     };
   }
+}
+
+/** The parts given instead of the defaults: their built-in kinds' options are not required. */
+function replacedParts(parts: ConnectorParts | undefined): PartName[] {
+  return (Object.keys(parts ?? {}) as PartName[]).filter((name) => parts![name] !== undefined);
 }
 
 function providerOf(token: symbol, override: PartOverride | undefined): Provider | undefined {

@@ -171,10 +171,20 @@ export function withConnectorDefaults(o: ConnectorModuleOptions): ResolvedConnec
   return resolved;
 }
 
-/** Which options the chosen parts need, and which values cannot work; empty when the options fit. */
-export function connectorOptionProblems(o: ResolvedConnectorOptions): OptionProblem[] {
+/** The parts whose built-in kind an option chooses: one replaced by the user needs none of that kind's options. */
+export type ChosenPart = 'emitter' | 'deadLetter' | 'checkpointStore';
+
+/**
+ * Which options the chosen parts need, and which values cannot work; empty when the options fit. A part in
+ * `replaced` (ConnectorModule's `parts`) is never built: its kind's options are not required.
+ */
+export function connectorOptionProblems(
+  o: ResolvedConnectorOptions,
+  replaced: ReadonlyArray<string> = [],
+): OptionProblem[] {
   const problems: OptionProblem[] = [];
-  const need = (option: OptionName, when: 'checkpointStore' | 'emitter' | 'deadLetter', is: string) => {
+  const need = (option: OptionName, when: ChosenPart, is: string) => {
+    if (replaced.includes(when)) return;
     if (o[when] === is && o[option as keyof ResolvedConnectorOptions] === undefined) {
       problems.push({ option, requiredWhen: { option: when, is } });
     }
@@ -190,7 +200,7 @@ export function connectorOptionProblems(o: ResolvedConnectorOptions): OptionProb
       value: o.s3Bucket,
     });
   }
-  if (o.emitter === 'postgres') {
+  if (o.emitter === 'postgres' && !replaced.includes('emitter')) {
     need('databaseUrl', 'emitter', 'postgres');
     try {
       quoteIdentifier(o.pgTable);
@@ -235,10 +245,16 @@ export function invalidValueText(name: string, what: string, value: string): str
   return `${name} must be ${what}, got ${JSON.stringify(forLog(redactCredentials(value), 80))}`;
 }
 
-/** Defaults applied and checked: a ConnectorOptionsError lists every problem at once. */
-export function resolveConnectorOptions(o: ConnectorModuleOptions): ResolvedConnectorOptions {
+/**
+ * Defaults applied and checked: a ConnectorOptionsError lists every problem at once. `replaced`: the parts the
+ * user gives instead of the built-in ones (their options are not required).
+ */
+export function resolveConnectorOptions(
+  o: ConnectorModuleOptions,
+  replaced: ReadonlyArray<string> = [],
+): ResolvedConnectorOptions {
   const resolved = withConnectorDefaults(o);
-  const problems = connectorOptionProblems(resolved).map((p) => describeOptionProblem(p));
+  const problems = connectorOptionProblems(resolved, replaced).map((p) => describeOptionProblem(p));
   if (!resolved.stream) problems.unshift('stream is required');
   if (problems.length > 0) throw new ConnectorOptionsError(problems);
   return resolved;
