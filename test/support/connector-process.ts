@@ -35,9 +35,15 @@ export function assertConnectorBuilt(): void {
   const stale = staleConnectorSources();
   if (stale.length > 0) {
     throw new Error(
-      `dist is older than the connector's sources (${stale.join(', ')}): run \`npm run build\` first`,
+      `dist is older than the connector's sources (${listed(stale)}): run \`npm run build\` first`,
     );
   }
+}
+
+/** The first few names, and how many more. */
+function listed(names: string[], shown = 5): string {
+  const more = names.length - shown;
+  return names.slice(0, shown).join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /** Starts the built app with `env` over this process's; the emulators' credentials come through the SDK chain. */
