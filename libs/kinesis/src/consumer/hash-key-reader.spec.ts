@@ -128,6 +128,48 @@ describe('PollingHashKeyReader on kinesalite', () => {
     expect(positions).toEqual(['LATEST', 'AT_TIMESTAMP']);
   });
 
+  it('renews an expired iterator after the last record delivered (none twice), and reports throttling as such', async () => {
+    const { streamName, lowKey } = await twoShards();
+    const positions: string[] = [];
+    let fault: string | undefined;
+    injectFaults(client, {
+      GetShardIterator: async ({ input, send }) => {
+        positions.push(input.ShardIteratorType);
+        return send();
+      },
+      GetRecords: async ({ send }) => {
+        const name = fault;
+        fault = undefined;
+        if (name) throw serviceError(name);
+        return send();
+      },
+    });
+    let throttled = 0;
+    const recorded = recording();
+    const reader = new PollingHashKeyReader({
+      client,
+      streamName,
+      hashKey: lowKey,
+      pollIntervalMs: 20,
+      ...recorded.callbacks,
+      onThrottled: () => throttled++,
+    });
+    readers.push(reader);
+    await reader.start();
+    await put(client, streamName, lowKey, 'first');
+    await eventually(() => recorded.datas.includes('first'));
+    fault = 'ProvisionedThroughputExceededException';
+    await eventually(() => throttled === 1);
+    fault = 'ExpiredIteratorException';
+    await eventually(() => fault === undefined);
+    await put(client, streamName, lowKey, 'second');
+    await eventually(() => recorded.datas.includes('second'));
+    // AT the last delivered record, that record skipped: as AFTER_SEQUENCE_NUMBER, inside aggregates too.
+    expect(positions).toEqual(['LATEST', 'AT_SEQUENCE_NUMBER']);
+    expect(recorded.datas).toEqual(['first', 'second']);
+    expect(recorded.errors).toEqual([]);
+  });
+
   it('follows the child covering its key after a split', async () => {
     const streamName = uniqueName('hashkey-split');
     await ensureStream(client, streamName, { shardCount: 1 });
