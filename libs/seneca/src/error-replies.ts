@@ -5,7 +5,7 @@
 import { isSafeId } from '../../kinesis/src/index.js';
 import type { SenecaInstance } from './seneca-types.js';
 import {
-  SENECA_ERROR_TEXTS,
+  senecaErrorText,
   senecaReplyFor,
   type LegacySenecaAct,
   type SenecaReplyEnvelope,
@@ -21,7 +21,8 @@ export function errorForReply(error: unknown): Record<string, unknown> {
   const origCode = fields.details?.orig$?.code;
   return {
     code,
-    message: rejectionText(code) ?? INTERNAL_ERROR_MESSAGE,
+    // act_execute wraps the action's own failure: the caller learns no more than that it failed internally.
+    message: (code !== 'act_execute' && rejectionText(code)) || INTERNAL_ERROR_MESSAGE,
     name: 'Error',
     seneca: true,
     ...(isSafeId(origCode) ? { details: { orig$: { code: origCode } } } : {}),
@@ -35,7 +36,8 @@ const INTERNAL_ERROR_MESSAGE = 'Internal error';
  * no record content goes back. Only Seneca's own codes (an own property: a code such as `constructor` is none).
  */
 function rejectionText(code: string): string | undefined {
-  return Object.hasOwn(SENECA_ERROR_TEXTS, code) ? `seneca: ${SENECA_ERROR_TEXTS[code]}` : undefined;
+  const text = senecaErrorText(code);
+  return text === undefined ? undefined : `seneca: ${text}`;
 }
 
 /**

@@ -26,10 +26,12 @@ export {
   decodeSenecaReply,
   encodeSenecaReply,
   SENECA_ERROR_TEXTS,
+  senecaErrorText,
   senecaReplyFor,
   toSenecaResult,
   type ReplyOutcome,
   type ReplyTiming,
+  type SenecaErrorCode,
   type SenecaErrorInfo,
   type SenecaReplyEnvelope,
 } from './reply.js';

@@ -43,16 +43,27 @@ export interface SenecaReplyEnvelope {
 }
 
 /**
- * Seneca's texts for its own error codes (seneca-transport renders them as `seneca: ` + the text): what a
- * replier says for these codes instead of anything from the act or the failed action.
+ * The one table of fixed texts for Seneca's error codes (seneca-transport renders them as `seneca: ` + the
+ * text): what a replier says for these codes instead of anything from the act or the failed action. The
+ * plugin's listener and the Nest server's Seneca protocol both read it; `reply_too_large` is this package's
+ * own code (a reply over the Kinesis record limit).
  */
-export const SENECA_ERROR_TEXTS: Readonly<Record<string, string>> = Object.freeze({
+export const SENECA_ERROR_TEXTS = Object.freeze({
   no_data: 'The message has no data.',
   invalid_kind_act: 'Inbound messages should have kind "act".',
   no_message_id: 'The message has no identifier.',
   message_loop: 'Inbound message rejected as looping back to this server.',
   act_not_found: 'No matching action pattern found.',
-});
+  act_execute: 'Action failed.',
+  reply_too_large: 'The reply exceeds the Kinesis record limit.',
+} as const);
+
+export type SenecaErrorCode = keyof typeof SENECA_ERROR_TEXTS;
+
+/** The fixed text of one of Seneca's codes; undefined for any other code (own entries only: not `constructor`). */
+export function senecaErrorText(code: string): string | undefined {
+  return Object.hasOwn(SENECA_ERROR_TEXTS, code) ? SENECA_ERROR_TEXTS[code as SenecaErrorCode] : undefined;
+}
 
 /** A handler's result as Seneca can carry it: objects, arrays and null as they are, scalars as `{ value }`. */
 export function toSenecaResult(value: unknown): Record<string, unknown> | unknown[] | null {

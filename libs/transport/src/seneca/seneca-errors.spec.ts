@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { BaseRpcExceptionFilter, RpcException } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
+import { SENECA_ERROR_TEXTS } from '../../../seneca/src/wire/index.js';
 import { KinesisContext } from '../shared/kinesis.context.js';
 import { SenecaContext } from './seneca-context.js';
 import { SenecaActError, senecaError, toSenecaError } from './seneca-errors.js';
@@ -60,6 +61,9 @@ describe('Seneca errors', () => {
     expect(toSenecaError('plain')).toMatchObject({ code: 'act_execute', message: 'plain' });
     expect(toSenecaError(undefined)).toMatchObject({ code: 'act_execute', message: 'Action failed.' });
     expect(senecaError('message_loop').message).toMatch(/looping back/);
+    // The texts are the wire module's, the ones the Seneca plugin's listener replies with too.
+    for (const code of Object.keys(SENECA_ERROR_TEXTS) as (keyof typeof SENECA_ERROR_TEXTS)[])
+      expect(senecaError(code).message).toBe(SENECA_ERROR_TEXTS[code]);
   });
 
   it('gives the caller an error with the remote code, message and details', () => {

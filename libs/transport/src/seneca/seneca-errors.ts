@@ -1,23 +1,16 @@
 import { KinesisError } from '../../../kinesis/src/index.js';
 import {
   isPlainObject,
+  SENECA_ERROR_TEXTS,
+  type SenecaErrorCode,
   type SenecaErrorInfo,
   type SenecaReplyEnvelope,
 } from '../../../seneca/src/wire/index.js';
 
-/** Seneca's own codes, and the messages Seneca uses for them. */
-export const SENECA_ERROR_MESSAGES = {
-  act_not_found: 'No matching action pattern found.',
-  message_loop: 'Inbound message rejected as looping back to this server.',
-  act_execute: 'Action failed.',
-  reply_too_large: 'The reply exceeds the Kinesis record limit.',
-} as const;
-
-export type SenecaErrorCode = keyof typeof SENECA_ERROR_MESSAGES;
-
+/** A Seneca error of one of Seneca's codes, with its text from the wire module's table unless given. */
 export function senecaError(
   code: SenecaErrorCode,
-  message: string = SENECA_ERROR_MESSAGES[code],
+  message: string = SENECA_ERROR_TEXTS[code],
 ): SenecaErrorInfo {
   return { code, message, name: 'Error', details: {}, seneca: true };
 }
@@ -31,14 +24,14 @@ export function senecaError(
  */
 export function toSenecaError(err: unknown): SenecaErrorInfo {
   if (typeof err !== 'object' || err === null) {
-    return senecaError('act_execute', typeof err === 'string' ? err : SENECA_ERROR_MESSAGES.act_execute);
+    return senecaError('act_execute', typeof err === 'string' ? err : SENECA_ERROR_TEXTS.act_execute);
   }
   const e = err as Record<string, unknown>;
   const code =
     typeof e.code === 'string' && e.code ? e.code : typeof e.code === 'number' ? String(e.code) : '';
   return {
     code: code || 'act_execute',
-    message: typeof e.message === 'string' ? e.message : SENECA_ERROR_MESSAGES.act_execute,
+    message: typeof e.message === 'string' ? e.message : SENECA_ERROR_TEXTS.act_execute,
     name: typeof e.name === 'string' && e.name ? e.name : 'Error',
     details: isPlainObject(e.details) ? e.details : {},
     seneca: true,
@@ -57,7 +50,7 @@ export class SenecaActError extends KinesisError {
     readonly id: string,
     error: NonNullable<SenecaReplyEnvelope['error']>,
   ) {
-    super(typeof error.message === 'string' ? error.message : SENECA_ERROR_MESSAGES.act_execute);
+    super(typeof error.message === 'string' ? error.message : SENECA_ERROR_TEXTS.act_execute);
     this.code = typeof error.code === 'string' && error.code ? error.code : 'act_execute';
     this.details = isPlainObject(error.details) ? error.details : {};
     this.remoteName = typeof error.name === 'string' ? error.name : undefined;
