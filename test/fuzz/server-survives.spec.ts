@@ -1,6 +1,6 @@
 /**
  * End-to-end fuzz: a ServerKinesis (protocol 'auto') on kinesalite is fed a few hundred hostile records straight
- * onto its act stream (PutRecords), interleaved with valid calls from a KinesisClient. Every valid call must be
+ * onto its act stream (PutRecords), interleaved with valid calls from a ClientKinesis. Every valid call must be
  * answered correctly, the server must still answer afterwards, no prototype may change, and the server's stats
  * must account for every user record written (handled + events + invalid + expired + duplicates + ignored).
  */

@@ -1,6 +1,6 @@
 /**
  * Interop with the real `seneca` package (3.38 + the kinesis-transport plugin): calls each way between Nest
- * (ServerKinesis, KinesisClient in seneca mode) and Seneca, with and without pins, concurrent calls, result
+ * (ServerKinesis, ClientKinesis in seneca mode) and Seneca, with and without pins, concurrent calls, result
  * shapes and custom$. Every test has streams of its own.
  */
 import { KINESIS_EMULATORS } from '../support/harness.js';

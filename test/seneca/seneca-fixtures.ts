@@ -27,7 +27,7 @@ import {
 } from '../transport/fixtures.js';
 
 /** The Seneca act a handler serves (undefined for a native request). */
-const senecaOf = (ctx: KinesisContext) => (ctx instanceof SenecaContext ? ctx.getSeneca() : undefined);
+export const senecaOf = (ctx: KinesisContext) => (ctx instanceof SenecaContext ? ctx.getSeneca() : undefined);
 
 /** How often each marker reached a handler (markers are unique per test). */
 export const hits = new Map<string, number>();

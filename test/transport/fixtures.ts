@@ -125,7 +125,7 @@ export function startService(options: ServerKinesisOptions): Promise<RunningServ
   );
 }
 
-/** A KinesisClient under each name, registered the way a Nest app does it: ClientsModule.register with customClass. */
+/** A ClientKinesis under each name, registered the way a Nest app does it: ClientsModule.register with customClass. */
 export function kinesisClientsModule(clients: Record<string, ClientKinesisOptions>): DynamicModule {
   return ClientsModule.register(
     Object.entries(clients).map(([name, options]) => ({ name, customClass: ClientKinesis, options })),
