@@ -148,7 +148,8 @@ export class SenecaKinesisTransport {
       data = decodeSenecaReply(record.data);
     } catch (error) {
       const reason = error instanceof InvalidSenecaEnvelopeError ? error.reason : errorForLog(error);
-      this.logger.warn('res-stream record skipped', {
+      // Whoever can write the res stream chooses how many: rate-bounded, as the listener's act warnings.
+      this.warnings.warn('res-stream record skipped', {
         stream: resStream,
         partitionKey: forLog(record.partitionKey),
         sequenceNumber: record.sequenceNumber,

@@ -1,4 +1,4 @@
-/** Warnings caused by act-stream records on a listener: rate-bounded, every record counted. */
+/** Warnings caused by records (acts on a listener, replies on a client): rate-bounded, every act counted. */
 import { KINESIS_EMULATORS } from '../../../test/support/harness.js';
 import { putRaw } from '../../../test/support/kinesis-helpers.js';
 import { RecordingLogger, act, mathActions, senecaStreams, transportOf } from '../test/seneca-fixtures.js';
@@ -24,5 +24,26 @@ describe.each(KINESIS_EMULATORS)('Seneca listener, a flood of bad acts on %s', (
     expect(skipped).toHaveLength(1_000);
     expect(skipped.filter((e) => e.level === 'warn')).toHaveLength(1);
     expect(transportOf(listener).stats.skipped).toBe(1_000);
+  });
+
+  it("500 records on the res shard of a client's topic that are no reply make one warn line", async () => {
+    const { client, pool, resStream } = streams();
+    const logger = new RecordingLogger();
+    await pool.listener(mathActions());
+    const caller = await pool.client({}, { logger });
+    // The caller reads its topic's res shard from its first call on.
+    expect(await act(caller, { role: 'math', cmd: 'sum', left: 1, right: 1 })).toEqual({ answer: 2 });
+
+    const bad = Array.from({ length: 500 }, (_, i) => ({
+      key: 'seneca_any_res',
+      data: JSON.stringify({ kind: 'act', id: `aaaaaaaaaaaa/${i}`, act: {} }),
+    }));
+    await putRaw(client, resStream, bad);
+    // Same partition key, same shard: once this is answered, the bad records were read.
+    expect(await act(caller, { role: 'math', cmd: 'sum', left: 2, right: 2 })).toEqual({ answer: 4 });
+
+    const skipped = logger.entries.filter((e) => e.message === 'res-stream record skipped');
+    expect(skipped.length).toBe(500);
+    expect(skipped.filter((e) => e.level === 'warn').length).toBe(1);
   });
 });
