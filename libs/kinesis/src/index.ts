@@ -17,17 +17,5 @@ export { withRetries, type RetryOptions } from './checkpoint/retrying-store.js';
 export { assertValidCheckpoint } from './checkpoint-rules.js';
 export * from './producer/index.js';
 export * from './consumer/index.js';
-export { kclRecordProcessor, processorFromFactory, type KclAdapterOptions } from './kcl/adapter.js';
-export { KclCheckpointer, type KclCheckpointScope } from './kcl/checkpointer.js';
-export {
-  KclCheckpointError,
-  KclNotInstalledError,
-  KclProcessorError,
-  KclProtocolError,
-  checkpointErrorFor,
-  type KclAction,
-} from './kcl/errors.js';
-export type * from './kcl/protocol.js';
-export { fromKclRecords } from './kcl/records.js';
-export { runKcl, type KclRun, type RunKclOptions } from './kcl/run.js';
+export * from './kcl/index.js';
 export * from './lease/index.js';
