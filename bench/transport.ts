@@ -124,6 +124,7 @@ async function startKinesisRig(
       strategy: new ServerKinesis({
         awsClient: serverAws,
         actStream: streams.act,
+        resStream: streams.res, // replies go only to the server's resStream (and replyStreams)
         pollIntervalMs,
         replyLingerMs: 0,
         replyAggregation: aggregation,
