@@ -1,6 +1,7 @@
 /**
  * `nestjs-kinesis-transport/transport`: the Nest transporter. `ServerKinesis` (a CustomTransportStrategy) and
- * `ClientKinesis` (a ClientProxy) over an act stream and a reply stream, speaking the native envelope or Seneca's.
+ * `ClientKinesis` (a ClientProxy) over an act stream and a reply stream, speaking the native envelope or Seneca's;
+ * `KinesisModule`, the core's AWS client and named producers as Nest providers.
  */
 export {
   CLIENT_DEFAULTS,
@@ -40,5 +41,16 @@ export {
   SigningOptionsError,
   StreamNotFoundError,
   type SignatureRefusal,
+  // KinesisModule: the core's AWS client and named producers as Nest providers
+  getProducerToken,
+  InjectKinesisClient,
+  InjectProducer,
+  KINESIS_AWS_CLIENT,
+  KinesisModule,
+  KinesisModuleOptionsError,
+  type KinesisModuleAsyncOptions,
+  type KinesisModuleOptions,
+  type KinesisModuleSetup,
+  type NamedProducerOptions,
 } from '../../libs/transport/src/index.js';
 export type { SenecaExceptionFilterOptions } from '../../libs/transport/src/seneca/seneca-exception.filter.js';

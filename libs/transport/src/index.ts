@@ -1,4 +1,7 @@
-/** The Nest transporter: ServerKinesis, ClientKinesis, their context, envelope and errors; Seneca interop. */
+/**
+ * The Nest transporter: ServerKinesis, ClientKinesis, their context, envelope and errors; Seneca interop;
+ * KinesisModule (the core's client and producers as Nest providers).
+ */
 export * from './server-kinesis.js';
 export * from './client-kinesis.js';
 export * from './shared/kinesis.context.js';
@@ -16,3 +19,4 @@ export {
 } from './native/signing.js';
 export { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 export * from './seneca/index.js';
+export * from './module/index.js';
