@@ -41,6 +41,15 @@ export {
   SigningOptionsError,
   StreamNotFoundError,
   type SignatureRefusal,
+  // Event handler failures: retries, dead letters, redrive
+  DeadLetterError,
+  KinesisDeadLetterError,
+  KinesisRetryableError,
+  redriveDeadLetters,
+  type EventDeadLetter,
+  type EventRetryOptions,
+  type RedriveOptions,
+  type RedriveResult,
   // KinesisModule: the core's AWS client and named producers as Nest providers
   getProducerToken,
   InjectKinesisClient,

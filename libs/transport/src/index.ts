@@ -20,3 +20,12 @@ export {
 export { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 export * from './seneca/index.js';
 export * from './module/index.js';
+export {
+  DEAD_LETTER_KIND,
+  DeadLetterError,
+  KinesisDeadLetterError,
+  KinesisRetryableError,
+  parseDeadLetter,
+  type EventDeadLetter,
+} from './shared/dead-letters.js';
+export * from './redrive.js';

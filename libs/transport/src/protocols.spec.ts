@@ -32,6 +32,7 @@ const serverContext = (options: ServerKinesisOptions): ServerProtocolContext => 
   normalizePattern: unused,
   runRequest: unused,
   runEvent: unused,
+  runEventWithRetries: unused,
   serialize: unused,
   deserialize: unused,
   lateReply: unused,

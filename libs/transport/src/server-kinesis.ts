@@ -19,12 +19,14 @@ import {
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { ActIntake } from './act-intake.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
 import { actStreamConsumer } from './server-shard-processor.js';
 import { rethrowMissingStream } from './shared/errors.js';
+import { EventRetrier, type EventOutcome } from './shared/event-retries.js';
 import {
   createStreamsIfAsked,
   serverSettings,
@@ -74,6 +76,7 @@ export class ServerKinesis
   private readonly dedupe: DedupeWindow;
   private readonly protocols: ServerProtocols;
   private readonly intake: ActIntake;
+  private readonly retrier: EventRetrier;
   private awsClient: KinesisClient | undefined;
   private consumer: Consumer | undefined;
   /** This run's reply writer: handed with each record, so a late reply of an old run never uses a new one. */
@@ -92,6 +95,13 @@ export class ServerKinesis
     this.replyStreams = allowedReplyStreams(settings);
     this.warnings = new WarnThrottle(this.coreLogger);
     this.dedupe = new DedupeWindow(settings.dedupeWindowMs, settings.dedupeMaxEntries);
+    this.retrier = new EventRetrier({
+      settings,
+      stats: this.stats,
+      logger: this.coreLogger,
+      warnings: this.warnings,
+      client: () => this.awsClient,
+    });
     this.protocols = serverProtocols(this.protocolContext());
     this.seneca = this.protocols.seneca;
     this.intake = new ActIntake({
@@ -184,6 +194,25 @@ export class ServerKinesis
     return super.handleEvent(pattern, packet, context);
   }
 
+  /**
+   * One attempt of an event's handlers (eventRetries): unlike Nest's handleEvent, it waits for an Observable
+   * result to complete and rejects when the handler fails, so a failure can be retried, then dead-lettered.
+   */
+  private async attemptEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) return void this.handleEvent(pattern, packet, context); // counted and warned there
+    const run = async (end?: () => void) => {
+      try {
+        const result = await handler(packet.data, context);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      } finally {
+        end?.();
+      }
+    };
+    const hooks = (this as any).runWithProcessingHooks as undefined | ((...args: unknown[]) => Promise<void>);
+    await (hooks ? hooks.call(this, context, run) : run()); // Nest 12: inside the processing hooks
+  }
+
   private async start(): Promise<void> {
     const o = this.settings;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
@@ -230,12 +259,12 @@ export class ServerKinesis
     shardId: string,
     handlerDone: () => void,
     shard: ShardState,
-  ): Promise<void> {
+  ): Promise<EventOutcome> {
     try {
       const admitted = this.intake.admit(record, shardId);
       if (!admitted) return;
       const { raw, protocol } = admitted;
-      await protocol.handle({ raw, record, shardId, handlerDone, shard, replies: this.replies! });
+      return await protocol.handle({ raw, record, shardId, handlerDone, shard, replies: this.replies! });
     } catch (error) {
       this.reportError(error);
     }
@@ -254,6 +283,15 @@ export class ServerKinesis
       runRequest: (handler, data, context, respond) =>
         runRequestHandler(this, handler, data, context, respond, (e) => this.reportError(e)),
       runEvent: (pattern, packet, context) => this.handleEvent(pattern, packet, context),
+      runEventWithRetries: (pattern, packet, context, { record, shardId, shard, id }) =>
+        this.retrier.run({
+          record,
+          shardId,
+          pattern,
+          id,
+          stopping: shard.stopping,
+          attempt: () => this.attemptEvent(pattern, packet, context),
+        }),
       serialize: (packet) => this.serializer.serialize(packet),
       deserialize: (value, options) => this.deserializer.deserialize(value, options),
       lateReply: (id) => this.lateReply(id),

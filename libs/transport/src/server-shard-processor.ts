@@ -11,6 +11,7 @@ import { InOrderTracker } from '../../kinesis/src/consumer/in-order-tracker.js';
 import { Semaphore } from '../../kinesis/src/consumer/semaphore.js';
 import type { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 import type { ServerKinesisSettings } from './shared/options.js';
+import { ABANDONED, type EventOutcome } from './shared/event-retries.js';
 import type { ShardState } from './shared/protocol.js';
 
 export type { ShardState } from './shared/protocol.js';
@@ -31,7 +32,12 @@ export interface ShardWorkOptions {
    * never rejects. Calls `handlerDone` as soon as the handler itself has finished, which frees its slot:
    * the next handler need not wait for this reply's round trip to Kinesis.
    */
-  handle(record: KinesisRecord, shardId: string, handlerDone: () => void, shard: ShardState): Promise<void>;
+  handle(
+    record: KinesisRecord,
+    shardId: string,
+    handlerDone: () => void,
+    shard: ShardState,
+  ): Promise<EventOutcome>;
   /** When close() gives up waiting for handlers in flight. */
   graceDeadline(): number;
   onBatch?(): void;
@@ -51,6 +57,7 @@ export class ServerShardProcessor implements RecordProcessor, ShardState {
   /** Resolved (and replaced) whenever a record's work completes: wakes a shard waiting for room. */
   private completed = signalOnce();
   private finalCheckpointTaken = false;
+  private stopSignal: AbortSignal | undefined;
 
   constructor(private readonly o: ShardWorkOptions) {
     this.slots = new Semaphore(o.concurrency);
@@ -59,6 +66,10 @@ export class ServerShardProcessor implements RecordProcessor, ShardState {
 
   get closed(): boolean {
     return this.finalCheckpointTaken;
+  }
+
+  get stopping(): AbortSignal | undefined {
+    return this.stopSignal;
   }
 
   /** Records read and not yet passed by the checkpoint (bounded: see PENDING_PER_SLOT). */
@@ -70,6 +81,7 @@ export class ServerShardProcessor implements RecordProcessor, ShardState {
 
   async processRecords({ records, checkpointer, signal }: ProcessRecordsInput): Promise<void> {
     this.o.onBatch?.();
+    this.stopSignal = signal ?? this.stopSignal;
     for (const record of records) {
       // Stopping (close(), lease lost or handed over): records not started are not checkpointed, and are read
       // again by whoever reads the shard next. Without this, a handler that never finishes would hold its slot,
@@ -82,8 +94,9 @@ export class ServerShardProcessor implements RecordProcessor, ShardState {
         released = true;
         this.slots.release();
       };
-      const work = this.o.handle(record, this.o.shardId, release, this).finally(() => {
-        done();
+      const work = this.o.handle(record, this.o.shardId, release, this).then((outcome) => {
+        // ABANDONED: given up on while stopping; never marked complete, so no checkpoint passes it.
+        if (outcome !== ABANDONED) done();
         release();
         this.inFlight.delete(work);
         this.completed.resolve();

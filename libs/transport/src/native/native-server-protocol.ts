@@ -1,5 +1,6 @@
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { NO_MESSAGE_HANDLER } from '@nestjs/microservices/constants.js';
+import { ABANDONED, DEAD_LETTERED, type EventOutcome } from '../shared/event-retries.js';
 import { KinesisContext } from '../shared/kinesis.context.js';
 import type { ActRecord, ServerProtocol, ServerProtocolContext } from '../shared/protocol.js';
 import type { RequestEnvelope } from './envelope.js';
@@ -28,15 +29,15 @@ export class NativeServerProtocol implements ServerProtocol {
     return true;
   }
 
-  async handle(input: ActRecord): Promise<void> {
+  async handle(input: ActRecord): Promise<EventOutcome> {
     const envelope = await this.gate.admit(input);
-    if (envelope) await this.dispatch(envelope, input);
+    if (envelope) return this.dispatch(envelope, input);
   }
 
   private async dispatch(
     envelope: RequestEnvelope,
     { record, shardId, handlerDone, shard, replies }: ActRecord,
-  ): Promise<void> {
+  ): Promise<EventOutcome> {
     const { ctx } = this;
     const packet = await ctx.deserialize(envelope, { shardId });
     const pattern =
@@ -54,8 +55,15 @@ export class NativeServerProtocol implements ServerProtocol {
     const replyTo = envelope.replyTo;
     if (!replyTo) {
       ctx.stats.events++;
-      await ctx.runEvent(pattern, packet as ReadPacket, context);
-      return;
+      const outcome = await ctx.runEventWithRetries(pattern, packet as ReadPacket, context, {
+        record,
+        shardId,
+        shard,
+        id: envelope.id,
+      });
+      // Given up on (the shard stopped), or dead-lettered: a later delivery (after a restart, a redrive) runs.
+      if (outcome === ABANDONED || outcome === DEAD_LETTERED) ctx.dedupe.forget(envelope.id);
+      return outcome;
     }
     ctx.stats.handled++;
     const respond = async (out: WritePacket) => {

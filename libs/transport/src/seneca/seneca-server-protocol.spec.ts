@@ -41,6 +41,9 @@ function contextOf(options: ServerKinesisOptions, handlers = new Map<string, Mes
       })();
     },
     runEvent: async (route, packet, ctx) => handlers.get(route)!(packet.data, ctx),
+    runEventWithRetries: () => {
+      throw new Error('native only');
+    },
     serialize: (packet) => packet,
     deserialize: (value) => value as never,
     lateReply: () => undefined,

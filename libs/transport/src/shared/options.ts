@@ -131,6 +131,25 @@ export interface ServerKinesisOptions extends KinesisTransportOptions {
    * more calls per second under load. Every reader of the reply stream must deaggregate (ours do).
    */
   replyAggregation?: boolean;
+  /**
+   * What happens when an @EventPattern handler fails: retried in place with backoff (per-shard order holds
+   * with concurrency 1; the record is not checkpointed meanwhile), then written to `deadLetterStream`. See
+   * `EventRetryOptions`.
+   */
+  eventRetries?: EventRetryOptions;
+}
+
+/** Retries of failed event handlers, then the dead-letter stream (see README: Event handler failures). */
+export interface EventRetryOptions {
+  /** Handler attempts before the event is dead-lettered (default 3; at least 1). */
+  attempts?: number;
+  /** Backoff between attempts (exponential with jitter; default 100 ms doubling up to 5 s). */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /**
+   * Where events go after `attempts` (default none). Without it, an event is never skipped: it is retried at
+   * `backoff.maxMs` until it succeeds or the server closes (a rate-bounded warning), and its shard waits.
+   */
+  deadLetterStream?: string;
 }
 
 export type PartitionBy = 'spread' | 'pattern' | ((packet: { pattern: string; data: unknown }) => string);
@@ -172,6 +191,11 @@ export const SERVER_DEFAULTS = Object.freeze({
   dedupeMaxEntries: 100_000,
   replyLingerMs: 0,
   replyAggregation: false,
+  eventRetries: Object.freeze({
+    attempts: 3,
+    backoff: Object.freeze({ baseMs: 100, maxMs: 5_000 }),
+    deadLetterStream: undefined as string | undefined,
+  }),
 });
 
 /** The client's defaults, one place for each. */
@@ -200,8 +224,15 @@ function withDefaults<O extends object, D extends object>(defaults: D, options: 
   return { ...defaults, ...Object.fromEntries(defined) } as O & D;
 }
 
-export const serverSettings = (options: ServerKinesisOptions): ServerKinesisSettings =>
-  withDefaults(SERVER_DEFAULTS, options);
+export const serverSettings = (options: ServerKinesisOptions): ServerKinesisSettings => {
+  const retries = options.eventRetries ?? {};
+  const defaults = SERVER_DEFAULTS.eventRetries;
+  const eventRetries = {
+    ...withDefaults(defaults, retries),
+    backoff: withDefaults(defaults.backoff, retries.backoff ?? {}),
+  };
+  return { ...withDefaults(SERVER_DEFAULTS, options), eventRetries };
+};
 
 export const clientSettings = (options: ClientKinesisOptions): ClientKinesisSettings =>
   withDefaults(CLIENT_DEFAULTS, options);

@@ -10,6 +10,7 @@ import type { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.
 import type { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 import type { KinesisRecord, Logger, Producer } from '../../../kinesis/src/index.js';
 import type { KinesisContext } from './kinesis.context.js';
+import type { EventOutcome } from './event-retries.js';
 import type { ClientKinesisSettings, ServerKinesisSettings } from './options.js';
 import type { Replies } from './reply-writer.js';
 import type { ClientKinesisStats, ServerKinesisStats } from './types.js';
@@ -21,6 +22,8 @@ export interface ShardState {
    * it, so its record is read again after a restart and its reply must not be written.
    */
   readonly closed: boolean;
+  /** Aborted when the shard stops reading (close(), lease lost): long work (event retries) gives up. */
+  readonly stopping?: AbortSignal;
 }
 
 /** One act-stream record handed to a server protocol. */
@@ -42,9 +45,10 @@ export interface ServerProtocol {
   accepts(raw: Record<string, unknown>): boolean;
   /**
    * Serves one record; resolves when its work is complete (for a request: its final reply stored). Rejects only
-   * when a reply cannot be stored (the server reports that); never for what the record holds.
+   * when a reply cannot be stored (the server reports that); never for what the record holds. `ABANDONED`
+   * (shared/event-retries.ts): the shard stopped first; the record must not be checkpointed.
    */
-  handle(input: ActRecord): Promise<void>;
+  handle(input: ActRecord): Promise<EventOutcome>;
   /** Nest registered a handler (`route`: Nest's normalized pattern). */
   register?(pattern: unknown, route: string, isEvent: boolean): void;
 }
@@ -70,6 +74,16 @@ export interface ServerProtocolContext {
   ): void;
   /** Runs the event handlers of `pattern` (an unknown pattern is counted and warned about). */
   runEvent(pattern: string, packet: ReadPacket, context: KinesisContext): Promise<unknown>;
+  /**
+   * Runs the event handlers of `pattern` with the server's `eventRetries`: retried in place, then dead-lettered
+   * (an unknown pattern is counted and warned about, as runEvent).
+   */
+  runEventWithRetries(
+    pattern: string,
+    packet: ReadPacket,
+    context: KinesisContext,
+    input: Pick<ActRecord, 'record' | 'shardId' | 'shard'> & { id?: string },
+  ): Promise<EventOutcome>;
   /** The server's Nest serializer (outgoing replies) and deserializer (incoming requests). */
   serialize(packet: WritePacket & { id: string }): unknown;
   deserialize(

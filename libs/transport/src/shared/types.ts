@@ -27,6 +27,10 @@ export interface ServerKinesisStats {
   unsigned: number;
   /** `signing`: records refused for a signature with an unknown key id, or one that does not verify. */
   badSignature: number;
+  /** Event handler attempts after a failure (eventRetries). */
+  eventRetries: number;
+  /** Events written to `eventRetries.deadLetterStream` after their attempts (or KinesisDeadLetterError). */
+  eventsDeadLettered: number;
 }
 
 export const newServerStats = (): ServerKinesisStats => ({
@@ -42,6 +46,8 @@ export const newServerStats = (): ServerKinesisStats => ({
   lateReplies: 0,
   unsigned: 0,
   badSignature: 0,
+  eventRetries: 0,
+  eventsDeadLettered: 0,
 });
 
 /** What a client counted on its reply shard since it was created (native protocol). */

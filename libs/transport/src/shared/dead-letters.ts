@@ -1,0 +1,115 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { isSafeId, KinesisError } from '../../../kinesis/src/index.js';
+
+/**
+ * Thrown by an @EventPattern handler: the failure is transient; the event is retried in place (with backoff,
+ * past `eventRetries.attempts`) and never dead-lettered for it.
+ */
+export class KinesisRetryableError extends KinesisError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    recordVerdict(this);
+  }
+}
+
+/** Thrown by an @EventPattern handler: the event can never succeed; it is dead-lettered at once, not retried. */
+export class KinesisDeadLetterError extends KinesisError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    recordVerdict(this);
+  }
+}
+
+/** `redriveDeadLetters` was given a bad option, or the dead-letter stream could not be read. */
+export class DeadLetterError extends KinesisError {}
+
+export type EventVerdict = KinesisRetryableError | KinesisDeadLetterError;
+
+/**
+ * Nest's exception filters replace what an event handler throws (a plain `{ status, message }` for any error
+ * but RpcException) before the transport sees it. So the two verdict errors note themselves, when constructed,
+ * in the attempt that runs them (an AsyncLocalStorage scope opened around each handler attempt).
+ */
+const attemptScope = new AsyncLocalStorage<{ verdict?: EventVerdict }>();
+
+function recordVerdict(error: EventVerdict): void {
+  const scope = attemptScope.getStore();
+  if (scope) scope.verdict = error;
+}
+
+/** Runs `attempt`; returns the verdict error a handler constructed in it (when it failed), if any. */
+export async function withVerdictScope(
+  attempt: () => Promise<void>,
+): Promise<{ ok: true } | { ok: false; error: unknown; verdict?: EventVerdict }> {
+  const scope: { verdict?: EventVerdict } = {};
+  try {
+    await attemptScope.run(scope, attempt);
+    return { ok: true };
+  } catch (error) {
+    const verdict =
+      error instanceof KinesisRetryableError || error instanceof KinesisDeadLetterError
+        ? error
+        : scope.verdict;
+    return { ok: false, error, verdict };
+  }
+}
+
+/** Marks a dead-letter record as this package's (redrive refuses records without it). */
+export const DEAD_LETTER_KIND = 'nestjs-kinesis-transport/dead-letter';
+export const DEAD_LETTER_VERSION = 1;
+/** Bounds of what redrive accepts from a dead-letter record (the Kinesis record limit is 1 MiB). */
+const MAX_FIELD_CHARS = 1024;
+const MAX_DATA_BASE64_CHARS = Math.ceil((1024 * 1024) / 3) * 4;
+
+/** One dead-letter record: the event as received, and why it was given up on. */
+export interface EventDeadLetter {
+  kind: typeof DEAD_LETTER_KIND;
+  v: typeof DEAD_LETTER_VERSION;
+  /** The act stream the event was read from. */
+  stream: string;
+  shardId: string;
+  sequenceNumber: string;
+  subSequenceNumber?: number;
+  partitionKey: string;
+  /** The event's envelope id, when it had one. */
+  id?: string;
+  pattern: string;
+  /** Handler attempts made (1 with KinesisDeadLetterError). */
+  attempts: number;
+  /** The last error's message, cut (errorForLog). */
+  error: string;
+  /** When it was dead-lettered (ISO 8601). */
+  at: string;
+  /** The record's bytes as received, base64 (a signed envelope keeps its signature). */
+  data: string;
+}
+
+export function encodeDeadLetter(entry: Omit<EventDeadLetter, 'kind' | 'v'>): Buffer {
+  return Buffer.from(JSON.stringify({ kind: DEAD_LETTER_KIND, v: DEAD_LETTER_VERSION, ...entry }));
+}
+
+const isShortString = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_FIELD_CHARS;
+
+/** A dead-letter record of ours, or undefined for anything else (redrive refuses it). */
+export function parseDeadLetter(bytes: Uint8Array): EventDeadLetter | undefined {
+  if (bytes.length > MAX_DATA_BASE64_CHARS + 16 * MAX_FIELD_CHARS) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entry = value as Record<string, unknown>;
+  if (entry.kind !== DEAD_LETTER_KIND || entry.v !== DEAD_LETTER_VERSION) return undefined;
+  const strings = [entry.stream, entry.shardId, entry.sequenceNumber, entry.partitionKey, entry.pattern];
+  if (!strings.every(isShortString) || typeof entry.error !== 'string' || typeof entry.at !== 'string')
+    return undefined;
+  if (entry.id !== undefined && !isSafeId(entry.id)) return undefined;
+  if (!Number.isSafeInteger(entry.attempts) || (entry.attempts as number) < 1) return undefined;
+  const { data } = entry;
+  if (typeof data !== 'string' || data.length === 0 || data.length > MAX_DATA_BASE64_CHARS) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return undefined;
+  return entry as unknown as EventDeadLetter;
+}

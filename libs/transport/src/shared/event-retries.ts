@@ -1,0 +1,136 @@
+import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  backoffDelay,
+  errorForLog,
+  forLog,
+  sleep,
+  type KinesisRecord,
+  type Logger,
+} from '../../../kinesis/src/index.js';
+import type { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
+import { encodeDeadLetter, KinesisDeadLetterError, withVerdictScope } from './dead-letters.js';
+import type { ServerKinesisSettings } from './options.js';
+import type { ServerKinesisStats } from './types.js';
+
+/** What `handle` resolves to when the shard stopped first: the record must stay uncheckpointed. */
+export const ABANDONED = 'abandoned';
+/** What `handle` resolves to when the event went to the dead-letter stream (its record is checkpointed). */
+export const DEAD_LETTERED = 'dead-lettered';
+export type EventOutcome = void | typeof ABANDONED | typeof DEAD_LETTERED;
+
+/** One event to run: its record as read, and one attempt of its handlers (rejects when they fail). */
+export interface FailingEvent {
+  record: KinesisRecord;
+  shardId: string;
+  pattern: string;
+  id?: string;
+  /** Aborted when the shard stops reading (close(), lease lost): retrying stops, the record is read again. */
+  stopping?: AbortSignal;
+  attempt(): Promise<void>;
+}
+
+export interface EventRetrierOptions {
+  settings: ServerKinesisSettings;
+  stats: ServerKinesisStats;
+  logger: Logger;
+  warnings: WarnThrottle;
+  /** The run's AWS client (for the dead-letter stream). */
+  client(): KinesisClient | undefined;
+}
+
+/**
+ * What Nest's exception filters left of the error: RpcException's error, `{ status, message }` (any other
+ * error becomes "Internal server error" unless a filter of the app passes it on).
+ */
+function messageOf(error: unknown): unknown {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : error;
+}
+
+/**
+ * Runs an event's handlers until the event is in one of its places: handled, or in the dead letters, or (the
+ * shard stopped first) not checkpointed. Never a fourth: without a dead-letter stream, an event is retried at
+ * the largest backoff for as long as it fails. Retries are in place, so with concurrency 1 the shard's later
+ * records wait: per-shard order holds.
+ */
+export class EventRetrier {
+  constructor(private readonly o: EventRetrierOptions) {}
+
+  async run(event: FailingEvent): Promise<EventOutcome> {
+    const { attempts: maxAttempts, backoff, deadLetterStream } = this.o.settings.eventRetries;
+    const { stats } = this.o;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await withVerdictScope(event.attempt);
+      if (outcome.ok) return;
+      const deadLetterNow = outcome.verdict instanceof KinesisDeadLetterError;
+      const retryable = !deadLetterNow && outcome.verdict !== undefined; // KinesisRetryableError
+      const message = errorForLog(outcome.verdict ?? messageOf(outcome.error));
+      if (deadLetterStream && (deadLetterNow || (!retryable && attempt >= Math.max(1, maxAttempts)))) {
+        const written = await this.deadLetter(event, deadLetterStream, attempt, message);
+        if (written) return DEAD_LETTERED;
+      } else if (deadLetterNow || attempt >= maxAttempts) {
+        // No dead-letter stream (or writing it failed): keep the event, never skip it.
+        this.o.warnings.warn('event handler keeps failing: retried until it succeeds', {
+          pattern: forLog(event.pattern),
+          shardId: event.shardId,
+          sequenceNumber: event.record.sequenceNumber,
+          attempts: attempt,
+          error: message,
+        });
+      } else {
+        this.o.logger.debug('event handler failed: retrying', { attempt, error: message });
+      }
+      if (event.stopping?.aborted) return ABANDONED;
+      const delay = attempt >= maxAttempts ? backoff.maxMs : backoffDelay(attempt, backoff);
+      await sleep(delay, event.stopping);
+      if (event.stopping?.aborted) return ABANDONED;
+      stats.eventRetries++;
+    }
+  }
+
+  /** True when the entry is stored; false (warned) when it could not be: the event is retried, not lost. */
+  private async deadLetter(
+    event: FailingEvent,
+    streamName: string,
+    attempts: number,
+    error: string,
+  ): Promise<boolean> {
+    const { record, shardId } = event;
+    const client = this.o.client();
+    try {
+      if (!client) throw new Error('server not listening');
+      const data = encodeDeadLetter({
+        stream: this.o.settings.actStream,
+        shardId,
+        sequenceNumber: record.sequenceNumber,
+        subSequenceNumber: record.subSequenceNumber,
+        partitionKey: record.partitionKey,
+        id: event.id,
+        pattern: forLog(event.pattern, 512),
+        attempts,
+        error,
+        at: new Date().toISOString(),
+        data: Buffer.from(record.data).toString('base64'),
+      });
+      // Partition key: the original's, so one producer's dead letters stay in order on the dead-letter stream.
+      await client.send(
+        new PutRecordCommand({ StreamName: streamName, PartitionKey: record.partitionKey, Data: data }),
+      );
+      this.o.stats.eventsDeadLettered++;
+      this.o.warnings.warn('event dead-lettered', {
+        pattern: forLog(event.pattern),
+        shardId,
+        sequenceNumber: record.sequenceNumber,
+        attempts,
+        error,
+      });
+      return true;
+    } catch (failure) {
+      this.o.logger.warn('dead-letter write failed: the event is retried', {
+        streamName: forLog(streamName),
+        error: errorForLog(failure),
+      });
+      return false;
+    }
+  }
+}
