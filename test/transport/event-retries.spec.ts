@@ -33,6 +33,8 @@ interface Call {
 }
 const calls: Call[] = [];
 const checkpoints: Checkpoint[] = [];
+/** Keys whose handler succeeds from now on. */
+const healed = new Set<string>();
 const callsOf = (pattern: string, key: string) => calls.filter((c) => c.pattern === pattern && c.key === key);
 
 /** Counts each attempt; fails the first `failTimes` ones of a key with `error`. */
@@ -41,7 +43,7 @@ function attempt(pattern: string, { key, failTimes }: { key: string; failTimes: 
   const call = {
     pattern,
     key,
-    ok: n > failTimes,
+    ok: n > failTimes || healed.has(key),
     sequenceNumber: (ctx as KinesisContext).getSequenceNumber(),
     checkpointsBefore: checkpoints.length,
   };
@@ -178,6 +180,44 @@ describe('event handler failures (eventRetries) on kinesalite', () => {
     expect(entries.filter((e) => e.pattern === 'fatal')).toMatchObject([
       { attempts: 1, error: 'cannot ever succeed' },
     ]);
+  });
+
+  it('close() during retries stops retrying; the record stays uncheckpointed and is handled after a restart', async () => {
+    const stream = uniqueName('act-close');
+    await ensureStream(admin, stream, { shardCount: 1 });
+    const store = new MemoryCheckpointStore(); // survives the restart, as a durable store would
+    const options = {
+      ...endpoint,
+      actStream: stream,
+      resStream,
+      pollIntervalMs: 20,
+      logger: silentLogger,
+      checkpointStore: store,
+      closeGracePeriodMs: 600_000, // close() must not wait for it: the retry stops at once
+      eventRetries: { attempts: 2, backoff: { baseMs: 5, maxMs: 20 } }, // no dead-letter stream
+    };
+    let running = await startMicroservice(FailingModule, new ServerKinesis(options));
+    const c = await startClient({ ...endpoint, actStream: stream, resStream });
+    try {
+      await lastValueFrom(c.client.emit('flaky', { key: 'c1', failTimes: 1e9 }));
+      await eventually(() => callsOf('flaky', 'c1').length >= 4, { message: 'retries past attempts' });
+      await running.close();
+      const attempts = callsOf('flaky', 'c1').length;
+      const at = BigInt(callsOf('flaky', 'c1')[0].sequenceNumber);
+      const [shard] = (await readStream(admin, stream)).map((s) => s.shardId);
+      const saved = await store.get(stream, shard);
+      expect(saved === undefined || BigInt(saved.sequenceNumber) < at).toBe(true);
+      expect(callsOf('flaky', 'c1').length).toBe(attempts); // no attempt after close()
+      healed.add('c1');
+      running = await startMicroservice(FailingModule, new ServerKinesis(options));
+      await eventually(() => callsOf('flaky', 'c1').some((call) => call.ok), {
+        message: 'the re-read event',
+      });
+      expect(callsOf('flaky', 'c1').every((call) => BigInt(call.sequenceNumber) === at)).toBe(true);
+    } finally {
+      await c.app.close();
+      await running.close();
+    }
   });
 
   it('redrives a dead-lettered event (the handler runs again) and refuses records that are not ours', async () => {
