@@ -7,14 +7,26 @@
  *     node16 CommonJS consumer; it require()s every entry;
  *   - transport-only: Nest and nothing optional: no pg, ioredis nor @aws-sdk/client-s3 gets installed, every entry
  *     without a driver type-checks, every entry loads, and a driver's absence is a MissingPeerDependencyError.
- * Each application also checks that an entry's runtime names are the API report's (scripts/api-report.mjs).
+ * Each application also checks that an entry's runtime names are the API report's (scripts/api-report.mjs), and
+ * runs a real round trip on a kinesalite this script starts (scripts/pack-app/round-trip.ts, compiled as the app
+ * compiles: a microservice with ServerKinesis answers a @MessagePattern request and takes an @EventPattern event
+ * from a ClientKinesis of ClientsModule).
  * Installs use the npm cache first (--prefer-offline). `--keep` leaves the temp directory for a look.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startKinesalite } from '../libs/local-aws/src/index.js';
 import { collectApi } from './api-report.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,9 +45,9 @@ const entries = Object.keys(pkg.exports).filter((subpath) => subpath !== './pack
 const specifier = (subpath) => (subpath === '.' ? pkg.name : `${pkg.name}${subpath.slice(1)}`);
 const dev = (name) => `${name}@${pkg.devDependencies[name]}`;
 
-function run(command, args, cwd) {
+function run(command, args, cwd, env = process.env) {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, maxBuffer: 64 << 20, timeout: 300_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd, env, maxBuffer: 64 << 20, timeout: 300_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${command} ${args.join(' ')} (in ${cwd}):\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
@@ -103,6 +115,12 @@ for (const [subpath, name] of ${JSON.stringify(entries.map((s) => [s, specifier(
 const main = ${type === 'module' ? "await import('./dist/main.js')" : "require('./dist/main.js')"};
 result.nestClient = await main.main();
 try {
+  const { roundTrip } = ${type === 'module' ? "await import('./dist/round-trip.js')" : "require('./dist/round-trip.js')"};
+  result.roundTrip = await roundTrip(process.env.PACK_KINESIS_ENDPOINT, process.env.PACK_STREAM_PREFIX);
+} catch (error) {
+  result.roundTrip = { error: String(error?.stack ?? error) };
+}
+try {
   const { PostgresEmitter, jsonColumns } = ${load.replace('name', `'${specifier('./connector/postgres')}'`)};
   const emitter = new PostgresEmitter({ pool: {}, table: 'orders', columns: jsonColumns });
   await emitter.emit({ streamName: 's', shardId: 'shardId-0', items: [] });
@@ -141,11 +159,12 @@ function tsconfig(type) {
       };
 }
 
-async function app(dir, tarball, { name, type, nest, peers, typed }) {
+async function app(dir, tarball, kinesis, { name, type, nest, peers, typed }) {
   mkdirSync(join(dir, 'src'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }, null, 2));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig(type), null, 2));
   writeFileSync(join(dir, 'src', 'main.ts'), mainSource(typed));
+  copyFileSync(join(root, 'scripts', 'pack-app', 'round-trip.ts'), join(dir, 'src', 'round-trip.ts'));
   writeFileSync(join(dir, type === 'module' ? 'load.mjs' : 'load.cjs'), loadSource(type));
   const deps = [tarball, ...nest, dev('reflect-metadata'), dev('rxjs'), dev('@types/node'), ...peers];
   await run(
@@ -172,7 +191,16 @@ async function app(dir, tarball, { name, type, nest, peers, typed }) {
   if (type === 'commonjs')
     check(name, 'type-checks as a node16 CommonJS consumer', !node16Errors, node16Errors);
   if (errors) return;
-  const out = await run('node', [type === 'module' ? 'load.mjs' : 'load.cjs'], dir).catch((e) => e);
+  const env = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'us-east-1',
+    PACK_KINESIS_ENDPOINT: kinesis.endpoint,
+    PACK_STREAM_PREFIX: name, // one pair of streams per application: they run at once on one kinesalite
+  };
+  const out = await run('node', [type === 'module' ? 'load.mjs' : 'load.cjs'], dir, env).catch((e) => e);
+  console.log(`  ${name}: ran (${elapsed()})`);
   if (out instanceof Error) return check(name, 'runs', false, out.message);
   return JSON.parse(out);
 }
@@ -196,6 +224,13 @@ function checkLoaded(name, result, api, expectPostgres) {
     differing.join(', '),
   );
   check(name, 'ClientKinesis registered with ClientsModule (Nest DI)', result.nestClient === true);
+  const expected = { reply: { total: 6, kinesisContext: true }, event: { id: 7 } };
+  check(
+    name,
+    'round trip on kinesalite: a @MessagePattern reply and an @EventPattern event',
+    JSON.stringify(result.roundTrip) === JSON.stringify(expected),
+    JSON.stringify(result.roundTrip, null, 2),
+  );
   const pg = result.postgres;
   const missing =
     pg?.name === 'MissingPeerDependencyError' &&
@@ -206,9 +241,12 @@ function checkLoaded(name, result, api, expectPostgres) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kinesis-pack-'));
+let kinesis;
 try {
   const api = collectApi();
-  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', dir], root))[0];
+  const packing = run('npm', ['pack', '--json', '--pack-destination', dir], root);
+  kinesis = await startKinesalite();
+  const packed = JSON.parse(await packing)[0];
   const tarball = join(dir, packed.filename);
   const files = packed.files.map((f) => f.path);
   console.log(`packed ${packed.filename}: ${files.length} files, ${Math.round(packed.size / 1024)} kB`);
@@ -241,7 +279,7 @@ try {
     { name: 'cjs-nest11', type: 'commonjs', nest: nest11, peers: allPeers, typed: entries },
     { name: 'transport-only', type: 'module', nest: nest12, peers: [], typed: withoutDrivers },
   ];
-  const results = await Promise.all(apps.map((a) => app(join(dir, a.name), tarball, a)));
+  const results = await Promise.all(apps.map((a) => app(join(dir, a.name), tarball, kinesis, a)));
   apps.forEach((a, i) => checkLoaded(a.name, results[i], api, a.peers.length ? 'found' : 'missing'));
   const installed = ['pg', 'ioredis', '@aws-sdk/client-s3'].filter((p) =>
     existsSync(join(dir, 'transport-only', 'node_modules', p)),
@@ -256,6 +294,7 @@ try {
   failures.push(String(error?.message ?? error));
   console.error(error);
 } finally {
+  await kinesis?.stop();
   if (keep) console.log(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }
