@@ -30,10 +30,15 @@ export {
   type ServerKinesisStats,
   type ServerProtocolName,
   type SigningOptions,
+  // Per-message options: new KinesisMessageBuilder(data).setPartitionKey(key).build()
+  KinesisMessage,
+  KinesisMessageBuilder,
+  type KinesisMessageOptions,
   // Errors (all KinesisError)
   ClientClosedError,
   ForbiddenReplyStreamError,
   InvalidEnvelopeError,
+  InvalidMessageOptionsError,
   InvalidSenecaPatternError,
   RequestTimeoutError,
   SenecaActError,

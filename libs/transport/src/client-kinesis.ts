@@ -13,6 +13,11 @@ import {
   type ClientKinesisSettings,
 } from './shared/options.js';
 import type { ClientProtocol, ClientProtocolContext } from './shared/protocol.js';
+import {
+  InvalidMessageOptionsError,
+  unwrapMessage,
+  type KinesisMessageOptions,
+} from './shared/record-builder.js';
 import { newClientStats, type ClientKinesisStats, type KinesisStatus } from './shared/types.js';
 
 export type { ClientKinesisStats } from './shared/types.js';
@@ -110,14 +115,29 @@ export class ClientKinesis extends ClientProxy {
     this._status$.next('connected');
   }
 
+  /** A throw here (a KinesisMessage's bad option) fails the call's Observable: nothing was sent. */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    return this.protocol.publish(packet, callback);
+    const message = this.message(packet);
+    return this.protocol.publish(message.packet, callback, message.options);
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const message = this.message(packet);
     await this.connect();
-    await this.protocol.emit(packet);
+    await this.protocol.emit(message.packet, message.options);
     return undefined as T;
+  }
+
+  /** A packet whose data may be a KinesisMessage: its payload, and its options (checked before anything is sent). */
+  private message(packet: ReadPacket): { packet: ReadPacket; options: KinesisMessageOptions } {
+    const { data, options } = unwrapMessage(packet.data);
+    const names = Object.keys(options);
+    if (this.settings.protocol === 'seneca' && names.length > 0)
+      throw new InvalidMessageOptionsError(
+        `protocol 'seneca' takes no message options (${names.join(', ')}): Seneca topics decide ` +
+          'partition keys, and Seneca acts carry no metadata, per-call timeout or reply metadata',
+      );
+    return { packet: { ...packet, data }, options };
   }
 
   /** What the protocol gets from the client: one object, built once. */

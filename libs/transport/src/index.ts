@@ -7,6 +7,12 @@ export * from './client-kinesis.js';
 export * from './shared/kinesis.context.js';
 export * from './native/envelope.js';
 export * from './shared/errors.js';
+export {
+  InvalidMessageOptionsError,
+  KinesisMessage,
+  KinesisMessageBuilder,
+  type KinesisMessageOptions,
+} from './shared/record-builder.js';
 export * from './shared/options.js';
 export type { ClientProtocol, ServerProtocol } from './shared/protocol.js';
 export {

@@ -182,3 +182,19 @@ describe('envelope bounds (ENVELOPE_LIMITS): the act stream is untrusted', () =>
     for (const input of inputs) expect(refusal(buf(input)).message).not.toContain(marker);
   });
 });
+
+describe('reply metadata', () => {
+  it('is read within the metadata bounds, and a reply outside them is invalid', () => {
+    const reply = { v: 1, id: 'r', response: 1, metadata: { served: 'by-me' } };
+    expect(decodeReply(encodeEnvelope(reply))).toEqual(reply);
+    const tooMany = Object.fromEntries(
+      Array.from({ length: ENVELOPE_LIMITS.maxMetadataEntries + 1 }, (_, i) => [`k${i}`, 'v']),
+    );
+    expect(() => decodeReply(buf({ v: 1, id: 'r', response: 1, metadata: tooMany }))).toThrow(
+      new InvalidEnvelopeError('reply with invalid metadata'),
+    );
+    expect(() => decodeReply(buf({ v: 1, id: 'r', response: 1, metadata: { k: 1 } }))).toThrow(
+      InvalidEnvelopeError,
+    );
+  });
+});

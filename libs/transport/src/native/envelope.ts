@@ -2,14 +2,15 @@
  * The wire format of the Kinesis transporter: versioned JSON, one Kinesis record per envelope.
  *
  *   request / event  { v: 1, id, pattern, data, replyTo?: { stream, hashKey }, deadline?, metadata? }
- *   reply            { v: 1, id, response?, err?, isDisposed? }
+ *   reply            { v: 1, id, response?, err?, isDisposed?, metadata? }
  *
  * A request has `replyTo`; an event has none (its `id` only serves deduplication). `deadline` is epoch ms:
  * past it the caller has given up, so the server skips the request. `metadata` carries Nest's dispatch-hook
- * values (trace context). An Observable handler's values are several replies with the same `id`, the last
- * one with `isDisposed: true`.
+ * values (trace context) under a KinesisMessage's; on a reply, the handler's (it returned a KinesisMessage).
+ * An Observable handler's values are several replies with the same `id`, the last one with `isDisposed: true`.
  */
 import { isSafeId, KinesisError, MAX_ID_LENGTH, parseExplicitHashKey } from '../../../kinesis/src/index.js';
+import { metadataProblem, METADATA_LIMITS } from '../shared/record-builder.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -37,6 +38,8 @@ export interface ReplyEnvelope {
   response?: unknown;
   err?: unknown;
   isDisposed?: boolean;
+  /** The handler's reply metadata (it returned a KinesisMessage); within ENVELOPE_LIMITS. */
+  metadata?: Record<string, string>;
 }
 
 /** A record on the act or res stream that is not a valid envelope; `id`/`replyTo` are set when they were readable. */
@@ -76,11 +79,8 @@ export const ENVELOPE_LIMITS = Object.freeze({
   maxIdLength: MAX_ID_LENGTH,
   /** replyTo.stream: a Kinesis stream name (1-128 characters of [A-Za-z0-9_.-]). */
   maxStreamNameLength: 128,
-  /** metadata: at most this many entries, every value a string. */
-  maxMetadataEntries: 32,
-  maxMetadataKeyLength: 128,
-  /** Room for a W3C `baggage` header (8,192 bytes by its spec) or a `traceparent`. */
-  maxMetadataValueLength: 8192,
+  /** metadata (requests, events and replies): entries, key and value lengths (one place: METADATA_LIMITS). */
+  ...METADATA_LIMITS,
 } as const);
 
 /** The checks are built from ENVELOPE_LIMITS, so the documented limits are the enforced ones. */
@@ -90,15 +90,8 @@ const isKeptId = (value: unknown): value is string =>
 
 /** A map of strings within ENVELOPE_LIMITS, copied (own data properties only, `__proto__` included as data). */
 function readMetadata(value: unknown): Record<string, string> | undefined {
-  if (!isObject(value)) return undefined;
-  const entries = Object.entries(value);
-  const { maxMetadataEntries, maxMetadataKeyLength, maxMetadataValueLength } = ENVELOPE_LIMITS;
-  if (entries.length > maxMetadataEntries) return undefined;
-  for (const [key, item] of entries) {
-    if (key.length > maxMetadataKeyLength) return undefined;
-    if (typeof item !== 'string' || item.length > maxMetadataValueLength) return undefined;
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
+  if (metadataProblem(value) !== undefined) return undefined;
+  return Object.fromEntries(Object.entries(value as object)) as Record<string, string>;
 }
 
 /** replyTo with a valid stream name and a hash key in [0, 2^128-1] (normalized: no leading zeros). */
@@ -153,7 +146,10 @@ export function decodeReply(data: Buffer): ReplyEnvelope {
   if (raw.v !== ENVELOPE_VERSION)
     throw new InvalidEnvelopeError(`unsupported reply version (this client reads v${ENVELOPE_VERSION})`);
   if (typeof raw.id !== 'string' || !raw.id) throw new InvalidEnvelopeError('reply without an id');
-  return raw as unknown as ReplyEnvelope;
+  if (raw.metadata === undefined) return raw as unknown as ReplyEnvelope;
+  const metadata = readMetadata(raw.metadata);
+  if (!metadata) throw new InvalidEnvelopeError('reply with invalid metadata');
+  return { ...raw, metadata } as unknown as ReplyEnvelope;
 }
 
 export function encodeEnvelope(envelope: RequestEnvelope | ReplyEnvelope): Buffer {

@@ -13,8 +13,14 @@ import {
 import { jsonDeeperThan } from '../../../kinesis/src/untrusted/json-depth.js';
 import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 import { rethrowMissingStream } from '../shared/errors.js';
-import { PendingCalls } from '../shared/pending-calls.js';
+import { PendingCalls, type ReplyCallback } from '../shared/pending-calls.js';
 import type { ClientProtocol, ClientProtocolContext } from '../shared/protocol.js';
+import {
+  InvalidMessageOptionsError,
+  KinesisMessage,
+  metadataProblem,
+  type KinesisMessageOptions,
+} from '../shared/record-builder.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
 import { reportRefusal, type EnvelopeSigner } from './signing.js';
 
@@ -80,25 +86,34 @@ export class NativeClientProtocol implements ClientProtocol {
     }
   }
 
-  publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+  publish(
+    packet: ReadPacket,
+    callback: (packet: WritePacket) => void,
+    message: KinesisMessageOptions = {},
+  ): () => void {
     const { options } = this.ctx;
     const id = randomUUID();
     const pattern = this.ctx.normalizePattern(packet.pattern);
-    const teardown = this.pending.start(id, pattern, options.timeoutMs, callback, () =>
+    const timeoutMs = message.timeoutMs ?? options.timeoutMs;
+    const answer = message.replyMetadata ? withReplyMetadata(callback) : callback;
+    const teardown = this.pending.start(id, pattern, timeoutMs, answer, async () =>
       this.put(
-        this.envelope(id, pattern, packet, {
+        this.envelope(id, pattern, packet, message, {
           replyTo: { stream: options.resStream, hashKey: this.hashKey! },
-          deadline: Date.now() + options.timeoutMs,
+          deadline: Date.now() + timeoutMs,
         }),
+        message,
       ),
     );
     this.reader?.wake?.();
     return teardown;
   }
 
-  async emit(packet: ReadPacket): Promise<void> {
+  async emit(packet: ReadPacket, message: KinesisMessageOptions = {}): Promise<void> {
     const pattern = this.ctx.normalizePattern(packet.pattern);
-    await this.put(this.envelope(randomUUID(), pattern, packet, {}));
+    // An event's timeout is its expiry: the server skips it when it reads it later (as a request past its deadline).
+    const expiry = message.timeoutMs === undefined ? {} : { deadline: Date.now() + message.timeoutMs };
+    await this.put(this.envelope(randomUUID(), pattern, packet, message, expiry), message);
   }
 
   async close(opening: Promise<unknown> | undefined): Promise<void> {
@@ -112,24 +127,30 @@ export class NativeClientProtocol implements ClientProtocol {
     id: string,
     pattern: string,
     packet: ReadPacket,
+    message: KinesisMessageOptions,
     extra: Partial<RequestEnvelope>,
   ): RequestEnvelope {
     const serialized = this.ctx.serialize({ ...packet, pattern, id });
+    const metadata = { ...packet.metadata, ...message.metadata };
+    // Checked once merged (the dispatch hook's and the message's together): the server would refuse the request.
+    const problem = metadataProblem(metadata);
+    if (problem) throw new InvalidMessageOptionsError(problem);
     return {
       v: ENVELOPE_VERSION,
       id,
       pattern,
       data: serialized.data,
       ...extra,
-      ...(packet.metadata ? { metadata: packet.metadata } : {}),
+      ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     };
   }
 
-  private async put(envelope: RequestEnvelope): Promise<void> {
+  private async put(envelope: RequestEnvelope, message: KinesisMessageOptions): Promise<void> {
     await this.ctx.connect();
     const json = encodeEnvelope(envelope);
     const data = this.signer ? this.signer.sign('request', this.ctx.options.actStream, json) : json;
-    await this.producer!.put({ data, partitionKey: this.partitionKey(envelope) });
+    const { partitionKey = this.partitionKey(envelope), explicitHashKey } = message;
+    await this.producer!.put({ data, partitionKey, ...(explicitHashKey ? { explicitHashKey } : {}) });
   }
 
   private partitionKey({ id, pattern, data }: RequestEnvelope): string {
@@ -175,11 +196,18 @@ export class NativeClientProtocol implements ClientProtocol {
       return;
     }
     // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
-    const { v: _version, sig: _signature, ...nestPacket } = reply as typeof reply & { sig?: unknown };
+    const {
+      v: _version,
+      sig: _signature,
+      metadata,
+      ...nestPacket
+    } = reply as typeof reply & { sig?: unknown };
     void Promise.resolve(this.ctx.deserialize(nestPacket))
       .then((packet: WritePacket | undefined) => {
         if (typeof packet !== 'object' || packet === null) return this.skipReply('deserialized to no packet');
-        if (this.pending.answer(id, packet)) stats.replies++;
+        // The reply metadata rides along for a call that asked for it (withReplyMetadata); Nest ignores the key.
+        const answer: MetadataPacket = metadata ? { ...packet, metadata } : packet;
+        if (this.pending.answer(id, answer)) stats.replies++;
       })
       .catch((error: unknown) => this.skipReply(`the deserializer failed: ${errorForLog(error)}`));
   }
@@ -188,4 +216,16 @@ export class NativeClientProtocol implements ClientProtocol {
     this.ctx.stats.invalid++;
     this.warnings.warn('invalid record on the reply stream ignored', { reason });
   }
+}
+
+/** A reply packet with the handler's reply metadata beside Nest's keys. */
+type MetadataPacket = WritePacket & { metadata?: Record<string, string> };
+
+/** A call that asked for reply metadata: each value is a KinesisMessage of the reply's data and metadata. */
+function withReplyMetadata(callback: ReplyCallback): ReplyCallback {
+  return (packet) => {
+    const { metadata, ...rest } = packet as MetadataPacket;
+    if (rest.err || rest.response === undefined) return callback(rest);
+    callback({ ...rest, response: new KinesisMessage(rest.response, metadata ? { metadata } : {}) });
+  };
 }

@@ -4,7 +4,7 @@ import { ABANDONED, DEAD_LETTERED, type EventOutcome } from '../shared/event-ret
 import { KinesisContext } from '../shared/kinesis.context.js';
 import type { ActRecord, ServerProtocol, ServerProtocolContext } from '../shared/protocol.js';
 import type { RequestEnvelope } from './envelope.js';
-import { NativeReplies } from './native-replies.js';
+import { NativeReplies, replyOf } from './native-replies.js';
 import { RequestGate } from './request-gate.js';
 import type { EnvelopeSigner } from './signing.js';
 
@@ -69,8 +69,9 @@ export class NativeServerProtocol implements ServerProtocol {
     const respond = async (out: WritePacket) => {
       // Past its shard's final checkpoint: the record is read again after a restart, and answered then.
       if (shard.closed) return ctx.lateReply(envelope.id);
-      const serialized = ctx.serialize({ ...out, id: envelope.id }) as WritePacket;
-      await this.answers.write(replies, replyTo, envelope.id, serialized);
+      const { packet: reply, metadata } = replyOf(out); // a KinesisMessage: its data and reply metadata
+      const serialized = ctx.serialize({ ...reply, id: envelope.id }) as WritePacket;
+      await this.answers.write(replies, replyTo, envelope.id, serialized, metadata);
     };
     const handler = ctx.handler(pattern);
     if (!handler) return respond({ err: NO_MESSAGE_HANDLER, isDisposed: true });

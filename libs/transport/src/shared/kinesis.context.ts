@@ -9,7 +9,10 @@ export interface KinesisContextArgs {
   approximateArrivalTimestamp: Date;
   /** The envelope id (request id; for events, their dedupe id). */
   id: string;
-  /** Values the caller's dispatch hook set (trace context, tenant, ...). */
+  /**
+   * The caller's metadata (headers): what its dispatch hook set (trace context, tenant, ...), under what its
+   * KinesisMessage set (KinesisMessageBuilder.setMetadata). Native protocol; `{}` for Seneca acts.
+   */
   metadata: Record<string, string>;
 }
 
@@ -45,6 +48,7 @@ export class KinesisContext extends BaseRpcContext<[KinesisContextArgs]> {
   getId(): string {
     return this.a.id;
   }
+  /** The caller's metadata: its dispatch hook's values under its KinesisMessage's (see KinesisContextArgs). */
   getMetadata(): Record<string, string> {
     return this.a.metadata;
   }

@@ -12,6 +12,7 @@ import type { KinesisRecord, Logger, Producer } from '../../../kinesis/src/index
 import type { KinesisContext } from './kinesis.context.js';
 import type { EventOutcome } from './event-retries.js';
 import type { ClientKinesisSettings, ServerKinesisSettings } from './options.js';
+import type { KinesisMessageOptions } from './record-builder.js';
 import type { Replies } from './reply-writer.js';
 import type { ClientKinesisStats, ServerKinesisStats } from './types.js';
 
@@ -99,10 +100,17 @@ export interface ServerProtocolContext {
 export interface ClientProtocol {
   /** Starts reading replies (before any request goes out, so none is missed). */
   open(client: KinesisClient, producer: Producer): Promise<void>;
-  /** Nest's publish: sends the request, hands its replies to `callback`; returns the teardown. */
-  publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void;
+  /**
+   * Nest's publish: sends the request, hands its replies to `callback`; returns the teardown. `options`: a
+   * KinesisMessage's (checked; ClientKinesis hands them only to a protocol that reads them: native).
+   */
+  publish(
+    packet: ReadPacket,
+    callback: (packet: WritePacket) => void,
+    options?: KinesisMessageOptions,
+  ): () => void;
   /** Sends an event (no reply). */
-  emit(packet: ReadPacket): Promise<void>;
+  emit(packet: ReadPacket, options?: KinesisMessageOptions): Promise<void>;
   /**
    * Fails every waiting call at once (ClientClosedError); stops reading replies once `opening` (an open() in
    * progress, if any) settled.
