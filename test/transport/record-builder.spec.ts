@@ -25,8 +25,10 @@ import {
   RequestTimeoutError,
   ServerKinesis,
   type ClientKinesisOptions,
+  type ServerKinesisOptions,
 } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
+import { putRaw } from '../support/kinesis-helpers.js';
 import { readAll } from '../support/stream-reader.js';
 import { startClient, startMicroservice, type RunningService } from './fixtures.js';
 
@@ -91,7 +93,7 @@ describe('per-message options (KinesisMessageBuilder) on kinesalite', () => {
   const actStream = uniqueName('act');
   const resStream = uniqueName('res');
   const base = () => ({ endpoint: endpoint(), region: 'us-east-1', actStream, resStream });
-  const serve = (options: { actStream: string; resStream: string }) =>
+  const serve = (options: Partial<ServerKinesisOptions> & { actStream: string; resStream: string }) =>
     startMicroservice(
       OptionsModule,
       new ServerKinesis({
@@ -266,6 +268,32 @@ describe('per-message options (KinesisMessageBuilder) on kinesalite', () => {
       expect(late.server.stats.expired).toBe(1);
     } finally {
       await late.close();
+    }
+  });
+
+  it('signs what a message adds: metadata and reply metadata verify, forged metadata is refused', async () => {
+    const signing = { keys: { k1: 'k'.repeat(32) } };
+    const act = uniqueName('act-signed');
+    await ensureStream(admin, act, { shardCount: 1 });
+    const signed = await serve({ actStream: act, resStream, signing });
+    try {
+      const c = await client({ actStream: act, signing });
+      const message = new KinesisMessageBuilder('signed').setMetadata({ role: 'reader' }).build();
+      expect((await firstValueFrom(c.send<Seen>('where', message))).metadata).toEqual({ role: 'reader' });
+      const tagged = new KinesisMessageBuilder(1).withReplyMetadata().build();
+      expect((await firstValueFrom(c.send<KinesisMessage>('tagged', tagged))).metadata).toMatchObject({
+        'x-served-by': 'orders',
+      });
+      // The same signed request with its metadata changed: the signature no longer verifies.
+      const [request] = (await readAll(admin, act)).filter((r) => r.data.includes('"role":"reader"'));
+      const forged = request.data.toString('utf8').replace('"role":"reader"', '"role":"admin"');
+      await putRaw(admin, act, [{ data: forged, key: request.partitionKey }]);
+      await eventually(() => signed.server.stats.badSignature === 1, {
+        message: 'the forged request refused',
+      });
+      expect(signed.server.stats.handled).toBe(2);
+    } finally {
+      await signed.close();
     }
   });
 
