@@ -220,6 +220,57 @@ describe('event handler failures (eventRetries) on kinesalite', () => {
     }
   });
 
+  it('with signing, a redriven event verifies again; an entry whose bytes were altered is refused', async () => {
+    const stream = uniqueName('act-signed');
+    const dlq = uniqueName('dlq-signed');
+    await ensureStream(admin, stream, { shardCount: 1 });
+    await ensureStream(admin, dlq, { shardCount: 1 });
+    const signing = { keys: { k1: 'k'.repeat(32) } }; // required: unsigned or altered records are refused
+    const running = await startMicroservice(
+      FailingModule,
+      new ServerKinesis({
+        ...endpoint,
+        actStream: stream,
+        resStream,
+        pollIntervalMs: 20,
+        logger: silentLogger,
+        signing,
+        eventRetries: { attempts: 2, backoff: { baseMs: 5, maxMs: 20 }, deadLetterStream: dlq },
+      }),
+    );
+    const c = await startClient({ ...endpoint, actStream: stream, resStream, signing });
+    try {
+      await lastValueFrom(c.client.emit('fatal', { key: 's1', failTimes: 1 }));
+      await eventually(() => running.server.stats.eventsDeadLettered === 1, { message: 'the dead letter' });
+      const [entry] = (await readStream(admin, dlq))[0].records.map((r) =>
+        JSON.parse(r.data.toString('utf8')),
+      );
+      const altered = Buffer.from(entry.data, 'base64').toString('utf8').replace('"s1"', '"s2"');
+      await admin.send(
+        new PutRecordCommand({
+          StreamName: dlq,
+          PartitionKey: 'x',
+          Data: Buffer.from(JSON.stringify({ ...entry, data: Buffer.from(altered).toString('base64') })),
+        }),
+      );
+      const result = await redriveDeadLetters({
+        client: admin,
+        deadLetterStream: dlq,
+        actStream: stream,
+        signing,
+      });
+      expect(result).toMatchObject({ redriven: 1, refused: 1 });
+      await eventually(() => callsOf('fatal', 's1').some((call) => call.ok), {
+        message: 'the redriven event',
+      });
+      expect(running.server.stats.badSignature).toBe(0);
+      expect(callsOf('fatal', 's2')).toHaveLength(0);
+    } finally {
+      await c.app.close();
+      await running.close();
+    }
+  });
+
   it('redrives a dead-lettered event (the handler runs again) and refuses records that are not ours', async () => {
     const before = service.server.stats.eventsDeadLettered;
     await emit('fatal', { key: 'r1', failTimes: 1 });
