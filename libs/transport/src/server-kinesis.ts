@@ -19,14 +19,13 @@ import {
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
-import { isObservable, lastValueFrom } from 'rxjs';
 import { ActIntake } from './act-intake.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
 import { actStreamConsumer } from './server-shard-processor.js';
 import { rethrowMissingStream } from './shared/errors.js';
-import { EventRetrier, type EventOutcome } from './shared/event-retries.js';
+import { attemptEvent, EventRetrier, type EventOutcome } from './shared/event-retries.js';
 import {
   createStreamsIfAsked,
   serverSettings,
@@ -194,25 +193,6 @@ export class ServerKinesis
     return super.handleEvent(pattern, packet, context);
   }
 
-  /**
-   * One attempt of an event's handlers (eventRetries): unlike Nest's handleEvent, it waits for an Observable
-   * result to complete and rejects when the handler fails, so a failure can be retried, then dead-lettered.
-   */
-  private async attemptEvent(pattern: string, packet: ReadPacket, context: BaseRpcContext): Promise<void> {
-    const handler = this.getHandlerByPattern(pattern);
-    if (!handler) return void this.handleEvent(pattern, packet, context); // counted and warned there
-    const run = async (end?: () => void) => {
-      try {
-        const result = await handler(packet.data, context);
-        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-      } finally {
-        end?.();
-      }
-    };
-    const hooks = (this as any).runWithProcessingHooks as undefined | ((...args: unknown[]) => Promise<void>);
-    await (hooks ? hooks.call(this, context, run) : run()); // Nest 12: inside the processing hooks
-  }
-
   private async start(): Promise<void> {
     const o = this.settings;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
@@ -290,7 +270,11 @@ export class ServerKinesis
           pattern,
           id,
           stopping: shard.stopping,
-          attempt: () => this.attemptEvent(pattern, packet, context),
+          attempt: async () => {
+            const handler = this.getHandlerByPattern(pattern);
+            if (!handler) return void this.handleEvent(pattern, packet, context); // counted and warned there
+            await attemptEvent(this, handler, packet.data, context);
+          },
         }),
       serialize: (packet) => this.serializer.serialize(packet),
       deserialize: (value, options) => this.deserializer.deserialize(value, options),

@@ -1,4 +1,6 @@
 import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { BaseRpcContext, MessageHandler } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
 import {
   backoffDelay,
   errorForLog,
@@ -36,6 +38,30 @@ export interface EventRetrierOptions {
   warnings: WarnThrottle;
   /** The run's AWS client (for the dead-letter stream). */
   client(): KinesisClient | undefined;
+}
+
+/**
+ * One attempt of an event's handlers: unlike Nest's handleEvent, it waits for an Observable result to complete
+ * and rejects when the handler fails, so a failure can be retried, then dead-lettered. Nest 12: inside the
+ * server's processing hooks, as its own transports run handlers.
+ */
+export async function attemptEvent(
+  server: object,
+  handler: MessageHandler,
+  data: unknown,
+  context: BaseRpcContext,
+): Promise<void> {
+  const run = async (end?: () => void) => {
+    try {
+      const result = await handler(data, context);
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    } finally {
+      end?.();
+    }
+  };
+  const hooks = (server as { runWithProcessingHooks?: (...args: unknown[]) => Promise<void> })
+    .runWithProcessingHooks;
+  await (hooks ? hooks.call(server, context, run) : run());
 }
 
 /**
