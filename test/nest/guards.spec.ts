@@ -165,5 +165,7 @@ describe('Nest guards over the Kinesis transporter', () => {
     await eventually(() => handled.includes('e2'), { message: 'the allowed event' });
     expect(seen.map((s) => s.id)).toContain('e1');
     expect(handled).not.toContain('e1');
+    // Refused on purpose, not failed: counted, neither retried nor dead-lettered.
+    expect(service.server.stats).toMatchObject({ eventsDenied: 1, eventRetries: 0, eventsDeadLettered: 0 });
   });
 });

@@ -65,6 +65,18 @@ export async function attemptEvent(
 }
 
 /**
+ * What Nest's microservices answer when a guard refuses (RpcException(FORBIDDEN_MESSAGE) through the exception
+ * filter): a deliberate refusal by the app (a tenant filter, say), as Nest's own transports drop such an event.
+ * Retrying it would stall the shard for good, dead-lettering it would fill the stream with every refused event.
+ */
+const GUARD_DENIED = 'Forbidden resource';
+
+function deniedByGuard(error: unknown): boolean {
+  const { status, message } = (error ?? {}) as { status?: unknown; message?: unknown };
+  return status === 'error' && message === GUARD_DENIED;
+}
+
+/**
  * What Nest's exception filters left of the error: RpcException's error, `{ status, message }` (any other
  * error becomes "Internal server error" unless a filter of the app passes it on).
  */
@@ -88,6 +100,11 @@ export class EventRetrier {
     for (let attempt = 1; ; attempt++) {
       const outcome = await withVerdictScope(event.attempt);
       if (outcome.ok) return;
+      if (outcome.verdict === undefined && deniedByGuard(outcome.error)) {
+        stats.eventsDenied++; // counted, and checkpointed past: the app refused it
+        this.o.logger.debug('event refused by a guard: not retried', { pattern: forLog(event.pattern) });
+        return;
+      }
       const deadLetterNow = outcome.verdict instanceof KinesisDeadLetterError;
       const retryable = !deadLetterNow && outcome.verdict !== undefined; // KinesisRetryableError
       const message = errorForLog(outcome.verdict ?? messageOf(outcome.error));

@@ -31,6 +31,8 @@ export interface ServerKinesisStats {
   eventRetries: number;
   /** Events written to `eventRetries.deadLetterStream` after their attempts (or KinesisDeadLetterError). */
   eventsDeadLettered: number;
+  /** Events a guard refused (Nest's `Forbidden resource`): the app's decision, checkpointed past, not retried. */
+  eventsDenied: number;
 }
 
 export const newServerStats = (): ServerKinesisStats => ({
@@ -48,6 +50,7 @@ export const newServerStats = (): ServerKinesisStats => ({
   badSignature: 0,
   eventRetries: 0,
   eventsDeadLettered: 0,
+  eventsDenied: 0,
 });
 
 /** What a client counted on its reply shard since it was created (native protocol). */
