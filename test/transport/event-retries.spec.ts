@@ -297,4 +297,28 @@ describe('event handler failures (eventRetries) on kinesalite', () => {
     await eventually(() => callsOf('fatal', 'r1').some((c) => c.ok), { message: 'the redriven event' });
     expect(callsOf('fatal', 'r1').map((c) => c.ok)).toEqual([false, true]);
   });
+
+  it('refuses an entry whose partition key Kinesis would reject, and the redrive goes on', async () => {
+    const before = service.server.stats.eventsDeadLettered;
+    await emit('fatal', { key: 'pk1', failTimes: 1 });
+    await eventually(() => service.server.stats.eventsDeadLettered > before, { message: 'the dead letter' });
+    // Positions at the tip first (every entry skipped, one kept as a model): the second run reads only what follows.
+    let ours: EventDeadLetter | undefined;
+    const { positions } = await redriveDeadLetters({
+      client: admin,
+      deadLetterStream,
+      actStream,
+      filter: (entry) => ((ours ??= entry), false),
+    });
+    await admin.send(
+      new PutRecordCommand({
+        StreamName: deadLetterStream,
+        PartitionKey: 'x',
+        Data: Buffer.from(JSON.stringify({ ...ours, partitionKey: 'k'.repeat(300) })),
+      }),
+    );
+    expect(ours).toBeDefined();
+    const result = await redriveDeadLetters({ client: admin, deadLetterStream, actStream, after: positions });
+    expect(result).toMatchObject({ redriven: 0, refused: 1 });
+  });
 });

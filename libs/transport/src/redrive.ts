@@ -4,7 +4,7 @@ import {
   PutRecordCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { listShards, type Logger, silentLogger } from '../../kinesis/src/index.js';
+import { listShards, MAX_PARTITION_KEY_LENGTH, type Logger, silentLogger } from '../../kinesis/src/index.js';
 import { parseEnvelopeJson } from './native/envelope.js';
 import { EnvelopeSigner } from './native/signing.js';
 import { DeadLetterError, parseDeadLetter, type EventDeadLetter } from './shared/dead-letters.js';
@@ -73,8 +73,9 @@ export async function redriveDeadLetters(o: RedriveOptions): Promise<RedriveResu
         result.positions[shardId] = record.SequenceNumber!;
         const entry = admit(record.Data, o.actStream, signer);
         if (!entry) {
-          result.refused++;
-          logger.warn('redrive: record refused (not a dead-letter entry of this act stream)', {
+          // Whoever writes the dead-letter stream chooses how many: one warning a run, the rest at debug.
+          const log = result.refused++ === 0 ? logger.warn : logger.debug;
+          log.call(logger, 'redrive: record refused (not a dead-letter entry of this act stream)', {
             shardId,
             sequenceNumber: record.SequenceNumber,
           });
@@ -117,6 +118,8 @@ function admit(
 ): EventDeadLetter | undefined {
   const entry = data && parseDeadLetter(data);
   if (!entry || entry.stream !== actStream) return undefined;
+  // A key Kinesis refuses would fail the PutRecord, and with it the whole redrive.
+  if ([...entry.partitionKey].length > MAX_PARTITION_KEY_LENGTH) return undefined;
   const original = Buffer.from(entry.data, 'base64');
   if (signer?.check('request', actStream, original)) return undefined;
   try {
