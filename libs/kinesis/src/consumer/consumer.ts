@@ -12,6 +12,7 @@ import {
   validateConsumerOptions,
   type ConsumerOptions,
 } from './consumer-options.js';
+import type { ConsumerHealth } from './consumer-health.js';
 import { settlesBy } from './deadline.js';
 import { ensureStreamConsumer, FanOutShardReader } from './fan-out.js';
 import { listShards } from './shard-lister.js';
@@ -97,6 +98,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Shards being read now. */
   activeShardIds(): string[] {
     return [...this.readers.keys()];
+  }
+
+  /** Per shard read: lag, last read, throttling streak; with `leases`, this worker's share (consumer-health.ts). */
+  health(): ConsumerHealth {
+    const shards = [...this.readers.values()].map(({ reader }) => reader.readState());
+    const leases = this.leases?.share();
+    return { streamName: this.streamName, running: this.running, shards, ...(leases ? { leases } : {}) };
   }
 
   /** With `leases`: this instance's `leaseOwner` name. */

@@ -4,6 +4,7 @@ import { MemoryCheckpointStore } from '../checkpoint/memory-store.js';
 import { KinesisError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { KinesisRecord, RecordProcessor, StartPosition } from '../types.js';
+import type { ShardReadState } from './consumer-health.js';
 import { coversHashKey, listShards } from './shard-lister.js';
 import type { ShardReaderBase, ShardReaderOptions } from './shard-reader-base.js';
 
@@ -19,7 +20,20 @@ export interface HashKeyReader {
   stop(): Promise<void>;
   /** Someone awaits records: read again if reading was paused while idle. */
   wake?(): void;
+  health(): HashKeyReaderHealth;
 }
+
+/**
+ * `started`: nothing read yet; `reading`; `idle`: reading paused while no one awaits records; `stopped`:
+ * stop() was called, or reading ended (start() failed, a shard reader threw): no record is read any more.
+ */
+export type HashKeyReaderState = 'started' | 'reading' | 'idle' | 'stopped';
+
+/** A hash-key reader's state and its current shard's read state (no shard before start()). */
+export type HashKeyReaderHealth = Omit<ShardReadState, 'shardId'> & {
+  state: HashKeyReaderState;
+  shardId?: string;
+};
 
 export interface HashKeyReaderOptions {
   client: KinesisClient;
@@ -72,6 +86,7 @@ export abstract class HashKeyReaderBase<
   private reader: ShardReaderBase | undefined;
   private shardId: string | undefined;
   private loop: Promise<void> | undefined;
+  private ended = false;
 
   constructor(protected readonly o: O) {}
 
@@ -79,12 +94,25 @@ export abstract class HashKeyReaderBase<
     return this.shardId;
   }
 
+  health(): HashKeyReaderHealth {
+    const reads: Partial<ShardReadState> = this.reader?.readState() ?? { throttleStreak: 0 };
+    const state: HashKeyReaderState =
+      this.ended || this.abort.signal.aborted
+        ? 'stopped'
+        : this.pausedWhileIdle()
+          ? 'idle'
+          : reads.lastReadAt === undefined
+            ? 'started'
+            : 'reading';
+    return { throttleStreak: 0, ...reads, state };
+  }
+
   async start(): Promise<void> {
     const startPosition = await this.open();
     const shards = await listShards(this.o.client, this.o.streamName, this.abort.signal);
     const shard = shards.find((s) => !s.endingSequenceNumber && coversHashKey(s, this.o.hashKey));
     if (!shard) throw new NoShardForHashKeyError(this.o.streamName);
-    this.loop = this.follow(shard.shardId, startPosition);
+    this.loop = this.follow(shard.shardId, startPosition).finally(() => (this.ended = true));
     await Promise.race([this.started(), this.loop]);
   }
 
@@ -99,6 +127,11 @@ export abstract class HashKeyReaderBase<
 
   /** Reads one shard; `first`: the shard start() found (the others are children, read from their start). */
   protected abstract readerFor(options: ShardReaderOptions, first: boolean): ShardReaderBase;
+
+  /** Reading is paused while no one awaits records. Default: never. */
+  protected pausedWhileIdle(): boolean {
+    return false;
+  }
 
   /** Resolves once the first shard's reading has started, as start() promises. Default: at once. */
   protected async started(): Promise<void> {}

@@ -16,7 +16,21 @@ export {
   HASH_KEY_READER_DEFAULTS,
   NoShardForHashKeyError,
   type HashKeyReader,
+  type HashKeyReaderHealth,
   type HashKeyReaderOptions,
+  type HashKeyReaderState,
 } from './hash-key-reader.js';
 export { PollingHashKeyReader, type PollingHashKeyReaderOptions } from './polling-hash-key-reader.js';
 export { FanOutHashKeyReader, type FanOutHashKeyReaderOptions } from './fan-out-hash-key-reader.js';
+export {
+  consumerHealthProblems,
+  CONSUMER_HEALTH_DEFAULTS,
+  lagProblem,
+  shardReadProblems,
+  type ConsumerHealth,
+  type ConsumerHealthLimits,
+  type HealthProblem,
+  type HealthProblemKind,
+  type LeaseShare,
+  type ShardReadState,
+} from './consumer-health.js';

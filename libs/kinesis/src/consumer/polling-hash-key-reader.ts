@@ -55,6 +55,10 @@ export class PollingHashKeyReader extends HashKeyReaderBase<PollingHashKeyReader
     return { type: 'LATEST' };
   }
 
+  protected override pausedWhileIdle(): boolean {
+    return this.current?.holdingBack ?? false;
+  }
+
   protected override started(): Promise<void> {
     return this.firstIterator.promise;
   }
@@ -78,6 +82,8 @@ export class PollingHashKeyReader extends HashKeyReaderBase<PollingHashKeyReader
 class IdleAwareShardReader extends ShardReader {
   private wakeUp: (() => void) | undefined;
   private held = false;
+  /** Waiting in beforeRead() while idle. */
+  holdingBack = false;
 
   constructor(
     o: ShardReaderOptions,
@@ -95,6 +101,7 @@ class IdleAwareShardReader extends ShardReader {
   protected override async beforeRead(): Promise<void> {
     const idle = this.idle;
     while (idle?.() && !this.stopping) {
+      this.holdingBack = true;
       await new Promise<void>((resolve) => {
         const done = () => {
           this.abort.signal.removeEventListener('abort', done);
@@ -106,6 +113,7 @@ class IdleAwareShardReader extends ShardReader {
         if (!idle()) done(); // a call started between the check and now
       });
     }
+    this.holdingBack = false;
   }
 
   protected override resumePosition(checkpoint: Checkpoint | undefined): StartingPosition {

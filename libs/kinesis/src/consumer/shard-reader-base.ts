@@ -3,8 +3,11 @@ import { backoffDelay, sleep, type BackoffOptions } from '../backoff.js';
 import type { Logger } from '../logger.js';
 import type { Checkpoint, CheckpointStore, KinesisRecord, RecordProcessor, StartPosition } from '../types.js';
 import { isShardEnd, LATEST, TRIM_HORIZON } from '../types.js';
+import { ShardReadTracker, type ShardReadState } from './consumer-health.js';
 import { comparePositions, isSequenceNumber, toUserRecords } from './records.js';
 import { ShardCheckpointer } from './shard-checkpointer.js';
+import { instruments, messagingAttributes, observeLag } from '../telemetry/index.js';
+import { reportRecordsRead } from './consumer-telemetry.js';
 
 export interface ShardReaderOptions {
   client: KinesisClient;
@@ -40,10 +43,13 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   protected readonly checkpointer: ShardCheckpointer;
   /** Failed calls in a row: each backoff waits longer. Reset by the subclass when a call succeeds. */
   protected failures = 0;
+  /** Lag, last read and throttling streak, for health checks. */
+  private readonly reads: ShardReadTracker;
   /** Sub-records of this sequence number up to this sub-sequence were processed before a restart. */
   private skipThrough: Checkpoint | undefined;
 
   constructor(protected readonly o: O) {
+    this.reads = new ShardReadTracker(o.shardId);
     this.checkpointer = new ShardCheckpointer(o.store, o.streamName, o.shardId, (e) =>
       o.onError(e, o.shardId),
     );
@@ -51,6 +57,16 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
 
   get shardId(): string {
     return this.o.shardId;
+  }
+
+  private get telemetryAttributes() {
+    return messagingAttributes(this.o.streamName, 'receive', {
+      'messaging.destination.partition.id': this.o.shardId,
+    });
+  }
+
+  readState(): ShardReadState {
+    return this.reads.state();
   }
 
   /** Ends reading soon; `run()` then calls shutdownRequested and resolves. */
@@ -75,6 +91,19 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   }
 
   async run(): Promise<ShardReaderOutcome> {
+    // The shard's lag is observed (OpenTelemetry gauge) while it is read, from the same state as health().
+    const stopObserving = observeLag((observe) => {
+      const lag = this.readState().millisBehindLatest;
+      if (lag !== undefined) observe(lag, this.telemetryAttributes);
+    });
+    try {
+      return await this.runReading();
+    } finally {
+      stopObserving();
+    }
+  }
+
+  private async runReading(): Promise<ShardReaderOutcome> {
     const { processor, shardId } = this.o;
     const checkpoint = await this.o.store.get(this.o.streamName, shardId);
     this.checkpointer.current = checkpoint;
@@ -111,7 +140,9 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
     sdkRecords: _Record[],
     millisBehindLatest: number | undefined,
   ): Promise<ShardReaderOutcome | undefined> {
+    this.reads.read(millisBehindLatest);
     const records = this.skipProcessed(toUserRecords(sdkRecords));
+    reportRecordsRead(records, this.o.streamName);
     if (records.length === 0 && !this.o.callProcessRecordsEvenForEmptyRecordList) return undefined;
     const last = records.at(-1);
     if (last) this.checkpointer.lastDelivered = last;
@@ -180,8 +211,11 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
 
   /** Reports a failed call (throttling only as such: it is expected under load), then backs off. */
   protected async backOff(error: unknown, throttling: ReadonlySet<string>): Promise<void> {
-    if (throttling.has((error as Error).name)) this.o.onThrottled(this.o.shardId);
-    else this.o.onError(error, this.o.shardId);
+    if (throttling.has((error as Error).name)) {
+      this.reads.throttled();
+      instruments()?.throttles.add(1, messagingAttributes(this.o.streamName, 'receive'));
+      this.o.onThrottled(this.o.shardId);
+    } else this.o.onError(error, this.o.shardId);
     await this.pause();
   }
 

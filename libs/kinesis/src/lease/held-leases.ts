@@ -26,6 +26,10 @@ export class HeldLeases {
     private readonly callbacks: LeaseCallbacks,
   ) {}
 
+  get size(): number {
+    return this.held.size;
+  }
+
   has(shardId: string): boolean {
     return this.held.has(shardId);
   }

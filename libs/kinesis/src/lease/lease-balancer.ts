@@ -19,6 +19,9 @@ export interface BalancePlan {
   target: number;
   workers: number;
   mine: number;
+  /** Workable leases, and those of them free or expired. */
+  workable: number;
+  available: number;
 }
 
 /**
@@ -49,7 +52,14 @@ export function planBalance(input: BalanceInput): BalancePlan {
   }
   const workers = counts.size;
   const mine = counts.get(workerId)!;
-  const empty = { take: [], request: [], workers, mine };
+  const empty = {
+    take: [],
+    request: [],
+    workers,
+    mine,
+    workable: workable.length,
+    available: available.length,
+  };
   if (workable.length === 0) return { ...empty, target: 0 };
   const target = Math.min(
     input.maxLeasesForWorker,

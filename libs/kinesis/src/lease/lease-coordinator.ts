@@ -9,6 +9,7 @@ import { actualOwner, type Lease } from './lease.js';
 import { LeaseCheckpointStore } from './lease-checkpoint-store.js';
 import { isWorkable, planBalance } from './lease-balancer.js';
 import { resolveLeaseOptions, type LeaseOptions, type ResolvedLeaseOptions } from './lease-options.js';
+import { LeaseShareTracker, type LeaseShare } from './lease-share.js';
 import { LeaseTable } from './lease-table.js';
 import { createMissingLeases } from './shard-sync.js';
 
@@ -32,6 +33,7 @@ export class LeaseCoordinator {
   readonly checkpointStore: CheckpointStore;
   private readonly held: HeldLeases;
   private readonly observer: CounterObserver;
+  private readonly shares: LeaseShareTracker;
   /** The last scan. */
   private known = new Map<string, Lease>();
   private readonly requested: HandoffRequests;
@@ -54,6 +56,7 @@ export class LeaseCoordinator {
       createTable: o.createTable,
     });
     this.observer = new CounterObserver(o.failoverTimeMs);
+    this.shares = new LeaseShareTracker(o.maxLeasesForWorker);
     this.requested = new HandoffRequests(o.workerId, o.handoffTimeoutMs);
     this.held = new HeldLeases({ ...o, table: this.table }, callbacks);
     this.checkpointStore = new LeaseCheckpointStore(this.table, o.streamName, this.held);
@@ -61,6 +64,11 @@ export class LeaseCoordinator {
 
   get workerId(): string {
     return this.o.workerId;
+  }
+
+  /** This worker's part of the leases (undefined before the first scan). */
+  share(): LeaseShare | undefined {
+    return this.shares.share(this.held.size);
   }
 
   /** Ensures the table, then takes what is ours or free at once; renewals and scans run from then on. */
@@ -158,6 +166,7 @@ export class LeaseCoordinator {
     });
     for (const lease of plan.take.filter(free)) toTake.set(lease.leaseKey, lease);
     await Promise.all([...toTake.values()].map((lease) => this.take(lease)));
+    this.shares.scanned(plan, this.held.size);
     for (const lease of plan.request) {
       if (this.state !== 'running') break;
       const asked = await this.table.requestHandoff(lease, me).catch((e) => this.report(e, lease.leaseKey));
