@@ -10,6 +10,7 @@ import { putRaw } from '../support/kinesis-helpers.js';
 import { cli, ndjson } from './cli-harness.js';
 
 // ESC, BEL and the one-byte CSI: what would start a terminal escape sequence or ring the bell.
+// eslint-disable-next-line no-control-regex
 const TERMINAL_CONTROLS = /[\u001b\u0007\u009b]/;
 
 describe('cli: tail', () => {

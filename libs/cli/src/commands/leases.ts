@@ -6,7 +6,13 @@
  */
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { leaseTableName, LeaseTable, SHARD_END, type Lease } from '../../../kinesis/src/index.js';
+import {
+  leaseAssignment,
+  leaseTableName,
+  LeaseTable,
+  SHARD_END,
+  type Lease,
+} from '../../../kinesis/src/index.js';
 import { positiveInteger, type ActionOf, type CliContext } from '../shared/context.js';
 
 export function registerLeases(program: Command, action: ActionOf): void {
@@ -83,10 +89,11 @@ async function leases(ctx: CliContext, command: Command): Promise<void> {
     view.workers.map((w) => [w.worker, w.leases, `${w.sharePercent}%`, ...(renewed ? [w.renewed] : [])]),
   );
   ctx.out.line(
-    `${view.leases.length} leases in ${table.tableName}: ${view.workable} workable, ${view.unowned} unowned, ${view.finished} finished`,
+    `${view.leases.length} leases in ${table.tableName}: ${view.workable} workable, ${view.unowned} unowned, ${view.handoffs} being handed over, ${view.finished} finished`,
   );
 }
 
+/** The leases for output; workers and their shares as the balancer counts them (`leaseAssignment`). */
 function summarize(all: Lease[], renewed: Set<string> | undefined) {
   const leases = all.map((l) => ({
     shardId: l.leaseKey,
@@ -97,30 +104,26 @@ function summarize(all: Lease[], renewed: Set<string> | undefined) {
     checkpoint: l.checkpoint
       ? `${l.checkpoint.sequenceNumber}${l.checkpoint.subSequenceNumber ? `/${l.checkpoint.subSequenceNumber}` : ''}`
       : undefined,
-    finished: l.checkpoint?.sequenceNumber === SHARD_END,
     ownerSwitchesSinceCheckpoint: l.ownerSwitchesSinceCheckpoint,
     parentShardIds: l.parentShardIds,
     ...(renewed ? { renewed: renewed.has(l.leaseKey) } : {}),
   }));
-  const workable = leases.filter((l) => !l.finished);
-  const byWorker = new Map<string, typeof workable>();
-  for (const lease of workable) {
-    if (lease.owner === undefined) continue;
-    byWorker.set(lease.owner, [...(byWorker.get(lease.owner) ?? []), lease]);
-  }
-  const workers = [...byWorker]
+  const { owners, free, handoffs } = leaseAssignment(all);
+  const workable = free.length + Object.values(owners).reduce((sum, held) => sum + held.length, 0);
+  const workers = Object.entries(owners)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([worker, held]) => ({
       worker,
       leases: held.length,
-      sharePercent: Math.round((held.length / workable.length) * 100),
-      ...(renewed ? { renewed: held.filter((l) => l.renewed).length } : {}),
+      sharePercent: Math.round((held.length / workable) * 100),
+      ...(renewed ? { renewed: held.filter((key) => renewed.has(key)).length } : {}),
     }));
   return {
     leases,
     workers,
-    workable: workable.length,
-    unowned: workable.filter((l) => l.owner === undefined).length,
-    finished: leases.length - workable.length,
+    workable,
+    unowned: free.length,
+    handoffs: handoffs.length,
+    finished: all.filter((l) => l.checkpoint?.sequenceNumber === SHARD_END).length,
   };
 }
