@@ -66,5 +66,17 @@ export {
   type KinesisModuleOptions,
   type KinesisModuleSetup,
   type NamedProducerOptions,
+  // Health: KinesisHealthIndicator for @nestjs/terminus (loaded at the first check), the snapshots it judges
+  KINESIS_HEALTH_DEFAULTS,
+  KinesisHealthIndicator,
+  kinesisHealthProblems,
+  type ClientKinesisHealth,
+  type KinesisHealth,
+  type KinesisHealthDetails,
+  type KinesisHealthProblem,
+  type KinesisHealthResult,
+  type KinesisHealthThresholds,
+  type ReplyReaderHealth,
+  type ServerKinesisHealth,
 } from '../../libs/transport/src/index.js';
 export type { SenecaExceptionFilterOptions } from '../../libs/transport/src/seneca/seneca-exception.filter.js';

@@ -4,6 +4,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import { createKinesisClient, Producer, type Logger } from '../../kinesis/src/index.js';
+import { clientHealth, type ClientKinesisHealth } from './health/kinesis-health.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { clientProtocol, type SenecaClientInfo } from './protocols.js';
 import {
@@ -61,6 +62,11 @@ export class ClientKinesis extends ClientProxy {
   /** Emits 'connected', 'disconnected' and 'throttled' (typed as Nest's ClientProxy default, so `customClass` fits). */
   override get status(): Observable<KinesisStatus> {
     return super.status as Observable<KinesisStatus>;
+  }
+
+  /** Status, the reply readers and the calls waiting, for health checks (KinesisHealthIndicator). */
+  health(): ClientKinesisHealth {
+    return clientHealth(this.status, this.protocol.replyHealth());
   }
 
   /** The shard this instance reads its replies from (after connect; native protocol). */

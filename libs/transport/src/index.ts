@@ -35,3 +35,4 @@ export {
   type EventDeadLetter,
 } from './shared/dead-letters.js';
 export * from './redrive.js';
+export * from './health/index.js';

@@ -20,6 +20,7 @@ import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
 import { DedupeWindow } from '../../kinesis/src/untrusted/dedupe-window.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 import { ActIntake } from './act-intake.js';
+import { serverHealth, type ServerKinesisHealth } from './health/kinesis-health.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
@@ -114,6 +115,11 @@ export class ServerKinesis
 
   get actStream(): string {
     return this.settings.actStream;
+  }
+
+  /** Status and each consumer's read state, for health checks (KinesisHealthIndicator). */
+  health(): ServerKinesisHealth {
+    return serverHealth(this.status, this.consumersByStream());
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -225,6 +231,11 @@ export class ServerKinesis
       rethrowMissingStream(error, 'act', o.actStream);
     }
     this._status$.next('connected');
+  }
+
+  /** Every consumer of this run by the stream it reads. */
+  private consumersByStream(): ReadonlyMap<string, Consumer> {
+    return new Map(this.consumer ? [[this.settings.actStream, this.consumer]] : []);
   }
 
   private onBatch(): void {

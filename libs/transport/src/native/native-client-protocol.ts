@@ -14,7 +14,7 @@ import { jsonDeeperThan } from '../../../kinesis/src/untrusted/json-depth.js';
 import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 import { rethrowMissingStream } from '../shared/errors.js';
 import { PendingCalls, type ReplyCallback } from '../shared/pending-calls.js';
-import type { ClientProtocol, ClientProtocolContext } from '../shared/protocol.js';
+import type { ClientProtocol, ClientProtocolContext, ReplyHealth } from '../shared/protocol.js';
 import {
   InvalidMessageOptionsError,
   KinesisMessage,
@@ -57,6 +57,11 @@ export class NativeClientProtocol implements ClientProtocol {
 
   get replyHashKey(): string | undefined {
     return this.hashKey;
+  }
+
+  replyHealth(): ReplyHealth {
+    const readers = this.reader ? [{ ...this.reader.health(), stream: this.ctx.options.resStream }] : [];
+    return { pendingCalls: this.pending.size, readers };
   }
 
   async open(client: KinesisClient, producer: Producer): Promise<void> {

@@ -8,7 +8,7 @@ import {
 } from '../../../kinesis/src/index.js';
 import { ClientClosedError, rethrowMissingStream } from '../shared/errors.js';
 import { PendingCalls } from '../shared/pending-calls.js';
-import type { ClientProtocol, ClientProtocolContext } from '../shared/protocol.js';
+import type { ClientProtocol, ClientProtocolContext, ReplyHealth } from '../shared/protocol.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import {
   actPartitionKey,
@@ -46,6 +46,8 @@ export class SenecaClientProtocol implements ClientProtocol {
   private readonly pending = new PendingCalls();
   /** One reader per topic, at LATEST before the first act to that topic goes out. */
   private readonly readers = new Map<string, Promise<PollingHashKeyReader>>();
+  /** The same readers, starting or started, for replyHealth(). */
+  private readonly byTopic = new Map<string, PollingHashKeyReader>();
   private client: KinesisClient | undefined;
   private producer: Producer | undefined;
 
@@ -96,6 +98,7 @@ export class SenecaClientProtocol implements ClientProtocol {
     this.client = this.producer = undefined; // until open() again: later calls fail with ClientClosedError
     const readers = [...this.readers.values()];
     this.readers.clear();
+    this.byTopic.clear();
     await Promise.all(readers.map((reader) => reader.then((r) => r.stop(), noop)));
   }
 
@@ -164,11 +167,18 @@ export class SenecaClientProtocol implements ClientProtocol {
       () => reader,
       (error) => {
         this.readers.delete(topic); // the next call tries again
+        this.byTopic.delete(topic);
         return rethrowMissingStream(error, 'reply', this.resStream);
       },
     );
     this.readers.set(topic, started);
+    this.byTopic.set(topic, reader);
     return started;
+  }
+
+  replyHealth(): ReplyHealth {
+    const readers = [...this.byTopic.values()].map((r) => ({ ...r.health(), stream: this.resStream }));
+    return { pendingCalls: this.pending.size, readers };
   }
 
   /** The shard also holds other clients' replies (Seneca and native): only ours, by origin then id. */

@@ -8,7 +8,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { MessageHandler, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { DedupeWindow } from '../../../kinesis/src/untrusted/dedupe-window.js';
 import type { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
-import type { KinesisRecord, Logger, Producer } from '../../../kinesis/src/index.js';
+import type { HashKeyReaderHealth, KinesisRecord, Logger, Producer } from '../../../kinesis/src/index.js';
 import type { KinesisContext } from './kinesis.context.js';
 import type { EventOutcome } from './event-retries.js';
 import type { ClientKinesisSettings, ServerKinesisSettings } from './options.js';
@@ -120,6 +120,13 @@ export interface ClientProtocol {
   readonly replyShardId?: string;
   /** The hash key replies are put with (native: random per client; decimal), when there is one (after open()). */
   readonly replyHashKey?: string;
+  /** For health checks: calls waiting for a reply, and each reply reader (native: one; Seneca: one per topic). */
+  replyHealth(): ReplyHealth;
+}
+
+export interface ReplyHealth {
+  pendingCalls: number;
+  readers: Array<HashKeyReaderHealth & { stream: string }>;
 }
 
 /** What ClientKinesis gives its protocol, once, at construction. */
