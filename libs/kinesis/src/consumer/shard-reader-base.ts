@@ -6,6 +6,8 @@ import { isShardEnd, LATEST, TRIM_HORIZON } from '../types.js';
 import { ShardReadTracker, type ShardReadState } from './consumer-health.js';
 import { comparePositions, isSequenceNumber, toUserRecords } from './records.js';
 import { ShardCheckpointer } from './shard-checkpointer.js';
+import { instruments, messagingAttributes, observeLag } from '../telemetry/index.js';
+import { reportRecordsRead } from './consumer-telemetry.js';
 
 export interface ShardReaderOptions {
   client: KinesisClient;
@@ -57,6 +59,12 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
     return this.o.shardId;
   }
 
+  private get telemetryAttributes() {
+    return messagingAttributes(this.o.streamName, 'receive', {
+      'messaging.destination.partition.id': this.o.shardId,
+    });
+  }
+
   readState(): ShardReadState {
     return this.reads.state();
   }
@@ -83,6 +91,19 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   }
 
   async run(): Promise<ShardReaderOutcome> {
+    // The shard's lag is observed (OpenTelemetry gauge) while it is read, from the same state as health().
+    const stopObserving = observeLag((observe) => {
+      const lag = this.readState().millisBehindLatest;
+      if (lag !== undefined) observe(lag, this.telemetryAttributes);
+    });
+    try {
+      return await this.runReading();
+    } finally {
+      stopObserving();
+    }
+  }
+
+  private async runReading(): Promise<ShardReaderOutcome> {
     const { processor, shardId } = this.o;
     const checkpoint = await this.o.store.get(this.o.streamName, shardId);
     this.checkpointer.current = checkpoint;
@@ -121,6 +142,7 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   ): Promise<ShardReaderOutcome | undefined> {
     this.reads.read(millisBehindLatest);
     const records = this.skipProcessed(toUserRecords(sdkRecords));
+    reportRecordsRead(records, this.o.streamName);
     if (records.length === 0 && !this.o.callProcessRecordsEvenForEmptyRecordList) return undefined;
     const last = records.at(-1);
     if (last) this.checkpointer.lastDelivered = last;
@@ -191,6 +213,7 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   protected async backOff(error: unknown, throttling: ReadonlySet<string>): Promise<void> {
     if (throttling.has((error as Error).name)) {
       this.reads.throttled();
+      instruments()?.throttles.add(1, messagingAttributes(this.o.streamName, 'receive'));
       this.o.onThrottled(this.o.shardId);
     } else this.o.onError(error, this.o.shardId);
     await this.pause();

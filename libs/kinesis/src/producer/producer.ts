@@ -3,6 +3,7 @@ import { ProducerClosedError, PutRecordError, type FailedRecord } from '../error
 import type { Logger } from '../logger.js';
 import { AggregationRouter } from './aggregation-router.js';
 import { plainEntry, type Entry, type PendingPut, type PutResult } from './entry.js';
+import { reportPutOutcome } from './producer-telemetry.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
   callErrorCode,
@@ -211,6 +212,7 @@ export class Producer {
   private settle(batch: Entry[], output: PutRecordsCommandOutput): void {
     const results = output.Records ?? [];
     const retry: Entry[] = [];
+    const stored: Entry[] = [];
     const failures: Record<string, number> = {};
     let givenUp = 0;
     let resharded = false;
@@ -218,6 +220,7 @@ export class Producer {
       const result = results[i];
       if (result?.SequenceNumber && result.ShardId && !result.ErrorCode) {
         resharded ||= entry.predictedShardId !== undefined && result.ShardId !== entry.predictedShardId;
+        stored.push(entry);
         return this.succeed(entry, result.ShardId, result.SequenceNumber);
       }
       const code = result?.ErrorCode ?? 'InternalFailure';
@@ -226,6 +229,7 @@ export class Producer {
       givenUp++;
       this.fail(entry, code, result?.ErrorMessage ?? 'no result for this entry');
     });
+    reportPutOutcome(this.options.streamName, { stored, failures, retried: retry.length });
     if (givenUp > 0 || retry.length > 0) {
       const context = { streamName: this.options.streamName, failures, retrying: retry.length, givenUp };
       this.logger[givenUp > 0 ? 'warn' : 'debug']('PutRecords partially failed', context);
@@ -244,6 +248,7 @@ export class Producer {
       if (retryable && now < entry.deadline!) retry.push(entry);
       else this.fail(entry, code, message, error);
     }
+    reportPutOutcome(this.options.streamName, { stored: [], failures: { [code]: 1 }, retried: retry.length });
     const context = { streamName: this.options.streamName, error: code, retryable, retrying: retry.length };
     this.logger[retry.length < batch.length ? 'warn' : 'debug']('PutRecords call failed', context);
     if (retry.length > 0) this.retryLater(retry);
