@@ -66,16 +66,9 @@ export {
   type KinesisModuleOptions,
   type KinesisModuleSetup,
   type NamedProducerOptions,
-  // Health: KinesisHealthIndicator for @nestjs/terminus (loaded at the first check), the snapshots it judges
-  KINESIS_HEALTH_DEFAULTS,
-  KinesisHealthIndicator,
-  kinesisHealthProblems,
+  // What ServerKinesis.health() and ClientKinesis.health() return (the indicator: ./transport/health)
   type ClientKinesisHealth,
   type KinesisHealth,
-  type KinesisHealthDetails,
-  type KinesisHealthProblem,
-  type KinesisHealthResult,
-  type KinesisHealthThresholds,
   type ReplyReaderHealth,
   type ServerKinesisHealth,
 } from '../../libs/transport/src/index.js';
