@@ -202,7 +202,20 @@ async function app(dir, tarball, kinesis, { name, type, nest, peers, typed }) {
   const out = await run('node', [type === 'module' ? 'load.mjs' : 'load.cjs'], dir, env).catch((e) => e);
   console.log(`  ${name}: ran (${elapsed()})`);
   if (out instanceof Error) return check(name, 'runs', false, out.message);
-  return JSON.parse(out);
+  return { ...JSON.parse(out), cli: await runBin(dir, env, kinesis.endpoint, `${name}-cli`) };
+}
+
+/** The installed command line, as an operator runs it: creates a stream, then describes it as JSON. */
+async function runBin(dir, env, endpoint, stream) {
+  const bin = (...args) =>
+    run('npx', ['--no', 'nestjs-kinesis-transport', '--endpoint', endpoint, '--json', ...args], dir, env);
+  try {
+    await bin('streams', 'create', stream, '--shards', '2', '--wait');
+    const described = JSON.parse(await bin('streams', 'describe', stream));
+    return { streamName: described.streamName, status: described.status, shards: described.shards.length };
+  } catch (error) {
+    return { error: String(error?.message ?? error) };
+  }
 }
 
 function checkLoaded(name, result, api, expectPostgres) {
@@ -230,6 +243,12 @@ function checkLoaded(name, result, api, expectPostgres) {
     'round trip on kinesalite: a @MessagePattern reply and an @EventPattern event',
     JSON.stringify(result.roundTrip) === JSON.stringify(expected),
     JSON.stringify(result.roundTrip, null, 2),
+  );
+  check(
+    name,
+    'npx nestjs-kinesis-transport streams create/describe --json (the installed bin)',
+    JSON.stringify(result.cli) === JSON.stringify({ streamName: `${name}-cli`, status: 'ACTIVE', shards: 2 }),
+    JSON.stringify(result.cli, null, 2),
   );
   const pg = result.postgres;
   const missing =
@@ -264,6 +283,7 @@ try {
     stray.join('\n'),
   );
   check('tarball', 'marks the CommonJS build as CommonJS', has('dist/cjs/package.json'));
+  check('tarball', 'has the command line (bin)', has(pkg.bin['nestjs-kinesis-transport'].slice(2)));
   for (const [subpath, target] of entries.map((s) => [s, pkg.exports[s]])) {
     const paths = [target.import.types, target.import.default, target.require.types, target.require.default];
     const absent = paths.map((p) => p.slice(2)).filter((p) => !has(p));
