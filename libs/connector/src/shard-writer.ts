@@ -13,6 +13,7 @@ import {
   type KinesisRecord,
   type Logger,
 } from '../../kinesis/src/index.js';
+import { BatchWriteTrace } from './connector-telemetry.js';
 import type { BufferedItem, DeadLetterEntry, EmitBatch, FailedItem } from './interfaces.js';
 import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline-options.js';
 import { deadLetterEntry, ownFailures, reasonOf } from './pipeline-steps.js';
@@ -69,9 +70,12 @@ export class ShardWriter<T> {
   async write(batch: DetachedBatch<T>, checkpointer: Checkpointer): Promise<void> {
     let emitted: number;
     let dead: DeadLetterEntry[];
+    const records = new Set(batch.items.map((item) => item.record));
+    const trace = new BatchWriteTrace(this.o.streamName, this.shardId, records, batch.items.length);
     try {
-      const failed = batch.items.length > 0 ? await this.emitWithRetries(batch.items, batch.encoded) : [];
-      if (this.halt.reason) return; // given up meanwhile (shutdown deadline): store nothing more
+      const failed =
+        batch.items.length > 0 ? await this.emitWithRetries(batch.items, batch.encoded, trace) : [];
+      if (this.halt.reason) return trace.end({ errorType: 'halted' }); // given up meanwhile: store nothing more
       const where = { streamName: this.o.streamName, shardId: this.shardId };
       dead = [
         ...batch.dead,
@@ -80,6 +84,7 @@ export class ShardWriter<T> {
       if (dead.length > 0) await this.untilStored(() => this.o.deadLetter.write(dead), 'dead-letter sink');
       emitted = batch.items.length - failed.length;
     } catch (error) {
+      trace.end({ errorType: error instanceof ShutdownAbandonedError ? 'abandoned' : 'error' });
       if (error instanceof ShutdownAbandonedError) {
         this.o.logger.warn('destination still unavailable at shutdown: leaving the batch uncheckpointed', {
           shardId: this.shardId,
@@ -90,6 +95,7 @@ export class ShardWriter<T> {
       this.halt.set('a write failed before its records were stored', error);
       throw error;
     }
+    trace.end(this.halt.reason ? { errorType: 'halted' } : { emitted, deadLettered: dead.length });
     if (this.halt.reason) return;
     this.o.observer?.emitted?.(this.shardId, emitted);
     if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
@@ -101,7 +107,11 @@ export class ShardWriter<T> {
   }
 
   /** Failed items are emitted again up to `emitAttempts` times; an unavailable destination is waited for. */
-  private async emitWithRetries(items: BufferedItem<T>[], encoded: Map<T, Bytes>): Promise<FailedItem<T>[]> {
+  private async emitWithRetries(
+    items: BufferedItem<T>[],
+    encoded: Map<T, Bytes>,
+    trace: BatchWriteTrace,
+  ): Promise<FailedItem<T>[]> {
     const attempts = this.o.emitAttempts ?? PIPELINE_DEFAULTS.emitAttempts;
     let pending = items;
     let failed: FailedItem<T>[] = [];
@@ -122,6 +132,7 @@ export class ShardWriter<T> {
       }, 'emitter');
       failed = ownFailures(pending, returned);
       if (failed.length === 0) return [];
+      trace.failed(failed.length);
       this.o.observer?.emitFailed?.(this.shardId, new Error(failed[0].error), attempt);
       pending = failed.map((f) => f.item);
       if (attempt < attempts) await sleep(backoffDelay(attempt, this.backoff));

@@ -40,3 +40,6 @@ export function otelApi(): OtelApi | undefined {
   if (!loading) void otelReady();
   return api;
 }
+
+// Started when the core is first imported: by the first record read or put, the API is there (or known absent).
+void otelReady();
