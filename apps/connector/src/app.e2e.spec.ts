@@ -114,6 +114,15 @@ describe('connector app end to end (S3 + Redis)', () => {
     expect(metrics).toMatch(/^records_filtered_total 0$/m);
     expect(metrics).toMatch(new RegExp(`^lag_ms\\{shard="${SHARD}"\\} \\d+$`, 'm'));
     expect(metrics).toMatch(/^process_cpu_user_seconds_total /m); // default process metrics
+    // The library's OpenTelemetry instruments, through the Prometheus exporter, on the same /metrics.
+    const otel = (name: string, labels: string) =>
+      new RegExp(`^${name}\\{[^}]*messaging_destination_name="${stream}"[^}]*${labels}[^}]*\\} (\\S+)$`, 'm');
+    expect(metrics).toMatch(otel('messaging_client_consumed_messages_total', ''));
+    expect(metrics.match(otel('messaging_client_consumed_messages_total', ''))![1]).toBe('27');
+    expect(Number(metrics.match(otel('kinesis_client_consumed_bytes_total', ''))![1])).toBeGreaterThan(0);
+    expect(metrics.match(otel('kinesis_connector_records_total', 'outcome="emitted"'))![1]).toBe('20');
+    expect(metrics.match(otel('kinesis_connector_emit_duration_count', ''))![1]).toBe('2');
+    expect(metrics).toMatch(otel('kinesis_consumer_millis_behind_latest', `partition_id="${SHARD}"`));
 
     // The checkpoint follows the emitted objects: up to the 20th record, not past what is still buffered.
     const key = `${appName}:checkpoint:${stream}:${SHARD}`;

@@ -1,8 +1,21 @@
 /**
  * Prometheus metrics of the pipeline. One registry per app instance (not prom-client's global one), so
- * several apps in one process (tests) do not collide on metric names.
+ * several apps in one process (tests) do not collide on metric names. The library's OpenTelemetry instruments
+ * (records and bytes read, lag per shard, emit duration, ...: README, Traces and metrics) are served on the same
+ * /metrics, through OpenTelemetry's Prometheus exporter (OtelMetrics): one source, their own names.
  */
-import { Controller, Get, Header, Inject, Injectable, Module } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  Inject,
+  Injectable,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PipelineObserver } from '../../../libs/connector/src/pipeline-observer.js';
 
@@ -57,17 +70,49 @@ export class ConnectorMetrics implements PipelineObserver {
   }
 }
 
-@Controller()
-export class MetricsController {
-  constructor(@Inject(ConnectorMetrics) private readonly metrics: ConnectorMetrics) {}
+/**
+ * The OpenTelemetry meter provider of the app, registered as the global one (the library's instruments read it),
+ * read by a Prometheus exporter that starts no server of its own: MetricsController serves it. When the process
+ * already registered a meter provider (an app embedding this one), the instruments report there instead.
+ */
+@Injectable()
+export class OtelMetrics implements OnApplicationShutdown {
+  private readonly exporter = new PrometheusExporter({ preventServerStart: true });
+  private readonly provider = new MeterProvider({ readers: [this.exporter] });
+  private readonly serializer = new PrometheusSerializer();
+  private readonly registered = metrics.setGlobalMeterProvider(this.provider);
 
-  @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  /** The instruments in Prometheus text format ('' when another provider is the global one). */
+  async scrape(): Promise<string> {
+    if (!this.registered) return '';
+    const { resourceMetrics } = await this.exporter.collect();
+    return this.serializer.serialize(resourceMetrics);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.registered) metrics.disable(); // the next app in this process (tests) registers its own
+    await this.provider.shutdown();
   }
 }
 
-/** One ConnectorMetrics per app: observed by the connector (PIPELINE_OBSERVERS), scraped by MetricsController. */
-@Module({ providers: [ConnectorMetrics], exports: [ConnectorMetrics] })
+@Controller()
+export class MetricsController {
+  constructor(
+    @Inject(ConnectorMetrics) private readonly metrics: ConnectorMetrics,
+    @Inject(OtelMetrics) private readonly otel: OtelMetrics,
+  ) {}
+
+  @Get('metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async scrape(): Promise<string> {
+    const [pipeline, instruments] = await Promise.all([this.metrics.registry.metrics(), this.otel.scrape()]);
+    return `${pipeline}\n${instruments}`;
+  }
+}
+
+/**
+ * One ConnectorMetrics per app: observed by the connector (PIPELINE_OBSERVERS), scraped by MetricsController with
+ * the OpenTelemetry instruments (OtelMetrics).
+ */
+@Module({ providers: [ConnectorMetrics, OtelMetrics], exports: [ConnectorMetrics, OtelMetrics] })
 export class MetricsModule {}
