@@ -10,6 +10,14 @@ import {
   type KinesisRecord,
   type Producer,
 } from '../../../kinesis/src/index.js';
+import {
+  instruments,
+  messagingAttributes,
+  NO_SPAN,
+  observePendingCalls,
+  otelReady,
+  type MessagingSpan,
+} from '../../../kinesis/src/telemetry/index.js';
 import { jsonDeeperThan } from '../../../kinesis/src/untrusted/json-depth.js';
 import { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 import { rethrowMissingStream } from '../shared/errors.js';
@@ -22,6 +30,7 @@ import {
   type KinesisMessageOptions,
 } from '../shared/record-builder.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
+import { OutgoingTrace, withTraceContext } from './native-telemetry.js';
 import { reportRefusal, type EnvelopeSigner } from './signing.js';
 
 /** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */
@@ -38,6 +47,9 @@ export const MAX_REPLY_DEPTH = 256;
  */
 export class NativeClientProtocol implements ClientProtocol {
   private readonly pending = new PendingCalls();
+  /** The trace of each pending call (its reply's span is its child). */
+  private readonly traces = new Map<string, OutgoingTrace>();
+  private stopObserving: (() => void) | undefined;
   /** Warnings caused by reply records: anyone who can write the res stream chooses how many. */
   private readonly warnings: WarnThrottle;
   private producer: Producer | undefined;
@@ -67,6 +79,12 @@ export class NativeClientProtocol implements ClientProtocol {
   async open(client: KinesisClient, producer: Producer): Promise<void> {
     const o = this.ctx.options;
     this.producer = producer;
+    if (o.telemetry) {
+      await otelReady(); // the first call is traced too
+      this.stopObserving ??= observePendingCalls((observe) =>
+        observe(this.pending.size, messagingAttributes(o.actStream, 'send')),
+      );
+    }
     const hashKey = (this.hashKey = randomReplyHashKey());
     const reading = {
       client,
@@ -74,7 +92,10 @@ export class NativeClientProtocol implements ClientProtocol {
       hashKey: BigInt(hashKey),
       logger: this.ctx.logger,
       onRecords: (records: KinesisRecord[]) => this.onReplies(records),
-      onThrottled: () => this.ctx.onThrottled(),
+      onThrottled: () => {
+        if (o.telemetry) instruments()?.throttles.add(1, messagingAttributes(o.resStream, 'receive'));
+        this.ctx.onThrottled();
+      },
       onError: (error: unknown) => this.ctx.reportError(error),
     };
     this.reader = o.fanOut
@@ -100,29 +121,47 @@ export class NativeClientProtocol implements ClientProtocol {
     const id = randomUUID();
     const pattern = this.ctx.normalizePattern(packet.pattern);
     const timeoutMs = message.timeoutMs ?? options.timeoutMs;
-    const answer = message.replyMetadata ? withReplyMetadata(callback) : callback;
+    const trace = OutgoingTrace.start(options.telemetry, options.actStream, id, pattern);
+    this.traces.set(id, trace);
+    const ended = (packet?: WritePacket) => {
+      trace.callEnded(packet);
+      this.traces.delete(id);
+    };
+    const reply = message.replyMetadata ? withReplyMetadata(callback) : callback;
+    const answer: ReplyCallback = (packet) => {
+      if (packet.isDisposed || packet.err) ended(packet);
+      reply(packet);
+    };
     const teardown = this.pending.start(id, pattern, timeoutMs, answer, async () =>
       this.put(
-        this.envelope(id, pattern, packet, message, {
+        this.envelope(id, pattern, packet, message, trace.span, {
           replyTo: { stream: options.resStream, hashKey: this.hashKey! },
           deadline: Date.now() + timeoutMs,
         }),
         message,
+        trace,
       ),
     );
     this.reader?.wake?.();
-    return teardown;
+    return () => {
+      ended(); // unsubscribed before the final reply: recorded as cancelled (a no-op after it)
+      teardown();
+    };
   }
 
   async emit(packet: ReadPacket, message: KinesisMessageOptions = {}): Promise<void> {
     const pattern = this.ctx.normalizePattern(packet.pattern);
     // An event's timeout is its expiry: the server skips it when it reads it later (as a request past its deadline).
     const expiry = message.timeoutMs === undefined ? {} : { deadline: Date.now() + message.timeoutMs };
-    await this.put(this.envelope(randomUUID(), pattern, packet, message, expiry), message);
+    const id = randomUUID();
+    const trace = OutgoingTrace.start(this.ctx.options.telemetry, this.ctx.options.actStream, id, pattern);
+    await this.put(this.envelope(id, pattern, packet, message, trace.span, expiry), message, trace);
   }
 
   async close(opening: Promise<unknown> | undefined): Promise<void> {
     this.pending.closeAll();
+    this.stopObserving?.();
+    this.stopObserving = undefined;
     await opening;
     await this.reader?.stop(); // after open() settled: a reader it started is stopped too
     this.reader = this.producer = undefined;
@@ -133,13 +172,15 @@ export class NativeClientProtocol implements ClientProtocol {
     pattern: string,
     packet: ReadPacket,
     message: KinesisMessageOptions,
+    span: MessagingSpan,
     extra: Partial<RequestEnvelope>,
   ): RequestEnvelope {
     const serialized = this.ctx.serialize({ ...packet, pattern, id });
-    const metadata = { ...packet.metadata, ...message.metadata };
+    const given = { ...packet.metadata, ...message.metadata };
     // Checked once merged (the dispatch hook's and the message's together): the server would refuse the request.
-    const problem = metadataProblem(metadata);
+    const problem = metadataProblem(given);
     if (problem) throw new InvalidMessageOptionsError(problem);
+    const metadata = withTraceContext(span, given) ?? given;
     return {
       v: ENVELOPE_VERSION,
       id,
@@ -150,12 +191,22 @@ export class NativeClientProtocol implements ClientProtocol {
     };
   }
 
-  private async put(envelope: RequestEnvelope, message: KinesisMessageOptions): Promise<void> {
-    await this.ctx.connect();
-    const json = encodeEnvelope(envelope);
-    const data = this.signer ? this.signer.sign('request', this.ctx.options.actStream, json) : json;
-    const { partitionKey = this.partitionKey(envelope), explicitHashKey } = message;
-    await this.producer!.put({ data, partitionKey, ...(explicitHashKey ? { explicitHashKey } : {}) });
+  private async put(
+    envelope: RequestEnvelope,
+    message: KinesisMessageOptions,
+    trace: OutgoingTrace,
+  ): Promise<void> {
+    try {
+      await this.ctx.connect();
+      const json = encodeEnvelope(envelope);
+      const data = this.signer ? this.signer.sign('request', this.ctx.options.actStream, json) : json;
+      const { partitionKey = this.partitionKey(envelope), explicitHashKey } = message;
+      const record = { data, partitionKey, ...(explicitHashKey ? { explicitHashKey } : {}) };
+      trace.sent((await this.producer!.put(record)).shardId);
+    } catch (error) {
+      trace.sent(undefined, error);
+      throw error;
+    }
   }
 
   private partitionKey({ id, pattern, data }: RequestEnvelope): string {
@@ -200,6 +251,7 @@ export class NativeClientProtocol implements ClientProtocol {
       stats.ignored++; // another client's reply sharing the shard, a duplicate, or a late one
       return;
     }
+    const span = this.traces.get(id)?.replySpan(options.resStream, id, reply.metadata) ?? NO_SPAN;
     // Nest's packet shape only: its deserializer treats any other key as a foreign payload.
     const {
       v: _version,
@@ -214,7 +266,8 @@ export class NativeClientProtocol implements ClientProtocol {
         const answer: MetadataPacket = metadata ? { ...packet, metadata } : packet;
         if (this.pending.answer(id, answer)) stats.replies++;
       })
-      .catch((error: unknown) => this.skipReply(`the deserializer failed: ${errorForLog(error)}`));
+      .catch((error: unknown) => this.skipReply(`the deserializer failed: ${errorForLog(error)}`))
+      .finally(() => span.end());
   }
 
   private skipReply(reason: string): void {

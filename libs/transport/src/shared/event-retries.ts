@@ -9,6 +9,7 @@ import {
   type KinesisRecord,
   type Logger,
 } from '../../../kinesis/src/index.js';
+import { instruments, messagingAttributes } from '../../../kinesis/src/telemetry/index.js';
 import type { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
 import { encodeDeadLetter, KinesisDeadLetterError, withVerdictScope } from './dead-letters.js';
 import type { ServerKinesisSettings } from './options.js';
@@ -128,7 +129,14 @@ export class EventRetrier {
       await sleep(delay, event.stopping);
       if (event.stopping?.aborted) return ABANDONED;
       stats.eventRetries++;
+      this.count('retries');
     }
+  }
+
+  /** An OpenTelemetry counter of the act stream (with `telemetry`; no-op without an SDK). */
+  private count(counter: 'retries' | 'deadLetters'): void {
+    if (!this.o.settings.telemetry) return;
+    instruments()?.[counter].add(1, messagingAttributes(this.o.settings.actStream, 'process'));
   }
 
   /** True when the entry is stored; false (warned) when it could not be: the event is retried, not lost. */
@@ -160,6 +168,7 @@ export class EventRetrier {
         new PutRecordCommand({ StreamName: streamName, PartitionKey: record.partitionKey, Data: data }),
       );
       this.o.stats.eventsDeadLettered++;
+      this.count('deadLetters');
       this.o.warnings.warn('event dead-lettered', {
         pattern: forLog(event.pattern),
         shardId,

@@ -49,6 +49,11 @@ export interface KinesisTransportOptions extends KinesisConnectionOptions {
    * replies signed by the server and verified by the client. Off by default. See `SigningOptions`.
    */
   signing?: SigningOptions;
+  /**
+   * OpenTelemetry spans and metrics (README: Traces and metrics). Default true: recorded whenever the app
+   * registered an OpenTelemetry SDK (`@opentelemetry/api`, an optional peer, is then installed); a no-op otherwise.
+   */
+  telemetry?: boolean;
 }
 
 /** Which envelopes a server reads: `auto` (default) tells Seneca acts from native v1 envelopes by shape. */
@@ -196,6 +201,7 @@ export const SERVER_DEFAULTS = Object.freeze({
     backoff: Object.freeze({ baseMs: 100, maxMs: 5_000 }),
     deadLetterStream: undefined as string | undefined,
   }),
+  telemetry: true,
 });
 
 /** The client's defaults, one place for each. */
@@ -208,6 +214,7 @@ export const CLIENT_DEFAULTS = Object.freeze({
   pollIntervalMs: 200,
   lingerMs: 0,
   aggregation: false,
+  telemetry: true,
 });
 
 /** Options with every default filled in (what the adapters and protocols read). */
