@@ -14,6 +14,8 @@ export interface CliRunOptions {
   stdoutTTY?: boolean;
   stderrTTY?: boolean;
   emulator?: KinesisEmulator;
+  /** Stops a command that follows a stream (Ctrl-C in the real bin). */
+  signal?: AbortSignal;
 }
 
 /** `argv` with the endpoints of the local services in front (Kinesis and DynamoDB). */
@@ -29,6 +31,7 @@ export async function cli(argv: string[], o: CliRunOptions = {}): Promise<CliRes
   const code = await run([...endpoints, ...argv], {
     stdout: { write: (s: string) => (stdout += s), isTTY: o.stdoutTTY ?? false },
     stderr: { write: (s: string) => (stderr += s), isTTY: o.stderrTTY ?? false },
+    signal: o.signal,
   });
   return { code, stdout, stderr, lines: stdout.split('\n').slice(0, -1) };
 }

@@ -129,6 +129,28 @@ describe('cli: tail', () => {
     expect(since.lines).toHaveLength(7);
   });
 
+  it('--follow waits for new records until --limit, or until stopped', async () => {
+    const quiet = uniqueName('cli-tail-follow');
+    await ensureStream(kinesis, quiet, { shardCount: 2 });
+    const following = cli(['tail', quiet, '--follow', '--limit', '3']);
+    // Written after tail had time to read both shards to their empty tips (a tail that stops there prints none).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await putRaw(
+      kinesis,
+      quiet,
+      [1, 2, 3, 4].map((i) => ({ data: `later-${i}`, key: `k${i}` })),
+    );
+    const result = await following;
+    expect(result.code).toBe(0);
+    expect(result.lines).toHaveLength(3);
+    expect(result.lines.every((line) => /later-\d$/.test(line))).toBe(true);
+
+    const stop = new AbortController();
+    const stopped = cli(['tail', quiet, '--follow', '--from', 'latest'], { signal: stop.signal });
+    stop.abort();
+    expect(await stopped).toMatchObject({ code: 0, stdout: '' });
+  });
+
   describe('hostile records', () => {
     const hostile = uniqueName('cli-tail-hostile');
     const attack = '\u001b[2J\u001b]0;owned\u0007\u009b31mred';
