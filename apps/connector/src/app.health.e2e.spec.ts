@@ -35,7 +35,14 @@ const SHARD = 'shardId-000000000000';
 interface HealthBody {
   status: string;
   details: {
-    connector: { status: string; problems: Array<{ shardId: string; problem: string; detail: string }> };
+    connector: {
+      status: string;
+      problems: Array<{ shardId: string; problem: string; detail: string }>;
+      consumer?: {
+        shards: Array<{ shardId: string; throttleStreak: number }>;
+        leases?: Record<string, number>;
+      };
+    };
   };
 }
 
@@ -139,7 +146,15 @@ describe('connector app /health (in-process)', () => {
       LEASE_FAILOVER_MS: '1000',
     };
     app = await createConnectorApp(env);
-    await eventually(async () => (await health()).code === 200, { message: '/health 200 with the lease' });
+    let up: { code: number; body: HealthBody } | undefined;
+    await eventually(async () => (up = await health()).code === 200, {
+      message: '/health 200 with the lease',
+    });
+    // The consumer's read state and lease share (Consumer.health()), as the indicator judged them.
+    expect(up!.body.details.connector.consumer).toMatchObject({
+      shards: [{ shardId: SHARD, throttleStreak: 0 }],
+      leases: { leasesHeld: 1, workers: 1, openShards: 1, evenShare: 1, unleasedShards: 0 },
+    });
 
     // Another worker's write: the owner changes and the counter moves, so connector-a's next renewal is refused.
     await dynamo.send(

@@ -4,6 +4,7 @@
  * emitter's and the dead-letter sink's calls (wrapped by `watchBuffers`, `watchEmitter`, `watchDeadLetter`),
  * and the consumer's lease events.
  */
+import { lagProblem } from '../../kinesis/src/index.js';
 import type { RecordBatchBuffer, BufferFactory, DeadLetterSink, Emitter, EmitBatch } from './interfaces.js';
 import type { PipelineObserver } from './pipeline-observer.js';
 
@@ -134,13 +135,8 @@ export class ShardHealth implements PipelineObserver {
           detail: `records written ${seconds(now - s.uncheckpointedSince)} ago are not checkpointed; last checkpoint ${last}`,
         });
       }
-      if (maxLagMs > 0 && (s.millisBehindLatest ?? 0) > maxLagMs) {
-        problems.push({
-          shardId,
-          problem: 'lagging',
-          detail: `millisBehindLatest ${s.millisBehindLatest} > ${maxLagMs}`,
-        });
-      }
+      const lagging = lagProblem(shardId, s.millisBehindLatest, maxLagMs);
+      if (lagging) problems.push(lagging);
     }
     return problems;
   }

@@ -10,7 +10,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { ensureStream, type CheckpointStore } from '../../../kinesis/src/index.js';
+import { ensureStream, type CheckpointStore, type ConsumerHealth } from '../../../kinesis/src/index.js';
 import { Connector } from '../connector.js';
 import type { BufferFactory, DeadLetterSink, Emitter, Filter, Transformer } from '../interfaces.js';
 import { combineObservers, PipelineCounters, type PipelineObserver } from '../pipeline-observer.js';
@@ -45,6 +45,8 @@ export interface ConnectorHealth {
   /** Shards that stalled, do not checkpoint, lag or lost their lease (see shard-health.ts): unhealthy. */
   problems: ShardProblem[];
   lastError?: string;
+  /** The consumer's read state per shard (lag, throttle streak) and lease share (Consumer.health()). */
+  consumer?: ConsumerHealth;
 }
 
 /** At shutdown, the part of shutdownGraceMs kept for closing the clients after the connector stopped. */
@@ -181,12 +183,14 @@ export class ConnectorService implements OnApplicationBootstrap, BeforeApplicati
 
   health(): ConnectorHealth {
     const activeShards = this.connector?.consumer.activeShardIds() ?? [];
+    const consumer = this.connector?.consumer.health();
     return {
       state: this.state,
       stream: this.config.stream,
       activeShards,
       problems: this.state === 'running' ? this.shardHealth.problems(activeShards) : [],
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(consumer ? { consumer } : {}),
     };
   }
 

@@ -65,7 +65,7 @@ export function lagProblem(
   shardId: string,
   millisBehindLatest: number | undefined,
   maxLagMs: number,
-): HealthProblem | undefined {
+): { shardId: string; problem: 'lagging'; detail: string } | undefined {
   if (maxLagMs <= 0 || (millisBehindLatest ?? 0) <= maxLagMs) return undefined;
   return { shardId, problem: 'lagging', detail: `millisBehindLatest ${millisBehindLatest} > ${maxLagMs}` };
 }

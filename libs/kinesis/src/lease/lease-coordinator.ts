@@ -165,8 +165,10 @@ export class LeaseCoordinator {
       maxLeasesToStealAtOneTime: this.o.maxLeasesToStealAtOneTime,
     });
     for (const lease of plan.take.filter(free)) toTake.set(lease.leaseKey, lease);
-    await Promise.all([...toTake.values()].map((lease) => this.take(lease)));
-    this.shares.scanned(plan, this.held.size);
+    const taken = await Promise.all([...toTake.values()].map((lease) => this.take(lease)));
+    // The free leases taken now are no longer unleased.
+    const takenFree = [...toTake.values()].filter((l, i) => taken[i] && plan.take.includes(l)).length;
+    this.shares.scanned(plan, this.held.size, takenFree);
     for (const lease of plan.request) {
       if (this.state !== 'running') break;
       const asked = await this.table.requestHandoff(lease, me).catch((e) => this.report(e, lease.leaseKey));
@@ -181,16 +183,17 @@ export class LeaseCoordinator {
     this.ensureReaders();
   }
 
-  private async take(lease: Lease): Promise<void> {
+  private async take(lease: Lease): Promise<boolean> {
     const taken = await this.table
       .take(lease, this.workerId)
       .catch((error) => this.report(error, lease.leaseKey));
-    if (!taken) return;
+    if (!taken) return false;
     const previousOwner =
       actualOwner(lease) === this.workerId ? this.requested.holderOf(lease.leaseKey) : actualOwner(lease);
     this.requested.delete(lease.leaseKey);
     this.held.add(lease.leaseKey, taken.leaseCounter);
     this.callbacks.onEvent({ type: 'leaseTaken', shardId: lease.leaseKey, previousOwner });
+    return true;
   }
 
   /** Starts a reader for every held lease that should have one (new, or whose reader failed). */

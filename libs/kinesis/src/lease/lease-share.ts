@@ -36,12 +36,13 @@ export class LeaseShareTracker {
 
   constructor(private readonly maxLeasesForWorker: number) {}
 
-  scanned(plan: BalancePlan, leasesHeld: number, now = Date.now()): void {
+  /** After a scan's takes: `takenFree`, the free or expired leases of the plan this worker took. */
+  scanned(plan: BalancePlan, leasesHeld: number, takenFree: number, now = Date.now()): void {
     this.last = {
       workers: plan.workers,
       openShards: plan.workable,
       evenShare: plan.target,
-      unleasedShards: plan.available,
+      unleasedShards: plan.available - takenFree,
     };
     const below = isBelowShare({ ...this.last, leasesHeld }, this.maxLeasesForWorker);
     this.belowSince = below ? (this.belowSince ?? now) : undefined;
