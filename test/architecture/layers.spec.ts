@@ -150,6 +150,11 @@ describe('the structure of the published sources', () => {
     expect(offenders(pipeline, (s) => isNest(s) || s.startsWith('libs/transport/'))).toEqual([]);
   });
 
+  it('nothing but its bin imports the command line (libs/cli)', () => {
+    const others = files.filter((f) => !f.path.startsWith('libs/cli/') && f.path !== 'src/cli/main.ts');
+    expect(offenders(others, (s) => s.startsWith('libs/cli/'))).toEqual([]);
+  });
+
   it('native transport code imports nothing of Seneca', () => {
     const native = under('libs/transport/src/').filter(
       (f) => !f.path.startsWith('libs/transport/src/seneca/') && !/(protocols|index)\.ts$/.test(f.path),
