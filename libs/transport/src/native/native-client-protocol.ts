@@ -30,7 +30,7 @@ import {
   type KinesisMessageOptions,
 } from '../shared/record-builder.js';
 import { decodeReply, encodeEnvelope, ENVELOPE_VERSION, type RequestEnvelope } from './envelope.js';
-import { OutgoingTrace, withTraceContext } from './native-telemetry.js';
+import { OutgoingTrace, withTraceContext } from '../shared/message-telemetry.js';
 import { reportRefusal, type EnvelopeSigner } from './signing.js';
 
 /** A random 128-bit hash key, decimal: this client's place in the reply stream's hash key space. */

@@ -6,7 +6,7 @@ import { KinesisContext } from '../shared/kinesis.context.js';
 import type { ActRecord, ServerProtocol, ServerProtocolContext } from '../shared/protocol.js';
 import type { ReplyTo, RequestEnvelope } from './envelope.js';
 import { NativeReplies, replyOf } from './native-replies.js';
-import { ProcessTrace } from './native-telemetry.js';
+import { ProcessTrace } from '../shared/message-telemetry.js';
 import { RequestGate } from './request-gate.js';
 import type { EnvelopeSigner } from './signing.js';
 
