@@ -43,6 +43,11 @@ class TracedController {
     handled.push(note(data, ctx));
   }
 
+  @MessagePattern({ role: 'otel', cmd: 'ping' })
+  ping(): string {
+    return 'pong';
+  }
+
   @EventPattern<string>('traced.fails')
   fails(): never {
     throw new Error('handler failed');
@@ -190,6 +195,22 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
       [...m.values()].flatMap((metric) => metric.dataPoints.flatMap((p) => Object.keys(p.attributes))),
     );
     expect([...keys].sort()).toEqual(expect.not.arrayContaining(['kinesis.pattern', 'messaging.message.id']));
+  });
+
+  it('Seneca acts get a send span and a process span, in two traces (an act carries no trace context)', async () => {
+    const seneca = await startClient({ ...base, protocol: 'seneca', seneca: { instanceId: 'otel-caller' } });
+    apps.push(seneca.app);
+    expect(await firstValueFrom(seneca.client.send({ role: 'otel', cmd: 'ping' }, {}))).toEqual({
+      value: 'pong',
+    }); // Seneca's shape of a non-object result
+    const isPing = (s: ReadableSpan) => s.attributes['kinesis.pattern'] === '{"role":"otel","cmd":"ping"}';
+    const [send] = spans(`send ${actStream}`, isPing);
+    const id = send.attributes['messaging.message.id'] as string;
+    await eventually(() => spans(`process ${actStream}`, byMessage(id)).length === 1);
+    const [process] = spans(`process ${actStream}`, byMessage(id));
+    expect(process.kind).toBe(SpanKind.CONSUMER);
+    expect(process.parentSpanContext).toBeUndefined();
+    expect(traceOf(process)).not.toBe(traceOf(send));
   });
 
   it('telemetry: false sends no trace context and records no span of its own', async () => {

@@ -7,7 +7,8 @@ import {
   type Producer,
 } from '../../../kinesis/src/index.js';
 import { ClientClosedError, rethrowMissingStream } from '../shared/errors.js';
-import { PendingCalls } from '../shared/pending-calls.js';
+import { OutgoingTrace } from '../shared/message-telemetry.js';
+import { PendingCalls, type ReplyCallback } from '../shared/pending-calls.js';
 import type { ClientProtocol, ClientProtocolContext, ReplyHealth } from '../shared/protocol.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import {
@@ -83,13 +84,27 @@ export class SenecaClientProtocol implements ClientProtocol {
       callback({ err, isDisposed: true });
       return noop;
     }
-    const timeoutMs = this.d.options.timeoutMs;
-    return this.pending.start(call.id, call.pattern, timeoutMs, callback, () => this.put(call));
+    const { timeoutMs, telemetry, actStream } = this.d.options;
+    // Spans, no propagation: a Seneca act has no place for trace context (see message-telemetry.ts).
+    const trace = OutgoingTrace.start(telemetry, actStream, call.id, call.pattern);
+    const answer: ReplyCallback = (packet) => {
+      if (packet.isDisposed || packet.err) trace.callEnded(packet);
+      callback(packet);
+    };
+    const teardown = this.pending.start(call.id, call.pattern, timeoutMs, answer, () =>
+      this.put(call, trace),
+    );
+    return () => {
+      trace.callEnded(); // unsubscribed before the reply: recorded as cancelled (a no-op after it)
+      teardown();
+    };
   }
 
   /** Fire-and-forget (`sync: false`): the listener runs the action and writes no reply. */
   async emit(packet: ReadPacket): Promise<void> {
-    await this.put(this.build(packet, false));
+    const call = this.build(packet, false);
+    const { telemetry, actStream } = this.d.options;
+    await this.put(call, OutgoingTrace.start(telemetry, actStream, call.id, call.pattern));
   }
 
   async close(opening: Promise<unknown> | undefined): Promise<void> {
@@ -143,11 +158,20 @@ export class SenecaClientProtocol implements ClientProtocol {
     return { id, topic, pattern: JSON.stringify(pattern), data: encoded };
   }
 
-  private async put(call: OutgoingCall): Promise<void> {
-    if (!this.client) throw new ClientClosedError(call.pattern);
-    await this.readerFor(this.client, call.topic); // at LATEST before the act goes out: no reply missed
-    if (!this.producer) throw new ClientClosedError(call.pattern);
-    await this.producer.put({ data: call.data, partitionKey: actPartitionKey(call.topic) });
+  private async put(call: OutgoingCall, trace: OutgoingTrace): Promise<void> {
+    try {
+      if (!this.client) throw new ClientClosedError(call.pattern);
+      await this.readerFor(this.client, call.topic); // at LATEST before the act goes out: no reply missed
+      if (!this.producer) throw new ClientClosedError(call.pattern);
+      const { shardId } = await this.producer.put({
+        data: call.data,
+        partitionKey: actPartitionKey(call.topic),
+      });
+      trace.sent(shardId);
+    } catch (error) {
+      trace.sent(undefined, error);
+      throw error;
+    }
   }
 
   private readerFor(client: KinesisClient, topic: string): Promise<PollingHashKeyReader> {

@@ -4,6 +4,7 @@ import type { KinesisContext } from '../shared/kinesis.context.js';
 import type { SenecaServerOptions } from '../shared/options.js';
 import type { ActRecord, ServerProtocol, ServerProtocolContext } from '../shared/protocol.js';
 import type { Replies } from '../shared/reply-writer.js';
+import { ProcessTrace } from '../shared/message-telemetry.js';
 import { senecaCallContext } from './seneca-call-context.js';
 import { SenecaContext } from './seneca-context.js';
 import {
@@ -147,18 +148,34 @@ export class SenecaServerProtocol implements ServerProtocol, SenecaServerInfo {
     const context = this.contextFor(act, topic, ref.route, record, shardId);
     const data = withoutDirectives(act.act);
     const call = { track: act.track, tx: act.tx, custom: act.custom };
-    await senecaCallContext.run(call, () =>
-      ref.isEvent
-        ? this.ctx.runEvent(ref.route, { pattern: ref.route, data }, context)
-        : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
-            if (outcome.error && !act.sync)
-              this.ctx.warnings.warn('fire-and-forget Seneca act failed', {
-                id: act.id,
-                code: forLog(outcome.error.code),
-              });
-            await reply(outcome);
-          }),
-    );
+    // A span of its own (a Seneca act carries no trace context to be the child of).
+    const { telemetry, actStream } = this.ctx.options;
+    const trace = ProcessTrace.start(telemetry, {
+      destination: actStream,
+      id: act.id,
+      shardId,
+      pattern: ref.route,
+    });
+    try {
+      await trace.span.run(() =>
+        senecaCallContext.run(call, () =>
+          ref.isEvent
+            ? this.ctx.runEvent(ref.route, { pattern: ref.route, data }, context)
+            : this.runRequest(handler, data, context, handlerDone, async (outcome) => {
+                trace.handled(outcome.error ? 'error' : undefined);
+                if (outcome.error && !act.sync)
+                  this.ctx.warnings.warn('fire-and-forget Seneca act failed', {
+                    id: act.id,
+                    code: forLog(outcome.error.code),
+                  });
+                await reply(outcome);
+              }),
+        ),
+      );
+      trace.handled();
+    } finally {
+      trace.end();
+    }
   }
 
   private servesShared(topic: string, match: PatternEntry<HandlerRef> | undefined): boolean {

@@ -1,10 +1,13 @@
 /**
- * Traces and metrics of the native protocol (OpenTelemetry; no-ops without it, or with `telemetry: false`).
+ * Traces and metrics of the transporter's messages (OpenTelemetry; no-ops without it, or with `telemetry: false`).
  *
- *   client  send <act>     producer span; its context rides in the envelope's metadata (traceparent, tracestate)
+ *   client  send <act>     producer span; native: its context rides in the envelope's metadata (traceparent, ...)
  *   server  process <act>  consumer span: child of that context and linked to it (one message processed alone)
- *   server  send <res>     producer span of each reply, child of the process span; its context in the reply
- *   client  process <res>  consumer span of a reply: child of the reply's context when it is in the call's trace
+ *   server  send <res>     producer span of each native reply, child of the process span; its context in the reply
+ *   client  process <res>  consumer span of a native reply: child of the reply's context when in the call's trace
+ *
+ * Seneca acts get the client and server spans but carry no context: a Seneca act has no header field, and custom$
+ * is application data that Seneca copies into every nested act (a stale parent for all of them).
  */
 import type { WritePacket } from '@nestjs/microservices';
 import {
@@ -16,8 +19,8 @@ import {
   startMessagingSpan,
   type MessagingSpan,
 } from '../../../kinesis/src/telemetry/index.js';
-import { RequestTimeoutError } from '../shared/errors.js';
-import { metadataProblem } from '../shared/record-builder.js';
+import { RequestTimeoutError } from './errors.js';
+import { metadataProblem } from './record-builder.js';
 
 type Metadata = Record<string, string>;
 
