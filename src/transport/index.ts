@@ -55,6 +55,12 @@ export {
   type EventRetryOptions,
   type RedriveOptions,
   type RedriveResult,
+  // Consume any stream: ServerKinesisOptions.streams
+  jsonOrBytes,
+  type ConsumedStreamOptions,
+  type RecordDeserializer,
+  type StreamEvent,
+  type StreamRecord,
   // KinesisModule: the core's AWS client and named producers as Nest providers
   getProducerToken,
   InjectKinesisClient,

@@ -3,7 +3,8 @@ import type { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js'
 import { parseEnvelopeJson } from './native/envelope.js';
 import { warnInvalid } from './native/request-gate.js';
 import { reportRefusal, type EnvelopeSigner } from './native/signing.js';
-import type { ServerProtocol } from './shared/protocol.js';
+import type { EventOutcome } from './shared/event-retries.js';
+import type { ActRecord, ServerProtocol } from './shared/protocol.js';
 import type { ServerKinesisStats } from './shared/types.js';
 
 export interface ActIntakeOptions {
@@ -22,6 +23,16 @@ export interface ActIntakeOptions {
  */
 export class ActIntake {
   constructor(private readonly o: ActIntakeOptions) {}
+
+  /** One act-stream record, to the protocol that admits it: never rejects, so one record cannot stop its shard. */
+  async handle(input: Omit<ActRecord, 'raw'>, reportError: (error: unknown) => void): Promise<EventOutcome> {
+    try {
+      const admitted = this.admit(input.record, input.shardId);
+      if (admitted) return await admitted.protocol.handle({ ...input, raw: admitted.raw });
+    } catch (error) {
+      reportError(error);
+    }
+  }
 
   admit(
     record: KinesisRecord,

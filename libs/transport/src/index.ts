@@ -35,4 +35,11 @@ export {
   type EventDeadLetter,
 } from './shared/dead-letters.js';
 export * from './redrive.js';
+export {
+  jsonOrBytes,
+  type ConsumedStreamOptions,
+  type RecordDeserializer,
+  type StreamEvent,
+  type StreamRecord,
+} from './shared/consumed-streams.js';
 export * from './health/index.js';

@@ -19,7 +19,10 @@ export interface RedriveOptions {
   client: KinesisClient;
   /** The server's `eventRetries.deadLetterStream`. */
   deadLetterStream: string;
-  /** The act stream the events go back to; entries dead-lettered from any other stream are refused. */
+  /**
+   * The act stream the events go back to; entries dead-lettered from any other stream are refused, and so are
+   * records of a server's `streams` (any producer's bytes, not envelopes), whatever their stream's name.
+   */
   actStream: string;
   /** At most this many entries are put back (default 100, at most 10 000). */
   maxRecords?: number;
@@ -117,7 +120,7 @@ function admit(
   signer: EnvelopeSigner | undefined,
 ): EventDeadLetter | undefined {
   const entry = data && parseDeadLetter(data);
-  if (!entry || entry.stream !== actStream) return undefined;
+  if (!entry || entry.stream !== actStream || (entry.origin ?? 'act') !== 'act') return undefined;
   // A key Kinesis refuses would fail the PutRecord, and with it the whole redrive.
   if ([...entry.partitionKey].length > MAX_PARTITION_KEY_LENGTH) return undefined;
   const original = Buffer.from(entry.data, 'base64');

@@ -13,7 +13,6 @@ import {
   type Consumer,
   errorForLog,
   forLog,
-  type KinesisRecord,
   type Logger,
 } from '../../kinesis/src/index.js';
 import { settlesBy } from '../../kinesis/src/consumer/deadline.js';
@@ -24,16 +23,15 @@ import { serverHealth, type ServerKinesisHealth } from './health/kinesis-health.
 import { coreLoggerFrom } from './nest-logger.js';
 import { serverProtocols, type SenecaServerInfo, type ServerProtocols } from './protocols.js';
 import { runRequestHandler } from './request-runner.js';
-import { actStreamConsumer } from './server-shard-processor.js';
-import { rethrowMissingStream } from './shared/errors.js';
-import { attemptEvent, EventRetrier, type EventOutcome } from './shared/event-retries.js';
+import { ServerConsumers } from './server-consumers.js';
+import { attemptEvent, EventRetrier } from './shared/event-retries.js';
 import {
   createStreamsIfAsked,
   serverSettings,
   type ServerKinesisOptions,
   type ServerKinesisSettings,
 } from './shared/options.js';
-import type { ServerProtocolContext, ShardState } from './shared/protocol.js';
+import type { ServerProtocolContext } from './shared/protocol.js';
 import { allowedReplyStreams, ReplyWriter } from './shared/reply-writer.js';
 import {
   newServerStats,
@@ -41,6 +39,7 @@ import {
   type ServerKinesisEvents,
   type ServerKinesisStats,
 } from './shared/types.js';
+import { createConsumedStreams, streamIntakes, type StreamIntake } from './stream-intake.js';
 
 export const KINESIS_TRANSPORT = Symbol('KINESIS_TRANSPORT');
 const MAX_CACHED_ROUTES = 1024;
@@ -54,8 +53,9 @@ export type { ServerKinesisEvents, ServerKinesisStats, KinesisStatus } from './s
 /**
  * Nest's transport server over Kinesis: consumes the act stream (every shard, concurrently) and hands each
  * record to its wire protocol (`protocol`: native v1 envelopes, Seneca acts, or both), which runs the
- * @MessagePattern / @EventPattern handler and writes the replies. This class owns the Nest side: handlers,
- * status, the consumer's lifecycle, close() with its grace period, and the stats.
+ * @MessagePattern / @EventPattern handler and writes the replies; and each of `streams`, any producer's
+ * records, as events (stream-intake.ts). This class owns the Nest side: handlers, status, the consumers'
+ * lifecycle, close() with its grace period, and the stats.
  */
 export class ServerKinesis
   extends Server<ServerKinesisEvents, KinesisStatus>
@@ -77,14 +77,15 @@ export class ServerKinesis
   private readonly protocols: ServerProtocols;
   private readonly intake: ActIntake;
   private readonly retrier: EventRetrier;
+  /** One per `streams` entry. */
+  private readonly streamIntakes: StreamIntake[];
   private awsClient: KinesisClient | undefined;
-  private consumer: Consumer | undefined;
+  private consumers: ServerConsumers | undefined;
   /** This run's reply writer: handed with each record, so a late reply of an old run never uses a new one. */
   private replies: ReplyWriter | undefined;
   private graceDeadline = Infinity;
   /** Route per wire pattern: Nest's lookup JSON-parses every string pattern, throwing for non-JSON ones. */
   private readonly routes = new Map<string, string>();
-  private throttled = false;
 
   constructor(private readonly options: ServerKinesisOptions = {}) {
     super();
@@ -110,6 +111,15 @@ export class ServerKinesis
       actStream: settings.actStream,
       stats: this.stats,
       warnings: this.warnings,
+    });
+    this.streamIntakes = streamIntakes(settings, {
+      stats: this.stats,
+      logger: this.coreLogger,
+      warnings: this.warnings,
+      retrier: this.retrier,
+      handler: (pattern) => this.getHandlerByPattern(pattern) ?? undefined,
+      attempt: (handler, data, context) => attemptEvent(this, handler, data, context),
+      reportError: (error) => this.reportError(error),
     });
   }
 
@@ -139,7 +149,7 @@ export class ServerKinesis
   async close(): Promise<void> {
     const grace = this.settings.closeGracePeriodMs;
     this.graceDeadline = Date.now() + grace;
-    await this.consumer?.stop({ timeoutMs: grace + CLOSE_MARGIN_MS });
+    await this.consumers?.stop(grace + CLOSE_MARGIN_MS);
     // Work that finishes from now on was given up on, and its record not checkpointed: its reply is not
     // written (the producers close), but counted and logged, and the record is handled again after a restart.
     const replies = this.replies;
@@ -147,7 +157,7 @@ export class ServerKinesis
     if (replies && !(await settlesBy(replies.close(), Date.now() + CLOSE_MARGIN_MS)))
       this.coreLogger.warn('replies not flushed within the close margin');
     if (this.awsClient && !this.options.awsClient) this.awsClient.destroy();
-    this.consumer = this.awsClient = undefined; // `replies` stays: late replies reach the refusing writer
+    this.consumers = this.awsClient = undefined; // `replies` stays: late replies reach the refusing writer
     this._status$.next('disconnected');
   }
 
@@ -201,8 +211,14 @@ export class ServerKinesis
 
   private async start(): Promise<void> {
     const o = this.settings;
+    for (const intake of this.streamIntakes) intake.checkHandlers();
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
     await createStreamsIfAsked(client, o);
+    await createConsumedStreams(
+      client,
+      o,
+      this.streamIntakes.map((intake) => intake.stream),
+    );
     this.replies = new ReplyWriter({
       client,
       logger: this.coreLogger,
@@ -210,55 +226,28 @@ export class ServerKinesis
       lingerMs: o.replyLingerMs,
       aggregation: o.replyAggregation,
     });
-    const consumer = (this.consumer = actStreamConsumer({
+    const consumers = (this.consumers = new ServerConsumers({
       client,
       settings: o,
+      appName: this.options.appName,
       logger: this.coreLogger,
       warnings: this.warnings,
-      appName: this.options.appName,
-      handle: (record, shardId, handlerDone, shard) => this.handleRecord(record, shardId, handlerDone, shard),
+      handleAct: (record, shardId, handlerDone, shard) =>
+        this.intake.handle({ record, shardId, handlerDone, shard, replies: this.replies! }, (e) =>
+          this.reportError(e),
+        ),
+      intakes: this.streamIntakes,
       graceDeadline: () => this.graceDeadline,
-      onBatch: () => this.onBatch(),
+      reportError: (error) => this.reportError(error),
+      status: (status) => this._status$.next(status),
     }));
-    consumer.on('error', (error) => this.reportError(error));
-    consumer.on('throttled', () => {
-      this.throttled = true;
-      this._status$.next('throttled');
-    });
-    try {
-      await consumer.start();
-    } catch (error) {
-      rethrowMissingStream(error, 'act', o.actStream);
-    }
+    await consumers.start();
     this._status$.next('connected');
   }
 
-  /** Every consumer of this run by the stream it reads. */
+  /** Every consumer of this run by the stream it reads: the act stream's, then one per `streams` entry. */
   private consumersByStream(): ReadonlyMap<string, Consumer> {
-    return new Map(this.consumer ? [[this.settings.actStream, this.consumer]] : []);
-  }
-
-  private onBatch(): void {
-    if (!this.throttled) return;
-    this.throttled = false;
-    this._status$.next('connected');
-  }
-
-  /** One act-stream record: never rejects, so one bad record cannot stop its shard. */
-  private async handleRecord(
-    record: KinesisRecord,
-    shardId: string,
-    handlerDone: () => void,
-    shard: ShardState,
-  ): Promise<EventOutcome> {
-    try {
-      const admitted = this.intake.admit(record, shardId);
-      if (!admitted) return;
-      const { raw, protocol } = admitted;
-      return await protocol.handle({ raw, record, shardId, handlerDone, shard, replies: this.replies! });
-    } catch (error) {
-      this.reportError(error);
-    }
+    return this.consumers?.byStream ?? new Map();
   }
 
   /** What the protocols get from the server: one object, built once (the run's writer comes with each record). */

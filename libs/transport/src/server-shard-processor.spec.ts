@@ -2,7 +2,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Consumer, silentLogger, type Checkpointer, type KinesisRecord } from '../../kinesis/src/index.js';
 import { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
-import { actStreamConsumer, MIN_PENDING_BOUND, ServerShardProcessor } from './server-shard-processor.js';
+import {
+  actStreamSettings,
+  MIN_PENDING_BOUND,
+  serverStreamConsumer,
+  ServerShardProcessor,
+} from './server-shard-processor.js';
 import { serverSettings } from './shared/options.js';
 
 const record = (n: number): KinesisRecord => ({
@@ -193,13 +198,15 @@ describe('ServerShardProcessor', () => {
   });
 });
 
-describe('actStreamConsumer', () => {
-  const options = (appName: string | undefined) => ({
-    client: {} as KinesisClient,
-    settings: serverSettings({
+describe('serverStreamConsumer', () => {
+  const options = (appName: string | undefined) => {
+    const settings = serverSettings({
       appName,
       leases: { dynamoClient: { send: () => undefined } as unknown as DynamoDBClient, workerId: 'w1' },
-    }),
+    });
+    return { client: {} as KinesisClient, settings, stream: actStreamSettings(settings), ...rest(appName) };
+  };
+  const rest = (appName: string | undefined) => ({
     logger: silentLogger,
     warnings: new WarnThrottle(silentLogger),
     appName,
@@ -208,7 +215,7 @@ describe('actStreamConsumer', () => {
   });
 
   it("names the lease table after the server's appName when the leases name none", () => {
-    expect(() => actStreamConsumer(options(undefined))).toThrow(/appName/);
-    expect(actStreamConsumer(options('orders'))).toBeInstanceOf(Consumer);
+    expect(() => serverStreamConsumer(options(undefined))).toThrow(/appName/);
+    expect(serverStreamConsumer(options('orders'))).toBeInstanceOf(Consumer);
   });
 });

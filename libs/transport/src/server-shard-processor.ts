@@ -46,7 +46,7 @@ export interface ShardWorkOptions {
 }
 
 /**
- * The server's RecordProcessor for one shard of the act stream: up to `concurrency` handlers at once, and a
+ * The server's RecordProcessor for one shard of a stream it reads (the act stream, a `streams` entry): up to `concurrency` handlers at once, and a
  * checkpoint that only moves past records whose work is complete with nothing before them pending.
  */
 export class ServerShardProcessor implements RecordProcessor, ShardState {
@@ -178,9 +178,23 @@ function signalOnce(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-export interface ActConsumerOptions extends Pick<ShardWorkOptions, 'handle' | 'graceDeadline' | 'onBatch'> {
+/** Where a server consumer reads and how: the act stream's settings, or a `streams` entry over them. */
+export interface ConsumedStreamSettings {
+  name: string;
+  startPosition: ServerKinesisSettings['startPosition'];
+  pollIntervalMs: number;
+  concurrency: number;
+  fanOut: ServerKinesisSettings['fanOut'];
+}
+
+export interface ServerConsumerOptions extends Pick<
+  ShardWorkOptions,
+  'handle' | 'graceDeadline' | 'onBatch'
+> {
   client: KinesisClient;
   settings: ServerKinesisSettings;
+  /** The stream read: checkpoints and leases are kept per stream name (the stores' keys, the lease table's name). */
+  stream: ConsumedStreamSettings;
   logger: Logger;
   /** Record-caused warnings (a stalled shard), bounded in rate. */
   warnings: WarnThrottle;
@@ -188,28 +202,38 @@ export interface ActConsumerOptions extends Pick<ShardWorkOptions, 'handle' | 'g
   appName: string | undefined;
 }
 
-/** The server's consumer of the act stream: every shard at once, each through a ServerShardProcessor. */
-export function actStreamConsumer(o: ActConsumerOptions): Consumer {
-  const { settings } = o;
+/** The act stream as a server consumer reads it. */
+export const actStreamSettings = (settings: ServerKinesisSettings): ConsumedStreamSettings => ({
+  name: settings.actStream,
+  startPosition: settings.startPosition,
+  pollIntervalMs: settings.pollIntervalMs,
+  concurrency: settings.concurrency,
+  fanOut: settings.fanOut,
+});
+
+/** A server's consumer of one stream: every shard at once, each through a ServerShardProcessor. */
+export function serverStreamConsumer(o: ServerConsumerOptions): Consumer {
+  const { settings, stream } = o;
   return new Consumer({
     client: o.client,
-    streamName: settings.actStream,
+    streamName: stream.name,
     checkpointStore: settings.checkpointStore,
-    startPosition: settings.startPosition,
-    pollIntervalMs: settings.pollIntervalMs,
-    fanOut: settings.fanOut,
+    startPosition: stream.startPosition,
+    pollIntervalMs: stream.pollIntervalMs,
+    fanOut: stream.fanOut,
     leases: settings.leases && { appName: o.appName, ...settings.leases },
     callProcessRecordsEvenForEmptyRecordList: true, // empty polls still checkpoint finished work
     logger: o.logger,
     processorFactory: (shardId) =>
       new ServerShardProcessor({
         shardId,
-        concurrency: settings.concurrency,
+        concurrency: stream.concurrency,
         handle: o.handle,
         graceDeadline: o.graceDeadline,
         onBatch: o.onBatch,
         onStall: (pending, oldest) =>
           o.warnings.warn('shard stopped reading: records wait behind a handler that has not finished', {
+            streamName: stream.name,
             shardId,
             pending,
             sequenceNumber: oldest,

@@ -242,6 +242,8 @@ export class SenecaServerProtocol implements ServerProtocol, SenecaServerInfo {
 
   private contextFor(act: SenecaAct, topic: string, route: string, record: KinesisRecord, shardId: string) {
     const args = {
+      stream: this.ctx.options.actStream,
+      record,
       shardId,
       sequenceNumber: record.sequenceNumber,
       subSequenceNumber: record.subSequenceNumber,

@@ -65,8 +65,13 @@ const MAX_DATA_BASE64_CHARS = Math.ceil((1024 * 1024) / 3) * 4;
 export interface EventDeadLetter {
   kind: typeof DEAD_LETTER_KIND;
   v: typeof DEAD_LETTER_VERSION;
-  /** The act stream the event was read from. */
+  /** The stream the event was read from: the act stream, or a `streams` entry's (see `origin`). */
   stream: string;
+  /**
+   * `act` (also when absent: entries written before it): an envelope of the act stream. `stream`: a record of a
+   * `streams` entry, any producer's bytes; redrive never puts it on an act stream.
+   */
+  origin?: 'act' | 'stream';
   shardId: string;
   sequenceNumber: string;
   subSequenceNumber?: number;
@@ -107,6 +112,7 @@ export function parseDeadLetter(bytes: Uint8Array): EventDeadLetter | undefined 
   if (!strings.every(isShortString) || typeof entry.error !== 'string' || typeof entry.at !== 'string')
     return undefined;
   if (entry.id !== undefined && !isSafeId(entry.id)) return undefined;
+  if (entry.origin !== undefined && entry.origin !== 'act' && entry.origin !== 'stream') return undefined;
   if (!Number.isSafeInteger(entry.attempts) || (entry.attempts as number) < 1) return undefined;
   const { data } = entry;
   if (typeof data !== 'string' || data.length === 0 || data.length > MAX_DATA_BASE64_CHARS) return undefined;

@@ -21,7 +21,7 @@ export class ClientClosedError extends KinesisError {
 /** A stream the transporter needs is missing (and `createStreams` is off). */
 export class StreamNotFoundError extends KinesisError {
   constructor(
-    readonly role: 'act' | 'reply',
+    readonly role: 'act' | 'reply' | 'consumed',
     readonly streamName: string,
     cause: unknown,
   ) {
@@ -30,7 +30,11 @@ export class StreamNotFoundError extends KinesisError {
 }
 
 /** Rethrows a missing stream as StreamNotFoundError; anything else as it is. */
-export function rethrowMissingStream(error: unknown, role: 'act' | 'reply', streamName: string): never {
+export function rethrowMissingStream(
+  error: unknown,
+  role: StreamNotFoundError['role'],
+  streamName: string,
+): never {
   if ((error as Error)?.name === 'ResourceNotFoundException')
     throw new StreamNotFoundError(role, streamName, error);
   throw error;

@@ -27,6 +27,8 @@ export interface FailingEvent {
   shardId: string;
   pattern: string;
   id?: string;
+  /** The `streams` entry it was read from; absent: the act stream. Named in its dead-letter entry. */
+  stream?: string;
   /** Aborted when the shard stops reading (close(), lease lost): retrying stops, the record is read again. */
   stopping?: AbortSignal;
   attempt(): Promise<void>;
@@ -115,6 +117,7 @@ export class EventRetrier {
       } else if (deadLetterNow || attempt >= maxAttempts) {
         // No dead-letter stream (or writing it failed): keep the event, never skip it.
         this.o.warnings.warn('event handler keeps failing: retried until it succeeds', {
+          streamName: event.stream ?? this.o.settings.actStream,
           pattern: forLog(event.pattern),
           shardId: event.shardId,
           sequenceNumber: event.record.sequenceNumber,
@@ -129,14 +132,15 @@ export class EventRetrier {
       await sleep(delay, event.stopping);
       if (event.stopping?.aborted) return ABANDONED;
       stats.eventRetries++;
-      this.count('retries');
+      this.count('retries', event);
     }
   }
 
-  /** An OpenTelemetry counter of the act stream (with `telemetry`; no-op without an SDK). */
-  private count(counter: 'retries' | 'deadLetters'): void {
+  /** An OpenTelemetry counter of the event's stream (with `telemetry`; no-op without an SDK). */
+  private count(counter: 'retries' | 'deadLetters', event: FailingEvent): void {
     if (!this.o.settings.telemetry) return;
-    instruments()?.[counter].add(1, messagingAttributes(this.o.settings.actStream, 'process'));
+    const stream = event.stream ?? this.o.settings.actStream;
+    instruments()?.[counter].add(1, messagingAttributes(stream, 'process'));
   }
 
   /** True when the entry is stored; false (warned) when it could not be: the event is retried, not lost. */
@@ -151,7 +155,8 @@ export class EventRetrier {
     try {
       if (!client) throw new Error('server not listening');
       const data = encodeDeadLetter({
-        stream: this.o.settings.actStream,
+        stream: event.stream ?? this.o.settings.actStream,
+        origin: event.stream === undefined ? 'act' : 'stream',
         shardId,
         sequenceNumber: record.sequenceNumber,
         subSequenceNumber: record.subSequenceNumber,
@@ -168,8 +173,9 @@ export class EventRetrier {
         new PutRecordCommand({ StreamName: streamName, PartitionKey: record.partitionKey, Data: data }),
       );
       this.o.stats.eventsDeadLettered++;
-      this.count('deadLetters');
+      this.count('deadLetters', event);
       this.o.warnings.warn('event dead-lettered', {
+        streamName: event.stream ?? this.o.settings.actStream,
         pattern: forLog(event.pattern),
         shardId,
         sequenceNumber: record.sequenceNumber,

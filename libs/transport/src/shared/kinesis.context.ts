@@ -1,4 +1,5 @@
 import { BaseRpcContext } from '@nestjs/microservices';
+import type { KinesisRecord } from '../../../kinesis/src/index.js';
 
 export interface KinesisContextArgs {
   shardId: string;
@@ -7,13 +8,17 @@ export interface KinesisContextArgs {
   partitionKey: string;
   pattern: string;
   approximateArrivalTimestamp: Date;
-  /** The envelope id (request id; for events, their dedupe id). */
+  /** The envelope id (request id; for events, their dedupe id); a `streams` record: `<shardId>/<sequence>/<sub>`. */
   id: string;
   /**
    * The caller's metadata (headers): what its dispatch hook set (trace context, tenant, ...), under what its
    * KinesisMessage set (KinesisMessageBuilder.setMetadata). Native protocol; `{}` for Seneca acts.
    */
   metadata: Record<string, string>;
+  /** The stream the record was read from (the act stream, or a `streams` entry). */
+  stream?: string;
+  /** The record as read (a KPL aggregate's user record): its bytes, partition key, sequence, arrival time. */
+  record?: KinesisRecord;
 }
 
 /**
@@ -47,6 +52,14 @@ export class KinesisContext extends BaseRpcContext<[KinesisContextArgs]> {
   }
   getId(): string {
     return this.a.id;
+  }
+  /** The stream the record was read from; undefined only in a context built by hand. */
+  getStream(): string | undefined {
+    return this.a.stream;
+  }
+  /** The raw record (for a `streams` entry: what its deserializer got); undefined only in one built by hand. */
+  getRecord(): KinesisRecord | undefined {
+    return this.a.record;
   }
   /** The caller's metadata: its dispatch hook's values under its KinesisMessage's (see KinesisContextArgs). */
   getMetadata(): Record<string, string> {

@@ -9,6 +9,7 @@ import {
   type Logger,
   type StartPosition,
 } from '../../../kinesis/src/index.js';
+import type { ConsumedStreamOptions } from './consumed-streams.js';
 
 /** Envelope signing of the native protocol (native/signing.ts: the format and EnvelopeSigner). */
 export interface SigningOptions {
@@ -35,9 +36,10 @@ export interface KinesisTransportOptions extends KinesisConnectionOptions {
   resStream?: string;
   /**
    * Create missing streams with these shard counts (off by default: streams are infrastructure). `kmsKeyId`:
-   * encrypt both streams with this KMS key (also existing ones; see `ensureStream`'s `encryption`).
+   * encrypt both streams with this KMS key (also existing ones; see `ensureStream`'s `encryption`). A server
+   * creates its `streams` too (`streams`: their shard count).
    */
-  createStreams?: { act?: number; res?: number; kmsKeyId?: string } | boolean;
+  createStreams?: { act?: number; res?: number; streams?: number; kmsKeyId?: string } | boolean;
   /** An AWS client to use instead of creating one (it is not destroyed on close). */
   awsClient?: KinesisClient;
   serializer?: Serializer;
@@ -142,6 +144,13 @@ export interface ServerKinesisOptions extends KinesisTransportOptions {
    * `EventRetryOptions`.
    */
   eventRetries?: EventRetryOptions;
+  /**
+   * Streams of any producer's records, read beside the act stream, each by its own consumer (own checkpoints,
+   * keyed per stream): a deserializer turns each record into an event, `{ pattern, data }` (default: the stream's
+   * name and the record's JSON value or bytes), handled by an @EventPattern handler, with `eventRetries`. See
+   * `ConsumedStreamOptions` (README: Consume any stream).
+   */
+  streams?: ConsumedStreamOptions[];
 }
 
 /** Retries of failed event handlers, then the dead-letter stream (see README: Event handler failures). */
@@ -201,6 +210,7 @@ export const SERVER_DEFAULTS = Object.freeze({
     backoff: Object.freeze({ baseMs: 100, maxMs: 5_000 }),
     deadLetterStream: undefined as string | undefined,
   }),
+  streams: Object.freeze([]) as readonly ConsumedStreamOptions[],
   telemetry: true,
 });
 

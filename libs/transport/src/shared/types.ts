@@ -33,6 +33,8 @@ export interface ServerKinesisStats {
   eventsDeadLettered: number;
   /** Events a guard refused (Nest's `Forbidden resource`): the app's decision, checkpointed past, not retried. */
   eventsDenied: number;
+  /** Records of `streams` their deserializer returned undefined for: the app's decision, checkpointed past. */
+  skipped: number;
 }
 
 export const newServerStats = (): ServerKinesisStats => ({
@@ -51,6 +53,7 @@ export const newServerStats = (): ServerKinesisStats => ({
   eventRetries: 0,
   eventsDeadLettered: 0,
   eventsDenied: 0,
+  skipped: 0,
 });
 
 /** What a client counted on its reply shard since it was created (native protocol). */
