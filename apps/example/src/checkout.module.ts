@@ -1,8 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { ClientsModule } from '@nestjs/microservices';
-import { ClientKinesis, type ClientKinesisOptions } from '../../../libs/transport/src/index.js';
+import { TerminusModule } from '@nestjs/terminus';
+import { KinesisHealthIndicator } from '../../../libs/transport/src/health/index.js';
+import {
+  ClientKinesis,
+  type ClientKinesisOptions,
+  type ServerKinesis,
+} from '../../../libs/transport/src/index.js';
 import { CheckoutService, ORDERS } from './checkout.service.js';
+import { HealthController, ORDERS_SERVER } from './health.controller.js';
 
 /** The caller's configuration keys, as an app would read them from its environment. */
 export interface CheckoutSettings {
@@ -17,13 +24,16 @@ export interface CheckoutSettings {
 /**
  * The calling application. Its ClientKinesis comes from ClientsModule.registerAsync, configured through
  * ConfigService as in any Nest app; `settings` stand in for the environment (they take precedence over it).
+ * `GET /health` (Terminus) checks its client and the orders service's `server` (health.controller.ts).
  */
 @Module({})
 export class CheckoutModule {
-  static forRoot(settings: CheckoutSettings): DynamicModule {
+  static forRoot(settings: CheckoutSettings, server: ServerKinesis): DynamicModule {
     return {
       module: CheckoutModule,
+      controllers: [HealthController],
       imports: [
+        TerminusModule,
         ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => settings] }),
         ClientsModule.registerAsync({
           clients: [
@@ -46,7 +56,7 @@ export class CheckoutModule {
           ],
         }),
       ],
-      providers: [CheckoutService],
+      providers: [CheckoutService, KinesisHealthIndicator, { provide: ORDERS_SERVER, useValue: server }],
     };
   }
 }

@@ -22,6 +22,7 @@ describe('example app (Nest transporter)', () => {
       ),
       'orders.track A-1001 -> placed, packed, shipped, delivered',
       `{ cmd: 'orders.get', v: 1 } X-0 -> error {"code":"NOT_FOUND","message":"no order X-0"}`,
+      'GET /health -> 200 ok (orders-service up, orders-client up)',
       'closed the caller and the orders service',
     ]);
     expect(result).toMatchObject({
@@ -31,6 +32,7 @@ describe('example app (Nest transporter)', () => {
       view: { order: EXAMPLE_ORDER },
       statuses: ['placed', 'packed', 'shipped', 'delivered'],
       notFound: { code: 'NOT_FOUND', message: 'no order X-0' },
+      health: 'ok',
     });
   });
 

@@ -3,7 +3,7 @@
  * ClientKinesis comes from ClientsModule.registerAsync, talking over two Kinesis streams.
  */
 import 'reflect-metadata';
-import type { INestApplicationContext, INestMicroservice, LoggerService, LogLevel } from '@nestjs/common';
+import type { INestApplication, INestMicroservice, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   from,
@@ -37,6 +37,8 @@ export interface ExampleOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Per-request deadline of the client, ms (default 10 s). */
   timeoutMs?: number;
+  /** The caller's HTTP port (GET /health), on 127.0.0.1. Default 0: any free port. */
+  healthPort?: number;
 }
 
 export interface ExampleResult {
@@ -47,6 +49,8 @@ export interface ExampleResult {
   statuses?: OrderStatus[];
   /** The RpcException payload of a lookup of an unknown order. */
   notFound?: unknown;
+  /** GET /health's overall status (Terminus: ok, error). */
+  health?: string;
   aborted: boolean;
 }
 
@@ -78,33 +82,35 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
   };
 
   let service: INestMicroservice | undefined;
-  let caller: INestApplicationContext | undefined;
+  let caller: INestApplication | undefined;
   try {
     // The server first, so the first request does not wait for it (with the default startPosition,
     // TRIM_HORIZON, requests sent before it started would be served too).
-    service = await NestFactory.createMicroservice(OrdersModule, {
-      strategy: new ServerKinesis({
-        endpoint,
-        actStream,
-        resStream,
-        appName: 'orders',
-        createStreams: options.createStreams,
-      }),
-      logger,
+    const server = new ServerKinesis({
+      endpoint,
+      actStream,
+      resStream,
+      appName: 'orders',
+      createStreams: options.createStreams,
     });
+    service = await NestFactory.createMicroservice(OrdersModule, { strategy: server, logger });
     await service.listen();
     print(`orders service listening on "${actStream}" (replies on "${resStream}")`);
 
-    caller = await NestFactory.createApplicationContext(
-      CheckoutModule.forRoot({
-        KINESIS_ENDPOINT: endpoint,
-        ORDERS_ACT_STREAM: actStream,
-        ORDERS_RES_STREAM: resStream,
-        ORDERS_TIMEOUT_MS: options.timeoutMs,
-        ORDERS_CREATE_STREAMS: options.createStreams,
-      }),
+    caller = await NestFactory.create(
+      CheckoutModule.forRoot(
+        {
+          KINESIS_ENDPOINT: endpoint,
+          ORDERS_ACT_STREAM: actStream,
+          ORDERS_RES_STREAM: resStream,
+          ORDERS_TIMEOUT_MS: options.timeoutMs,
+          ORDERS_CREATE_STREAMS: options.createStreams,
+        },
+        server,
+      ),
       { logger },
     );
+    await caller.listen(options.healthPort ?? 0, '127.0.0.1');
     const checkout = caller.get(CheckoutService);
     const order = EXAMPLE_ORDER;
 
@@ -133,6 +139,13 @@ export async function runExample(options: ExampleOptions): Promise<ExampleResult
       return error;
     });
     print(`{ cmd: 'orders.get', v: 1 } X-0 -> error ${JSON.stringify(result.notFound)}`);
+
+    const { port } = caller.getHttpServer().address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal });
+    const body = (await response.json()) as { status: string; details: Record<string, { status: string }> };
+    result.health = body.status;
+    const checks = Object.entries(body.details).map(([key, check]) => `${key} ${check.status}`);
+    print(`GET /health -> ${response.status} ${body.status} (${checks.join(', ')})`);
   } catch (error) {
     if (!signal?.aborted || error !== signal.reason) throw error;
     result.aborted = true;

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       actStream: process.env.ORDERS_ACT_STREAM ?? 'orders-act',
       resStream: process.env.ORDERS_RES_STREAM ?? 'orders-res',
       createStreams: { act: 2, res: 2 },
+      healthPort: Number(process.env.HEALTH_PORT ?? 0), // GET /health while it runs
       signal: controller.signal,
     });
   } finally {
