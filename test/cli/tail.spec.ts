@@ -201,5 +201,44 @@ describe('cli: tail', () => {
       expect(Math.max(...lines.lines.map((l) => l.length))).toBeLessThan(400);
       expect(lines.lines[4]).toContain('...(200000 chars)');
     });
+
+    it('bounds the fields besides data too: a reply id and a KPL partition key of 300 000 characters', async () => {
+      const huge = uniqueName('cli-tail-huge-fields');
+      await ensureStream(kinesis, huge, { shardCount: 1 });
+      const key = `\u001b[31m${'k'.repeat(300_000)}`;
+      await putRaw(kinesis, huge, [
+        { data: JSON.stringify({ v: 1, id: 'r'.repeat(300_000), response: 1 }), key: 'k' },
+        { data: aggregate([{ data: Buffer.from('x'), partitionKey: key }]), key: 'k' },
+      ]);
+      const result = await cli(['--json', 'tail', huge]);
+      const [reply, sub] = ndjson(result);
+      expect(reply).toMatchObject({ kind: 'reply', id: expect.stringMatching(/^r+\.\.\.\(300000 chars\)$/) });
+      expect(sub).toMatchObject({
+        aggregated: true,
+        partitionKey: expect.stringContaining('...(300005 chars)'),
+      });
+      expect(Math.max(...result.lines.map((l) => l.length))).toBeLessThan(5_000);
+      expect(result.stdout).not.toMatch(TERMINAL_CONTROLS);
+    });
+
+    it('stops at --limit inside aggregates of many user records', async () => {
+      const many = uniqueName('cli-tail-many');
+      await ensureStream(kinesis, many, { shardCount: 1 });
+      const big = aggregate(
+        Array.from({ length: 50_000 }, (_, i) => ({ data: Buffer.from(`u${i}`), partitionKey: 'p' })),
+      );
+      await putRaw(
+        kinesis,
+        many,
+        [1, 2, 3].map(() => ({ data: big, key: 'k' })),
+      );
+      const result = await cli(['--json', 'tail', many, '--limit', '3']);
+      expect(result.code).toBe(0);
+      expect(ndjson(result).map((r) => [r.subSequenceNumber, r.data])).toEqual([
+        [0, 'u0'],
+        [1, 'u1'],
+        [2, 'u2'],
+      ]);
+    });
   });
 });

@@ -1,17 +1,20 @@
 /**
  * `tail <stream>`: reads every shard (round-robin, one GetRecords per shard per round, at most 5 rounds a second:
  * a shard's read limit), KPL aggregates split into their user records, and prints one line per record. Stops at
- * `--limit` or when every shard is read to its tip; `--follow` keeps polling until Ctrl-C.
+ * `--limit` or when every shard is read to its tip; `--follow` keeps polling until Ctrl-C. A shard read to its
+ * end was closed by a reshard: the shards it lists then that tail has not seen (its children) are read from
+ * their start, so a reshard during `--follow` loses nothing.
  */
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type GetShardIteratorInput,
+  type _Record,
 } from '@aws-sdk/client-kinesis';
 import { Option, type Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listShards, toUserRecords, type KinesisRecord } from '../../../kinesis/src/index.js';
-import { cell } from '../shared/output.js';
+import { cell, cut } from '../shared/output.js';
 import {
   CliUsageError,
   positiveInteger,
@@ -24,7 +27,8 @@ import { decodeRecordData } from '../shared/record-decoder.js';
 const ROUND_MS = 200;
 /** Reads of one shard in a row that return nothing while the shard is not at its tip (AWS skips gaps so). */
 const MAX_EMPTY_READS = 20;
-const MAX_PATTERN_CHARS = 256;
+/** Longest pattern, id, partition key or hash key shown (Kinesis's partition key limit; records may carry more). */
+const MAX_FIELD_CHARS = 256;
 const DEFAULT_MAX_DATA = { line: 200, json: 4_096 };
 
 export function registerTail(program: Command, action: ActionOf): void {
@@ -67,17 +71,21 @@ async function tail(ctx: CliContext, command: Command): Promise<void> {
   const shards = (await listShards(ctx.kinesis, stream)).filter((s) => !o.shard || s.shardId === o.shard);
   if (shards.length === 0) throw new Error(`stream ${stream} has no shard ${o.shard ?? ''}`.trim());
   const iterators = new Map<string, string | undefined>();
-  for (const { shardId } of shards) {
+  const seen = new Set<string>();
+  const open = async (shardId: string, position: ShardPosition) => {
+    seen.add(shardId);
     const { ShardIterator } = await ctx.kinesis.send(
-      new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ...start }),
+      new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ...position }),
     );
     iterators.set(shardId, ShardIterator);
-  }
+  };
+  for (const { shardId } of shards) await open(shardId, start);
   const maxData = o.maxData ?? (ctx.out.json ? DEFAULT_MAX_DATA.json : DEFAULT_MAX_DATA.line);
   const emptyReads = new Map<string, number>();
   let printed = 0;
   while (iterators.size > 0 && printed < o.limit && !ctx.io.signal?.aborted) {
     const round = Date.now();
+    let shardEnded = false;
     for (const [shardId, iterator] of iterators) {
       if (printed >= o.limit) break;
       const page = iterator
@@ -85,16 +93,19 @@ async function tail(ctx: CliContext, command: Command): Promise<void> {
             new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, o.limit - printed) }),
           )
         : undefined;
-      const records = toUserRecords(page?.Records ?? []);
-      for (const record of records.slice(0, o.limit - printed)) print(ctx, shardId, record, maxData);
-      printed += Math.min(records.length, o.limit - printed);
+      const records = page?.Records ?? [];
+      printed += printRecords(ctx, shardId, records, o.limit - printed, maxData);
       const empty = records.length === 0 ? (emptyReads.get(shardId) ?? 0) + 1 : 0;
       emptyReads.set(shardId, empty);
       const atTip = records.length === 0 && (page?.MillisBehindLatest === 0 || empty >= MAX_EMPTY_READS);
       // A closed shard read to its end has no next iterator; an open one at its tip is done unless following.
-      if (!page?.NextShardIterator || (atTip && !o.follow)) iterators.delete(shardId);
+      if (!page?.NextShardIterator) shardEnded = iterators.delete(shardId);
+      else if (atTip && !o.follow) iterators.delete(shardId);
       else iterators.set(shardId, page.NextShardIterator);
     }
+    if (shardEnded && !o.shard && printed < o.limit)
+      for (const { shardId } of await listShards(ctx.kinesis, stream))
+        if (!seen.has(shardId)) await open(shardId, { ShardIteratorType: 'TRIM_HORIZON' });
     ctx.out.progress(`${printed} records; reading ${iterators.size} of ${shards.length} shards`);
     const wait = ROUND_MS - (Date.now() - round);
     if (wait > 0 && iterators.size > 0)
@@ -103,10 +114,9 @@ async function tail(ctx: CliContext, command: Command): Promise<void> {
   ctx.out.endProgress();
 }
 
-function startPosition(
-  o: TailOptions,
-  command: Command,
-): Omit<GetShardIteratorInput, 'StreamName' | 'ShardId'> {
+type ShardPosition = Omit<GetShardIteratorInput, 'StreamName' | 'ShardId'>;
+
+function startPosition(o: TailOptions, command: Command): ShardPosition {
   const fromGiven = command.getOptionValueSource('from') === 'cli';
   if (o.timestamp && (o.from === 'at-timestamp' || !fromGiven))
     return { ShardIteratorType: 'AT_TIMESTAMP', Timestamp: o.timestamp };
@@ -115,27 +125,50 @@ function startPosition(
   return { ShardIteratorType: o.from === 'latest' ? 'LATEST' : 'TRIM_HORIZON' };
 }
 
+/**
+ * Prints up to `max` user records of a page; answers how many. Aggregates are split one at a time, so a page of
+ * aggregates holding millions of user records costs no more than the one being printed.
+ */
+function printRecords(
+  ctx: CliContext,
+  shardId: string,
+  page: _Record[],
+  max: number,
+  maxData: number,
+): number {
+  let printed = 0;
+  for (const record of page) {
+    for (const user of toUserRecords([record])) {
+      if (printed === max) return printed;
+      print(ctx, shardId, user, maxData);
+      printed++;
+    }
+  }
+  return printed;
+}
+
 function print(ctx: CliContext, shardId: string, record: KinesisRecord, maxData: number): void {
   const decoded = decodeRecordData(record.data);
   const dataText =
     typeof decoded.data === 'string' ? decoded.data : (JSON.stringify(decoded.data) ?? 'undefined');
-  const pattern = decoded.pattern === undefined ? undefined : decoded.pattern.slice(0, MAX_PATTERN_CHARS);
+  const { pattern, id } = decoded;
   if (ctx.out.json) {
-    const cut = dataText.length > maxData;
+    // Every field a record chooses is cut (a reply's id, an aggregate's keys are not bounded by Kinesis).
+    const truncated = dataText.length > maxData;
     return ctx.out.jsonLine({
       shardId,
       sequenceNumber: record.sequenceNumber,
       ...(record.aggregated ? { subSequenceNumber: record.subSequenceNumber } : {}),
       aggregated: record.aggregated,
       arrival: record.approximateArrivalTimestamp.toISOString(),
-      partitionKey: record.partitionKey,
-      ...(record.explicitHashKey ? { explicitHashKey: record.explicitHashKey } : {}),
+      partitionKey: cut(record.partitionKey, MAX_FIELD_CHARS),
+      ...(record.explicitHashKey ? { explicitHashKey: cut(record.explicitHashKey, MAX_FIELD_CHARS) } : {}),
       kind: decoded.kind,
-      ...(pattern !== undefined ? { pattern } : {}),
-      ...(decoded.id !== undefined ? { id: decoded.id } : {}),
+      ...(pattern !== undefined ? { pattern: cut(pattern, MAX_FIELD_CHARS) } : {}),
+      ...(id !== undefined ? { id: cut(id, MAX_FIELD_CHARS) } : {}),
       ...(decoded.problem !== undefined ? { problem: decoded.problem } : {}),
       bytes: record.data.length,
-      ...(cut ? { data: dataText.slice(0, maxData), dataTruncated: true } : { data: decoded.data }),
+      ...(truncated ? { data: dataText.slice(0, maxData), dataTruncated: true } : { data: decoded.data }),
     });
   }
   const position = record.aggregated
@@ -143,13 +176,6 @@ function print(ctx: CliContext, shardId: string, record: KinesisRecord, maxData:
     : record.sequenceNumber;
   const kind = decoded.problem ? `${decoded.kind}(${decoded.problem})` : decoded.kind;
   // Every field through cell(): cut, control characters replaced, so a record cannot drive the terminal.
-  const fields = [
-    shardId,
-    position,
-    record.approximateArrivalTimestamp.toISOString(),
-    kind,
-    pattern,
-    decoded.id,
-  ];
-  ctx.out.line([...fields.map((f) => cell(f, MAX_PATTERN_CHARS)), cell(dataText, maxData)].join('  '));
+  const fields = [shardId, position, record.approximateArrivalTimestamp.toISOString(), kind, pattern, id];
+  ctx.out.line([...fields.map((f) => cell(f, MAX_FIELD_CHARS)), cell(dataText, maxData)].join('  '));
 }

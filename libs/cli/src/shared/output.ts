@@ -34,6 +34,10 @@ export function safeJson(value: unknown, indent?: number): string {
   );
 }
 
+/** A string from a record for JSON output: cut to `max` characters with the original length noted (not cleaned). */
+export const cut = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
+
 /** A value for a human line: control characters replaced, cut to `max` with the original length noted. */
 export const cell = (value: unknown, max = MAX_CELL_CHARS): string =>
   value === undefined || value === null ? '-' : forLog(value, max);
