@@ -7,6 +7,7 @@ import { lastValueFrom } from 'rxjs';
 import {
   aggregate,
   ensureStream,
+  type Consumer,
   MemoryCheckpointStore,
   silentLogger,
   type Checkpoint,
@@ -260,6 +261,28 @@ describe('consume any stream (streams) on kinesalite', () => {
       expect(result.redriven).toBe(0);
       expect(result.refused).toBeGreaterThanOrEqual(1);
     }
+  });
+
+  it('treats a throwing deserializer as a failing attempt: retried, then dead-lettered with the raw bytes', async () => {
+    await put(iot, 'garbage from a broken device');
+    const isGarbage = (d: EventDeadLetter) =>
+      d.stream === iot && Buffer.from(d.data, 'base64').toString('utf8') === 'garbage from a broken device';
+    await eventually(async () => (await deadLetters()).some(isGarbage), { message: 'the dead letter' });
+    expect((await deadLetters()).find(isGarbage)).toMatchObject({ origin: 'stream', attempts: 2 });
+  });
+
+  it('reports throttling of any stream in the status, until that stream reads again', async () => {
+    const server = service!.server;
+    const statuses: string[] = [];
+    const subscription = server.status.subscribe((status) => statuses.push(status));
+    const consumers = (
+      server as unknown as { consumersByStream(): ReadonlyMap<string, Consumer> }
+    ).consumersByStream();
+    expect([...consumers.keys()]).toEqual([actStream, clicks, iot, orders]);
+    consumers.get(orders)!.emit('throttled', 'shardId-000000000000');
+    expect(statuses.at(-1)).toBe('throttled');
+    await eventually(() => statuses.at(-1) === 'connected', { message: 'connected again' });
+    subscription.unsubscribe();
   });
 
   it('keeps a checkpoint per stream: a restarted server goes on after the last handled record of each', async () => {

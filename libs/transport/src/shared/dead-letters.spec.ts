@@ -24,6 +24,11 @@ describe('dead-letter entries', () => {
     expect(parseDeadLetter(encodeDeadLetter(entry))).toMatchObject({ kind: DEAD_LETTER_KIND, ...entry });
   });
 
+  it("keeps a `streams` record's origin (redrive refuses it for act streams)", () => {
+    const fromStream = { ...entry, stream: 'clickstream', origin: 'stream' as const };
+    expect(parseDeadLetter(encodeDeadLetter(fromStream))).toMatchObject(fromStream);
+  });
+
   it.each([
     ['not JSON', Buffer.from('nope')],
     ['an array', Buffer.from('[]')],
@@ -33,6 +38,7 @@ describe('dead-letter entries', () => {
     ['data not base64', encodeDeadLetter({ ...entry, data: '{"v":1}' })],
     ['an unsafe id', encodeDeadLetter({ ...entry, id: 'a\nb' })],
     ['an overlong field', encodeDeadLetter({ ...entry, pattern: 'p'.repeat(5_000) })],
+    ['an unknown origin', encodeDeadLetter({ ...entry, origin: 'elsewhere' as never })],
   ])('refuses %s', (_, bytes) => {
     expect(parseDeadLetter(bytes)).toBeUndefined();
   });
