@@ -1,4 +1,5 @@
 import { propagation, ROOT_CONTEXT, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { startTestTelemetry } from '../../../../test/support/telemetry-sdk.js';
 import { loadOtelApi, otelApi, otelReady } from './otel-api.js';
 import { extractContext, injectContext, MAX_TRACE_HEADER_LENGTH } from './propagation.js';
 import { cutForAttribute, MAX_ATTRIBUTE_CHARS, NO_SPAN, startMessagingSpan } from './spans.js';
@@ -74,5 +75,37 @@ describe('trace context from records (hostile input)', () => {
     const cut = cutForAttribute(`a\nb${'p'.repeat(10_000)}`);
     expect(cut.startsWith('a?b')).toBe(true);
     expect(cut.length).toBeLessThan(MAX_ATTRIBUTE_CHARS + 32);
+  });
+});
+
+describe('a reply hop: the reply context counts only inside the call trace', () => {
+  it('takes a remote parent of the same trace, and ignores (neither parent nor link) one of another trace', async () => {
+    await otelReady();
+    const sdk = startTestTelemetry();
+    try {
+      const call = startMessagingSpan({ ...spec, operation: 'call' });
+      const server = call.run(() => startMessagingSpan({ ...spec, operation: 'server' }));
+      const other = startMessagingSpan({ ...spec, operation: 'other' }); // a root span: a trace of its own
+      const replyFrom = (remote: typeof call, destination: string) =>
+        startMessagingSpan({
+          operation: 'process',
+          type: 'process',
+          destination,
+          parent: call,
+          remoteParent: remote.carrier(),
+          remoteParentTraceId: call.traceId,
+        });
+      const spans = [call, server, other, replyFrom(server, 'genuine'), replyFrom(other, 'forged')];
+      for (const span of spans) span.end();
+      const named = (name: string) => sdk.spans().find((s) => s.name === name)!;
+      const [genuine, forged] = [named('process genuine'), named('process forged')];
+      expect(genuine.parentSpanContext?.spanId).toBe(named('server act').spanContext().spanId);
+      expect(genuine.links).toHaveLength(1);
+      expect(forged.parentSpanContext?.spanId).toBe(named('call act').spanContext().spanId);
+      expect(forged.links).toEqual([]);
+      expect(forged.spanContext().traceId).toBe(call.traceId);
+    } finally {
+      await sdk.stop();
+    }
   });
 });
