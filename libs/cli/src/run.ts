@@ -4,6 +4,7 @@
  * tests run commands in-process with their own stdout and stderr.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { types } from 'node:util';
 import { errorForLog } from '../../kinesis/src/index.js';
 import { registerLag } from './commands/lag.js';
 import { registerLeases } from './commands/leases.js';
@@ -67,10 +68,20 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-/** An operational error in one line: its name, its message and its cause's (the AWS error under ours). */
+/**
+ * An operational error in one line: its name, its message and its cause's (the AWS error under ours). Errors
+ * are recognised across realms (isNativeError); other thrown values are named by type only, never serialized (a
+ * Node error object holds its `input`, e.g. a URL with a password). Credentials in a URL are masked.
+ */
 function oneLine(error: unknown): string {
-  if (!(error instanceof Error)) return errorForLog(error, 500);
-  const cause = error.cause instanceof Error ? ` (${error.cause.name}: ${error.cause.message})` : '';
+  if (!isError(error)) return `unexpected failure (a thrown ${typeof error})`;
+  const cause = isError(error.cause) ? ` (${error.cause.name}: ${error.cause.message})` : '';
   const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
-  return errorForLog(`${name}${error.message || '(no message)'}${cause}`, 500);
+  return withoutUserinfo(errorForLog(`${name}${error.message || '(no message)'}${cause}`, 500));
 }
+
+const isError = (value: unknown): value is Error => value instanceof Error || types.isNativeError(value);
+
+/** `scheme://user:password@host` as `scheme://***@host`. */
+const withoutUserinfo = (text: string): string =>
+  text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
