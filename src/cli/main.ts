@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 /** The `nestjs-kinesis-transport` command (package.json `bin`): see libs/cli/README.md. */
 import { run } from '../../libs/cli/src/run.js';
+import { quietSdkNodeWarning, stopOnClosedPipe } from '../../libs/cli/src/shared/process.js';
+
+// Before the first AWS client is made (clients are made when a command first needs one).
+quietSdkNodeWarning(process.env);
+// Output piped into a reader that quit (`| head`): nothing more to say.
+stopOnClosedPipe(process.stdout, () => process.exit(0));
 
 const controller = new AbortController();
 // Ctrl-C stops a command that follows a stream (tail --follow) cleanly; a second one ends the process.
