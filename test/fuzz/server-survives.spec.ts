@@ -168,18 +168,18 @@ interface RecordTrace {
 
 /**
  * Diagnostics only, for the failure message: tells a record the consumer never delivered from one the server
- * took and did not count (wraps the server's private per-record entry point).
+ * took and did not count (wraps the server's private per-record entry point, its ActIntake's handle).
  */
 function traceRecords(server: ServerKinesis): RecordTrace {
   const trace: RecordTrace = { entered: 0, pending: new Map() };
-  const target = server as unknown as {
-    handleRecord: (r: { data: Buffer }, ...rest: unknown[]) => Promise<void>;
-  };
-  const original = target.handleRecord.bind(server);
-  target.handleRecord = (record, ...rest) => {
+  type Handle = (input: { record: { data: Buffer } }, ...rest: unknown[]) => Promise<unknown>;
+  const intake = (server as unknown as { intake: { handle: Handle } }).intake;
+  const original = intake.handle.bind(intake);
+  intake.handle = (input, ...rest) => {
+    const { record } = input;
     trace.entered++;
     trace.pending.set(record, record.data.subarray(0, 60).toString('latin1'));
-    return original(record, ...rest).finally(() => trace.pending.delete(record));
+    return original(input, ...rest).finally(() => trace.pending.delete(record));
   };
   return trace;
 }

@@ -205,7 +205,10 @@ describe('consume any stream (streams) on kinesalite', () => {
     expect(await lastValueFrom(caller.client.send('sum', [1, 2, 3]))).toBe(6);
     await lastValueFrom(caller.client.emit('evt', { key: 'a1' }));
     await eventually(() => seenOf('evt').length === 1, { message: 'the act event' });
-    expect(seenOf('evt')[0].stream).toBe(actStream);
+    const [act] = seenOf('evt');
+    expect(act.stream).toBe(actStream);
+    expect(act.record?.sequenceNumber).toBe(act.sequenceNumber); // the envelope's record, as read
+    expect(JSON.parse(act.record!.data.toString('utf8'))).toMatchObject({ pattern: 'evt' });
   });
 
   it('splits KPL-aggregated records of another producer into their user records', async () => {
