@@ -213,6 +213,24 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     expect(traceOf(process)).not.toBe(traceOf(send));
   });
 
+  it('a send that fails before it is put (the serializer threw) ends its span, failed', async () => {
+    const failing = await startClient({
+      ...base,
+      serializer: {
+        serialize: () => {
+          throw new Error('not serializable');
+        },
+      },
+    });
+    apps.push(failing.app);
+    await expect(firstValueFrom(failing.client.send('traced.unserializable', {}))).rejects.toThrow();
+    const [send] = spans(
+      `send ${actStream}`,
+      (s) => s.attributes['kinesis.pattern'] === 'traced.unserializable',
+    );
+    expect(send.attributes['error.type']).toBe('send_failed');
+  });
+
   it('telemetry: false sends no trace context and records no span of its own', async () => {
     const started = await startClient({ ...base, telemetry: false });
     apps.push(started.app);

@@ -132,12 +132,14 @@ export class NativeClientProtocol implements ClientProtocol {
       if (packet.isDisposed || packet.err) ended(packet);
       reply(packet);
     };
+    const deadline = Date.now() + timeoutMs;
     const teardown = this.pending.start(id, pattern, timeoutMs, answer, async () =>
       this.put(
-        this.envelope(id, pattern, packet, message, trace.span, {
-          replyTo: { stream: options.resStream, hashKey: this.hashKey! },
-          deadline: Date.now() + timeoutMs,
-        }),
+        () =>
+          this.envelope(id, pattern, packet, message, trace.span, {
+            replyTo: { stream: options.resStream, hashKey: this.hashKey! },
+            deadline,
+          }),
         message,
         trace,
       ),
@@ -155,7 +157,7 @@ export class NativeClientProtocol implements ClientProtocol {
     const expiry = message.timeoutMs === undefined ? {} : { deadline: Date.now() + message.timeoutMs };
     const id = randomUUID();
     const trace = OutgoingTrace.start(this.ctx.options.telemetry, this.ctx.options.actStream, id, pattern);
-    await this.put(this.envelope(id, pattern, packet, message, trace.span, expiry), message, trace);
+    await this.put(() => this.envelope(id, pattern, packet, message, trace.span, expiry), message, trace);
   }
 
   async close(opening: Promise<unknown> | undefined): Promise<void> {
@@ -191,12 +193,14 @@ export class NativeClientProtocol implements ClientProtocol {
     };
   }
 
+  /** Builds the envelope (its serializer or metadata may throw) and puts it; the send span ends either way. */
   private async put(
-    envelope: RequestEnvelope,
+    build: () => RequestEnvelope,
     message: KinesisMessageOptions,
     trace: OutgoingTrace,
   ): Promise<void> {
     try {
+      const envelope = build();
       await this.ctx.connect();
       const json = encodeEnvelope(envelope);
       const data = this.signer ? this.signer.sign('request', this.ctx.options.actStream, json) : json;
