@@ -232,6 +232,21 @@ describe('KinesisHealthIndicator', () => {
     });
   }, 60_000);
 
+  it("reports a Seneca client's reply reader (one per topic)", async () => {
+    const base = await streams('kinesalite');
+    const caller = await startClient({ ...base, protocol: 'seneca' }); // the seneca_any topic, read from connect
+    running.push(caller.app);
+    expect(caller.client.health()).toMatchObject({
+      kind: 'client',
+      status: 'connected',
+      pendingCalls: 0,
+      replyReaders: [{ stream: base.resStream, shardId: 'shardId-000000000000', throttleStreak: 0 }],
+    });
+    expect(await check(caller.client)).toMatchObject({ status: 'up', problems: [] });
+    await caller.client.close();
+    expect(await check(caller.client)).toMatchObject({ status: 'down', replyReaders: [] });
+  });
+
   it('is down while reads are throttled more times in a row than maxThrottleStreak; a read resets it', async () => {
     const base = await streams('kinesalite');
     const awsClient = kinesisClient('kinesalite'); // its own: the faults are injected into it
