@@ -18,7 +18,7 @@ function sdkStderr(env: NodeJS.ProcessEnv): string {
 
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 const unset = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
   delete env[SDK_NODE_WARNING_VARIABLE];
   return env;
 };

@@ -4,12 +4,31 @@
  * `--count-limit` a shard), giving how many are unread and when the oldest arrived; the first read's
  * MillisBehindLatest is shown as Kinesis reports it (0 on kinesalite, which does not compute it). A shard
  * without a checkpoint counts from the trim horizon, where the consumer starts by default. A KPL aggregate counts
- * as one record.
+ * as one record; like the consumer, the count starts AT the checkpoint's record, which counts when it is an
+ * aggregate with user records after the checkpoint's sub-sequence number.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
 import type { Command } from 'commander';
-import { LATEST, listShards, SHARD_END, TRIM_HORIZON, type Checkpoint } from '../../../kinesis/src/index.js';
-import { checkpointSource, type CheckpointSourceOptions } from '../shared/checkpoint-source.js';
+import {
+  comparePositions,
+  LATEST,
+  listShards,
+  SHARD_END,
+  toUserRecords,
+  TRIM_HORIZON,
+  type Checkpoint,
+} from '../../../kinesis/src/index.js';
+import { isSequenceNumber } from '../../../kinesis/src/consumer/records.js';
+import {
+  checkpointSource,
+  formatCheckpoint,
+  type CheckpointSourceOptions,
+} from '../shared/checkpoint-source.js';
 import { positiveInteger, type ActionOf, type CliContext } from '../shared/context.js';
 
 const MAX_EMPTY_READS = 20;
@@ -88,9 +107,6 @@ async function lag(ctx: CliContext, command: Command): Promise<void> {
   }
 }
 
-const formatCheckpoint = (c: Checkpoint) =>
-  c.subSequenceNumber ? `${c.sequenceNumber}/${c.subSequenceNumber}` : c.sequenceNumber;
-
 async function unreadAfter(
   client: KinesisClient,
   stream: string,
@@ -106,9 +122,9 @@ async function unreadAfter(
   const position =
     at === LATEST
       ? ({ ShardIteratorType: 'LATEST' } as const)
-      : at === undefined || at === TRIM_HORIZON || !/^\d+$/.test(at)
+      : at === undefined || at === TRIM_HORIZON || !isSequenceNumber(at)
         ? ({ ShardIteratorType: 'TRIM_HORIZON' } as const)
-        : ({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: at } as const);
+        : ({ ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at } as const);
   let { ShardIterator: iterator } = await client.send(
     new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ...position }),
   );
@@ -119,13 +135,13 @@ async function unreadAfter(
     const page = await client.send(
       new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, countLimit - unread) }),
     );
-    const records = page.Records ?? [];
+    const records = (page.Records ?? []).filter((r) => !processedAt(r, checkpoint));
     millisBehindLatest ??= page.MillisBehindLatest;
     oldest ??= records[0]?.ApproximateArrivalTimestamp;
     unread += records.length;
     iterator = page.NextShardIterator;
-    empty = records.length === 0 ? empty + 1 : 0;
-    if (records.length === 0 && page.MillisBehindLatest === 0) break; // at the tip
+    empty = page.Records?.length ? 0 : empty + 1;
+    if (!page.Records?.length && page.MillisBehindLatest === 0) break; // at the tip
   }
   return {
     state: unread === 0 ? 'caught-up' : 'behind',
@@ -134,4 +150,11 @@ async function unreadAfter(
     ...(oldest ? { oldestUnreadArrival: oldest.toISOString() } : {}),
     ...(millisBehindLatest !== undefined ? { millisBehindLatest } : {}),
   };
+}
+
+/** Whether `record` is the checkpoint's own record with nothing after the checkpoint in it (a plain record, or an
+ * aggregate read up to its last user record). */
+function processedAt(record: _Record, checkpoint: Checkpoint | undefined): boolean {
+  if (!checkpoint || record.SequenceNumber !== checkpoint.sequenceNumber) return false;
+  return toUserRecords([record]).every((user) => comparePositions(user, checkpoint) <= 0);
 }

@@ -13,6 +13,7 @@ import {
   SHARD_END,
   type Lease,
 } from '../../../kinesis/src/index.js';
+import { formatCheckpoint } from '../shared/checkpoint-source.js';
 import { positiveInteger, type ActionOf, type CliContext } from '../shared/context.js';
 
 export function registerLeases(program: Command, action: ActionOf): void {
@@ -101,9 +102,7 @@ function summarize(all: Lease[], renewed: Set<string> | undefined) {
     owner: l.checkpointOwner ?? l.leaseOwner,
     ...(l.checkpointOwner ? { handingOverTo: l.leaseOwner } : {}),
     counter: l.leaseCounter,
-    checkpoint: l.checkpoint
-      ? `${l.checkpoint.sequenceNumber}${l.checkpoint.subSequenceNumber ? `/${l.checkpoint.subSequenceNumber}` : ''}`
-      : undefined,
+    checkpoint: l.checkpoint && formatCheckpoint(l.checkpoint),
     ownerSwitchesSinceCheckpoint: l.ownerSwitchesSinceCheckpoint,
     parentShardIds: l.parentShardIds,
     ...(renewed ? { renewed: renewed.has(l.leaseKey) } : {}),

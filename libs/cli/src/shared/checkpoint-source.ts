@@ -29,6 +29,10 @@ export interface CheckpointSourceOptions {
   keyPrefix?: string;
 }
 
+/** A checkpoint for output: `<sequence>` or, inside an aggregate, `<sequence>/<sub-sequence>`. */
+export const formatCheckpoint = (c: Checkpoint): string =>
+  c.subSequenceNumber ? `${c.sequenceNumber}/${c.subSequenceNumber}` : c.sequenceNumber;
+
 export function checkpointSource(
   ctx: CliContext,
   app: string,
