@@ -2,7 +2,7 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Controller, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { MessagePattern } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import {
   aggregate,
@@ -13,97 +13,23 @@ import {
   type Checkpoint,
 } from '../../libs/kinesis/src/index.js';
 import {
-  KinesisContext,
   redriveDeadLetters,
   ServerKinesis,
   type ClientKinesis,
   type EventDeadLetter,
   type ServerKinesisOptions,
-  type StreamRecord,
 } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { readStream } from '../support/stream-reader.js';
+import {
+  dynamoDeserializer,
+  iotDeserializer,
+  keyOf,
+  seen,
+  seenOf,
+  StreamsModule,
+} from './consume-streams-fixtures.js';
 import { startClient, startMicroservice, type RunningService } from './fixtures.js';
-
-interface Seen {
-  pattern: string;
-  data: unknown;
-  stream: string | undefined;
-  record: StreamRecord | undefined;
-  sequenceNumber: string;
-  subSequenceNumber: number;
-}
-const seen: Seen[] = [];
-const seenOf = (pattern: string) => seen.filter((s) => s.pattern === pattern);
-const keyOf = (s: Seen) => (s.data as { key?: string } | null)?.key;
-
-function note(pattern: string, data: unknown, ctx: KinesisContext): void {
-  seen.push({
-    pattern,
-    data,
-    stream: ctx.getStream(),
-    record: ctx.getRecord() as StreamRecord | undefined,
-    sequenceNumber: ctx.getSequenceNumber(),
-    subSequenceNumber: ctx.getSubSequenceNumber(),
-  });
-}
-
-@Controller()
-class StreamsController {
-  @EventPattern<string>('clickstream')
-  click(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
-    note('clickstream', data, ctx);
-    if ((data as { fail?: boolean } | null)?.fail) throw new Error('click handler failed');
-  }
-
-  @EventPattern<string>('device.temperature')
-  temperature(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
-    note('device.temperature', data, ctx);
-  }
-
-  @EventPattern<string>('orders.INSERT')
-  orderInserted(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
-    note('orders.INSERT', data, ctx);
-  }
-
-  @EventPattern<string>('evt')
-  actEvent(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
-    note('evt', data, ctx);
-  }
-
-  @MessagePattern('sum')
-  sum(@Payload() numbers: number[]) {
-    return numbers.reduce((a, b) => a + b, 0);
-  }
-}
-
-@Module({ controllers: [StreamsController] })
-class StreamsModule {}
-
-/** An IoT rule's record: `{ device, type, value }`; the type picks the pattern (`device.<type>`). */
-function iotDeserializer(record: StreamRecord) {
-  const message = JSON.parse(record.data.toString('utf8')) as {
-    type?: string;
-    device: string;
-    value: number;
-  };
-  if (message.type === 'heartbeat') return undefined; // the app's choice: skipped, counted
-  return { pattern: `device.${message.type}`, data: { device: message.device, value: message.value } };
-}
-
-/** A DynamoDB-stream-like record (as Kinesis Data Streams for DynamoDB writes it): table and event name pick the pattern. */
-function dynamoDeserializer(record: StreamRecord) {
-  const change = JSON.parse(record.data.toString('utf8')) as {
-    tableName: string;
-    eventName: string;
-    dynamodb: { NewImage?: Record<string, { S?: string; N?: string }> };
-  };
-  const image = change.dynamodb.NewImage ?? {};
-  return {
-    pattern: `${change.tableName}.${change.eventName}`,
-    data: { id: image.id?.S, total: Number(image.total?.N) },
-  };
-}
 
 describe('consume any stream (streams) on kinesalite', () => {
   const actStream = uniqueName('act');
