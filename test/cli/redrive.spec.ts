@@ -81,6 +81,25 @@ describe('cli: redrive', () => {
     ]);
   });
 
+  it('a run prints where it stopped; the next goes on from there with --after (nothing put back twice)', async () => {
+    const [act, dlq] = [uniqueName('cli-act'), uniqueName('cli-dlq')];
+    await ensureStream(kinesis, act, { shardCount: 1 });
+    await ensureStream(kinesis, dlq, { shardCount: 1 });
+    await putRaw(kinesis, dlq, [
+      { data: entry('ev-a', act), key: 'a' },
+      { data: entry('ev-b', act), key: 'b' },
+    ]);
+    const run = ['redrive', '--dead-letter-stream', dlq, '--act-stream', act];
+    const first = await cli([...run, '--limit', '1']);
+    expect(first.lines[0]).toBe(`redriven 1 events to ${act}; 0 refused, 0 skipped`);
+    const after = /^the next run goes on with --after (shardId-000000000000=\d+)$/.exec(first.lines[1])?.[1];
+    expect(after).toBeDefined();
+    const second = await cli(['--json', ...run, '--after', after!]);
+    expect(JSON.parse(second.stdout)).toMatchObject({ redriven: 1, refused: 0 });
+    expect(ndjson(await cli(['--json', 'tail', act])).map((r) => r.id)).toEqual(['ev-a', 'ev-b']);
+    expect((await cli([...run, '--after', 'shardId-000000000000'])).code).toBe(2);
+  });
+
   it('refuses a bad --limit and a signing variable that is not set (exit code 2)', async () => {
     expect((await cli([...args, '--limit', '0'])).code).toBe(2);
     expect((await cli([...args, '--limit', '10001'])).code).toBe(2);

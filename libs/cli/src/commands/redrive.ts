@@ -1,9 +1,12 @@
 /**
  * `redrive --dead-letter-stream <s> --act-stream <s>`: `redriveDeadLetters` from the command line, with
  * `--dry-run` to list what would go back without putting anything. Signing keys come from the environment
- * (`--signing-key-env`), never from the command line (process lists and shell histories show it).
+ * (`--signing-key-env`), never from the command line (process lists and shell histories show it). Every run reads
+ * from `--since` or the oldest entry: a run prints where it stopped (`--after`), so the next one goes on from there
+ * instead of putting the same events back again.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { isSequenceNumber } from '../../../kinesis/src/consumer/records.js';
 import {
   REDRIVE_DEFAULT_MAX_RECORDS,
   REDRIVE_MAX_RECORDS,
@@ -34,6 +37,11 @@ export function registerRedrive(program: Command, action: ActionOf): void {
       REDRIVE_DEFAULT_MAX_RECORDS,
     )
     .option('--since <iso>', 'entries dead-lettered from this time on', timestamp)
+    .option(
+      '--after <positions>',
+      'go on where a previous run stopped: <shardId>=<sequenceNumber>,... (it prints them)',
+      positions,
+    )
     .option('--pattern <pattern>', 'only the entries of this pattern')
     .option('--dry-run', 'list the entries that would go back; put nothing')
     .option(
@@ -49,6 +57,7 @@ interface RedriveCliOptions {
   actStream: string;
   limit: number;
   since?: Date;
+  after?: Record<string, string>;
   pattern?: string;
   dryRun?: boolean;
   signingKeyEnv?: string;
@@ -66,6 +75,7 @@ async function redrive(ctx: CliContext, command: Command): Promise<void> {
     actStream: o.actStream,
     maxRecords: o.limit,
     since: o.since,
+    after: o.after,
     signing: signing(o),
     // A dry run declines every entry (nothing is put) after noting the first `limit` it would have put back.
     filter: o.dryRun
@@ -101,7 +111,22 @@ async function redrive(ctx: CliContext, command: Command): Promise<void> {
     ctx.out.line(
       `redriven ${result.redriven} events to ${o.actStream}; ${result.refused} refused, ${result.skipped} skipped`,
     );
+    const after = Object.entries(result.positions).map(([shard, sequence]) => `${shard}=${sequence}`);
+    if (after.length > 0) ctx.out.line(`the next run goes on with --after ${after.join(',')}`);
   }
+}
+
+/** `--after shardId-000000000000=4959...,shardId-000000000001=4960...`: the `positions` of a previous run. */
+function positions(value: string): Record<string, string> {
+  const entries = value.split(',').map((pair) => pair.split('='));
+  if (
+    !entries.every(
+      ([shard, sequence, ...rest]) =>
+        /^[A-Za-z0-9_.-]{1,128}$/.test(shard) && isSequenceNumber(sequence ?? '') && rest.length === 0,
+    )
+  )
+    throw new InvalidArgumentError('expected <shardId>=<sequenceNumber>, comma-separated');
+  return Object.fromEntries(entries);
 }
 
 function signing(o: RedriveCliOptions) {
