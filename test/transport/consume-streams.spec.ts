@@ -253,6 +253,33 @@ describe('streams: options', () => {
   @Module({ controllers: [RequestOnly] })
   class RequestOnlyModule {}
 
+  it('fails to listen naming a missing stream; createStreams creates it', async () => {
+    const endpoint = { endpoint: kinesisEndpoint('kinesalite'), region: 'us-east-1', logger: silentLogger };
+    const [actStream, resStream, missing] = [uniqueName('act'), uniqueName('res'), uniqueName('clicks')];
+    const options = {
+      ...endpoint,
+      actStream,
+      resStream,
+      streams: [{ name: missing, pattern: 'clickstream' }],
+    };
+    const admin = kinesisClient('kinesalite');
+    try {
+      await ensureStream(admin, actStream, { shardCount: 1 });
+      const refused = new ServerKinesis(options);
+      const app = await NestFactory.createMicroservice(StreamsModule, { strategy: refused, logger: false });
+      await expect(app.listen()).rejects.toMatchObject({ role: 'consumed', streamName: missing });
+      await app.close();
+      const created = await startMicroservice(
+        StreamsModule,
+        new ServerKinesis({ ...options, createStreams: true }),
+      );
+      await created.close();
+      expect((await ensureStream(admin, missing)).created).toBe(false); // the server created it
+    } finally {
+      admin.destroy();
+    }
+  });
+
   it('refuses to listen when a stream pattern has a @MessagePattern handler or none: its records are events', async () => {
     const refusal = async (streams: ServerKinesisOptions['streams']) => {
       const strategy = new ServerKinesis({ logger: silentLogger, streams });
