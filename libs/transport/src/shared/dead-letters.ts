@@ -75,6 +75,7 @@ export interface EventDeadLetter {
   shardId: string;
   sequenceNumber: string;
   subSequenceNumber?: number;
+  /** The record's; its sha256 (hex) when Kinesis refuses it (a KPL user record's key: empty, or too long). */
   partitionKey: string;
   /** The event's envelope id, when it had one. */
   id?: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BaseRpcContext, MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -5,6 +6,7 @@ import {
   backoffDelay,
   errorForLog,
   forLog,
+  MAX_PARTITION_KEY_LENGTH,
   sleep,
   type KinesisRecord,
   type Logger,
@@ -152,6 +154,7 @@ export class EventRetrier {
   ): Promise<boolean> {
     const { record, shardId } = event;
     const client = this.o.client();
+    const partitionKey = deadLetterPartitionKey(record.partitionKey);
     try {
       if (!client) throw new Error('server not listening');
       const data = encodeDeadLetter({
@@ -160,7 +163,7 @@ export class EventRetrier {
         shardId,
         sequenceNumber: record.sequenceNumber,
         subSequenceNumber: record.subSequenceNumber,
-        partitionKey: record.partitionKey,
+        partitionKey,
         id: event.id,
         pattern: forLog(event.pattern, 512),
         attempts,
@@ -168,9 +171,8 @@ export class EventRetrier {
         at: new Date().toISOString(),
         data: Buffer.from(record.data).toString('base64'),
       });
-      // Partition key: the original's, so one producer's dead letters stay in order on the dead-letter stream.
       await client.send(
-        new PutRecordCommand({ StreamName: streamName, PartitionKey: record.partitionKey, Data: data }),
+        new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data }),
       );
       this.o.stats.eventsDeadLettered++;
       this.count('deadLetters', event);
@@ -191,4 +193,16 @@ export class EventRetrier {
       return false;
     }
   }
+}
+
+/**
+ * The dead-letter record's partition key: the original's, so one producer's dead letters stay in order on the
+ * dead-letter stream. A KPL aggregate's user record carries any string (empty, or far past 256 characters):
+ * Kinesis refuses it, the write would fail on every retry and the shard would wait for good; its digest keeps
+ * the order per key instead (the entry's bytes are still the record's).
+ */
+function deadLetterPartitionKey(key: string): string {
+  // UTF-16 units: at most 256 of them is at most 256 code points, what Kinesis counts.
+  if (key.length > 0 && key.length <= MAX_PARTITION_KEY_LENGTH) return key;
+  return createHash('sha256').update(key).digest('hex');
 }
