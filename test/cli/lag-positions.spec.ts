@@ -51,6 +51,19 @@ describe('cli: lag with a checkpoint inside an aggregate', () => {
     expect(await lag()).toMatchObject({ checkpoint: `${aggregateSequence}/1`, state: 'behind', unread: 2 });
   });
 
+  it('counts from the trim horizon, as the consumer reads, when Kinesis refuses the checkpoint', async () => {
+    // A sequence number of another stream: refused as one past retention is (InvalidArgumentException).
+    const other = uniqueName('cli-lag-other');
+    await ensureStream(kinesis, other, { shardCount: 1 });
+    const foreign = (
+      await kinesis.send(
+        new PutRecordCommand({ StreamName: other, PartitionKey: 'k', Data: Buffer.from('x') }),
+      )
+    ).SequenceNumber!;
+    await store.set(stream, shardId, { sequenceNumber: foreign, subSequenceNumber: 0 });
+    expect(await lag()).toMatchObject({ checkpointAgedOut: true, state: 'behind', unread: 2 });
+  });
+
   it('does not count the aggregate once its last user record is checkpointed', async () => {
     await store.set(stream, shardId, { sequenceNumber: aggregateSequence, subSequenceNumber: 2 });
     expect(await lag()).toMatchObject({ state: 'behind', unread: 1 });

@@ -64,6 +64,8 @@ export interface ShardLag {
   /** Records after the checkpoint (a lower bound when `unreadCapped`). */
   unread: number;
   unreadCapped: boolean;
+  /** The checkpoint's record is no longer in the stream (past retention): counted from the trim horizon. */
+  checkpointAgedOut?: true;
   oldestUnreadArrival?: string;
   millisBehindLatest?: number;
 }
@@ -94,7 +96,7 @@ async function lag(ctx: CliContext, command: Command): Promise<void> {
       rows.map((r) => [
         r.shardId,
         r.owner,
-        r.checkpoint ?? '(none)',
+        r.checkpoint ? `${r.checkpoint}${r.checkpointAgedOut ? ' (aged out)' : ''}` : '(none)',
         r.state,
         `${r.unread}${r.unreadCapped ? '+' : ''}`,
         r.oldestUnreadArrival,
@@ -113,9 +115,7 @@ async function unreadAfter(
   shardId: string,
   checkpoint: Checkpoint | undefined,
   countLimit: number,
-): Promise<
-  Pick<ShardLag, 'state' | 'unread' | 'unreadCapped' | 'oldestUnreadArrival' | 'millisBehindLatest'>
-> {
+): Promise<Omit<ShardLag, 'shardId' | 'owner' | 'checkpoint'>> {
   const at = checkpoint?.sequenceNumber;
   if (at === SHARD_END) return { state: 'finished', unread: 0, unreadCapped: false };
   // A lease's initial position (TRIM_HORIZON, LATEST, AT_TIMESTAMP) is where it will start; no timestamp is kept.
@@ -125,9 +125,20 @@ async function unreadAfter(
       : at === undefined || at === TRIM_HORIZON || !isSequenceNumber(at)
         ? ({ ShardIteratorType: 'TRIM_HORIZON' } as const)
         : ({ ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: at } as const);
-  let { ShardIterator: iterator } = await client.send(
-    new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ...position }),
-  );
+  const iteratorAt = async (at: typeof position | { ShardIteratorType: 'TRIM_HORIZON' }) =>
+    (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ...at })))
+      .ShardIterator;
+  let checkpointAgedOut: true | undefined;
+  let iterator = await iteratorAt(position).catch((error: unknown) => {
+    // As the consumer does (checkpointAgedOut): Kinesis refuses a position it no longer has; read from the start.
+    if (
+      position.ShardIteratorType !== 'AT_SEQUENCE_NUMBER' ||
+      (error as Error)?.name !== 'InvalidArgumentException'
+    )
+      throw error;
+    checkpointAgedOut = true;
+    return iteratorAt({ ShardIteratorType: 'TRIM_HORIZON' });
+  });
   let unread = 0;
   let oldest: Date | undefined;
   let millisBehindLatest: number | undefined;
@@ -147,6 +158,7 @@ async function unreadAfter(
     state: unread === 0 ? 'caught-up' : 'behind',
     unread,
     unreadCapped: unread >= countLimit,
+    ...(checkpointAgedOut ? { checkpointAgedOut } : {}),
     ...(oldest ? { oldestUnreadArrival: oldest.toISOString() } : {}),
     ...(millisBehindLatest !== undefined ? { millisBehindLatest } : {}),
   };
