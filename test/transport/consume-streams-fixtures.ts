@@ -1,7 +1,9 @@
 /** The Nest app of the consume-streams suite: handlers that note what they got, and two deserializers. */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Controller, Module } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { KinesisContext, type StreamRecord } from '../../libs/transport/src/index.js';
+import { KinesisContext, type EventDeadLetter, type StreamRecord } from '../../libs/transport/src/index.js';
+import { readStream } from '../support/stream-reader.js';
 
 export interface Seen {
   pattern: string;
@@ -44,6 +46,11 @@ class StreamsController {
     note('orders.INSERT', data, ctx);
   }
 
+  @EventPattern({ table: 'orders', event: 'MODIFY' })
+  orderModified(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
+    note('orders/MODIFY', data, ctx);
+  }
+
   @EventPattern<string>('evt')
   actEvent(@Payload() data: unknown, @Ctx() ctx: KinesisContext) {
     note('evt', data, ctx);
@@ -82,3 +89,9 @@ export function dynamoDeserializer(record: StreamRecord) {
     data: { id: image.id?.S, total: Number(image.total?.N) },
   };
 }
+
+/** Every entry on a dead-letter stream, oldest first per shard. */
+export const readDeadLetters = async (client: KinesisClient, stream: string): Promise<EventDeadLetter[]> =>
+  (await readStream(client, stream))
+    .flatMap((shard) => shard.records)
+    .map((r) => JSON.parse(r.data.toString('utf8')));

@@ -20,11 +20,11 @@ import {
   type ServerKinesisOptions,
 } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
-import { readStream } from '../support/stream-reader.js';
 import {
   dynamoDeserializer,
   iotDeserializer,
   keyOf,
+  readDeadLetters,
   seen,
   seenOf,
   StreamsModule,
@@ -78,10 +78,7 @@ describe('consume any stream (streams) on kinesalite', () => {
     );
     expect(out.FailedRecordCount ?? 0).toBe(0);
   };
-  const deadLetters = async (): Promise<EventDeadLetter[]> =>
-    (await readStream(admin, deadLetterStream))
-      .flatMap((shard) => shard.records)
-      .map((r) => JSON.parse(r.data.toString('utf8')));
+  const deadLetters = () => readDeadLetters(admin, deadLetterStream);
 
   beforeAll(async () => {
     admin = kinesisClient('kinesalite');

@@ -118,6 +118,7 @@ export class ServerKinesis
       warnings: this.warnings,
       retrier: this.retrier,
       handler: (pattern) => this.getHandlerByPattern(pattern) ?? undefined,
+      route: (pattern) => this.normalizePattern(pattern as any),
       attempt: (handler, data, context) => attemptEvent(this, handler, data, context),
       reportError: (error) => this.reportError(error),
     });

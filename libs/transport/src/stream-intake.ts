@@ -91,6 +91,8 @@ export interface StreamIntakeOptions {
   deadLetters: boolean;
   /** Nest's handler of a pattern, if any. */
   handler(pattern: string): MessageHandler | undefined;
+  /** Nest's route of an object pattern, as @EventPattern({ ... }) registers it (keys sorted). */
+  route(pattern: object): string;
   /** One attempt of a handler (the server's attemptEvent). */
   attempt(handler: MessageHandler, data: unknown, context: BaseRpcContext): Promise<void>;
   reportError(error: unknown): void;
@@ -169,8 +171,9 @@ export class StreamIntake {
       stats.skipped++; // the app's decision, as a guard's refusal: counted, checkpointed past
       return this.o.logger.debug('record skipped by its deserializer', where);
     }
-    const pattern = (decoded as { pattern?: unknown } | null)?.pattern;
-    if (!isPattern(pattern)) return this.refusePattern(pattern, where, seen);
+    const chosen = (decoded as { pattern?: unknown } | null)?.pattern;
+    const pattern = this.routeOf(chosen);
+    if (pattern === undefined) return this.refusePattern(chosen, where, seen);
     event.pattern = pattern;
     const handler = this.o.handler(pattern);
     if (!handler?.isEventHandler) {
@@ -198,9 +201,20 @@ export class StreamIntake {
   }
 
   /**
-   * A pattern that is no bounded string (a deserializer passing on what a record chose): the record is invalid.
-   * Dead-lettered when there is a dead-letter stream (its bytes kept), else counted and checkpointed past, as an
-   * act-stream record that is no envelope: retrying cannot change it, and must not stall the shard for good.
+   * The route of a deserializer's pattern: a string as it is, an object as Nest routes it (so an
+   * @EventPattern({ table: 'orders' }) handler gets `{ pattern: { table: 'orders' } }`); undefined for anything
+   * else, or a route past MAX_STREAM_PATTERN_LENGTH (values in it may come from the record).
+   */
+  private routeOf(pattern: unknown): string | undefined {
+    const isObject = typeof pattern === 'object' && pattern !== null && !Array.isArray(pattern);
+    const route = isObject ? this.o.route(pattern) : pattern;
+    return isPattern(route) ? route : undefined;
+  }
+
+  /**
+   * A pattern that is no bounded string or object (a deserializer passing on what a record chose): the record
+   * is invalid. Dead-lettered when there is a dead-letter stream (its bytes kept), else counted and checkpointed
+   * past, as an act-stream record that is no envelope: retrying cannot change it, and must not stall the shard.
    */
   private refusePattern(pattern: unknown, where: Record<string, unknown>, seen: { invalid: boolean }): void {
     if (!seen.invalid) this.o.stats.invalid++;

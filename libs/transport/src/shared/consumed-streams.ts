@@ -10,8 +10,11 @@ export interface StreamRecord extends KinesisRecord {
 
 /** What a record of a `streams` entry becomes for Nest: the @EventPattern it goes to and the handler's data. */
 export interface StreamEvent {
-  /** A string pattern (1 to MAX_STREAM_PATTERN_LENGTH characters); anything else fails the record's attempt. */
-  pattern: string;
+  /**
+   * A string, or an object as in @EventPattern({ ... }) (Nest's route of it: keys sorted), of 1 to
+   * MAX_STREAM_PATTERN_LENGTH characters; anything else makes the record invalid.
+   */
+  pattern: string | Record<string, unknown>;
   data: unknown;
 }
 
