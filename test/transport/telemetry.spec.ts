@@ -1,61 +1,21 @@
 /**
  * OpenTelemetry through a real Nest microservice and ClientKinesis on kinesalite, with the real SDK (in-memory
  * span exporter, pull metric reader): a call is one trace across both hops, an event too, the metrics are
- * recorded, a hostile trace context is ignored, and `telemetry: false` sends none.
+ * recorded, a hostile trace context is ignored, a `streams` record gets its span, and `telemetry: false` sends none.
  */
-import { Controller, Module, type INestApplicationContext } from '@nestjs/common';
-import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import type { INestApplicationContext } from '@nestjs/common';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SpanKind, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, toArray } from 'rxjs';
 import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
 import { METRIC_NAMES } from '../../libs/kinesis/src/telemetry/index.js';
-import { ClientKinesis, KinesisContext, ServerKinesis } from '../../libs/transport/src/index.js';
+import { ClientKinesis, KinesisMessage, ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { startTestTelemetry, total, type TestTelemetry } from '../support/telemetry-sdk.js';
 import { startClient, startMicroservice, type RunningService } from './fixtures.js';
-
-interface Handled {
-  data: unknown;
-  activeSpanId: string | undefined;
-  metadata: Record<string, string>;
-}
-const handled: Handled[] = [];
-const note = (data: unknown, ctx: KinesisContext): Handled => ({
-  data,
-  activeSpanId: trace.getActiveSpan()?.spanContext().spanId,
-  metadata: ctx.getMetadata(),
-});
-
-@Controller()
-class TracedController {
-  @MessagePattern('traced.call')
-  call(@Payload() data: unknown, @Ctx() ctx: KinesisContext): Handled {
-    const seen = note(data, ctx);
-    handled.push(seen);
-    return seen;
-  }
-
-  @EventPattern<string>('traced.event')
-  event(@Payload() data: unknown, @Ctx() ctx: KinesisContext): void {
-    handled.push(note(data, ctx));
-  }
-
-  @MessagePattern({ role: 'otel', cmd: 'ping' })
-  ping(): string {
-    return 'pong';
-  }
-
-  @EventPattern<string>('traced.fails')
-  fails(): never {
-    throw new Error('handler failed');
-  }
-}
-
-@Module({ controllers: [TracedController] })
-class TracedModule {}
+import { handled, TracedModule, type Handled } from './telemetry-fixtures.js';
 
 describe('OpenTelemetry traces and metrics of the transporter on kinesalite', () => {
   let sdk: TestTelemetry;
@@ -66,6 +26,7 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
   const actStream = uniqueName('act');
   const resStream = uniqueName('res');
   const deadLetterStream = uniqueName('dlq');
+  const foreignStream = uniqueName('foreign');
   const base = { endpoint: kinesisEndpoint('kinesalite'), region: 'us-east-1', actStream, resStream };
 
   const spans = (name: string, filter: (s: ReadableSpan) => boolean = () => true) =>
@@ -80,6 +41,7 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     await ensureStream(admin, actStream, { shardCount: 1 });
     await ensureStream(admin, resStream, { shardCount: 1 });
     await ensureStream(admin, deadLetterStream, { shardCount: 1 });
+    await ensureStream(admin, foreignStream, { shardCount: 1 });
     service = await startMicroservice(
       TracedModule,
       new ServerKinesis({
@@ -87,6 +49,9 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
         pollIntervalMs: 20,
         logger: silentLogger,
         eventRetries: { attempts: 2, backoff: { baseMs: 1, maxMs: 1 }, deadLetterStream },
+        streams: [
+          { name: foreignStream, pattern: 'traced.foreign', startPosition: { type: 'TRIM_HORIZON' } },
+        ],
       }),
     );
     const started = await startClient(base);
@@ -138,6 +103,25 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     expect(reply.metadata.traceparent).toBe(`00-${traceOf(send[0])}-${idOf(send[0])}-01`);
   });
 
+  it("metadata passed on from another message (its traceparent, tracestate) never mixes with the send span's context", async () => {
+    // A handler forwarding ctx.getMetadata() downstream: propagation fields of another trace, a tracestate among them.
+    const stale = {
+      traceparent: `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`,
+      tracestate: 'stale=1',
+      kept: 'yes',
+    };
+    const message = new KinesisMessage({ n: 5 }, { metadata: stale });
+    const reply = await firstValueFrom(client.send<Handled>('traced.call', message));
+    const traceparentOf = (span: ReadableSpan) => `00-${traceOf(span)}-${idOf(span)}-01`;
+    const [send] = spans(`send ${actStream}`, (s) => traceparentOf(s) === reply.metadata.traceparent);
+    expect(reply.metadata).toEqual({ traceparent: traceparentOf(send), kept: 'yes' });
+    const [process] = spans(
+      `process ${actStream}`,
+      byMessage(send.attributes['messaging.message.id'] as string),
+    );
+    expect(process.spanContext().traceState).toBeUndefined();
+  });
+
   it('an event is one trace: send act -> process act', async () => {
     await client.emit('traced.event', { n: 2 }).toPromise();
     const [send] = spans(`send ${actStream}`, (s) => s.attributes['kinesis.pattern'] === 'traced.event');
@@ -147,6 +131,18 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     expect(traceOf(process)).toBe(traceOf(send));
     expect(process.parentSpanContext?.spanId).toBe(idOf(send));
     expect(handled.find((h) => (h.data as { n?: number }).n === 2)?.activeSpanId).toBe(idOf(process));
+  });
+
+  it('a handler returning an Observable produces its later values inside the process span', async () => {
+    const values = await firstValueFrom(client.send<string | undefined>('traced.stream', {}).pipe(toArray()));
+    const [send] = spans(`send ${actStream}`, (s) => s.attributes['kinesis.pattern'] === 'traced.stream');
+    const id = send.attributes['messaging.message.id'] as string;
+    await eventually(() => spans(`process ${actStream}`, byMessage(id)).length === 1);
+    const [process] = spans(`process ${actStream}`, byMessage(id));
+    expect(values).toEqual([idOf(process), idOf(process)]);
+    // Every reply, the last one too, got its own send span under the process span, and all are ended.
+    const replies = spans(`send ${resStream}`, byMessage(id));
+    expect(replies.map((r) => r.parentSpanContext?.spanId)).toEqual([idOf(process), idOf(process)]);
   });
 
   it('a hostile record: a malformed or oversized traceparent is ignored (a root span, no link), the event served', async () => {
@@ -169,6 +165,55 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
       expect(process.links).toEqual([]);
     }
     expect(handled.filter((h) => (h.data as { hostile?: number }).hostile !== undefined)).toHaveLength(4);
+  });
+
+  it('a record of a `streams` entry gets a process span; its trace context only when it is a transport envelope', async () => {
+    const producer = trace.getTracer('test').startSpan('producer');
+    const { traceId, spanId } = producer.spanContext();
+    const traceparent = `00-${traceId}-${spanId}-01`;
+    await putRaw(admin, foreignStream, [
+      { data: JSON.stringify({ foreign: 1 }), key: 'a' },
+      {
+        data: JSON.stringify({
+          v: 1,
+          id: 'e',
+          pattern: 'x',
+          data: { foreign: 2 },
+          metadata: { traceparent },
+        }),
+        key: 'b',
+      },
+      { data: JSON.stringify({ foreign: 3, traceparent, metadata: { traceparent } }), key: 'c' }, // not ours
+    ]);
+    type Foreign = { foreign?: number; data?: { foreign?: number } };
+    const served = (n: number) =>
+      handled.find(({ data }) => ((data as Foreign).foreign ?? (data as Foreign).data?.foreign) === n);
+    const ended = (n: number) => sdk.spans().some((s) => idOf(s) === served(n)?.activeSpanId);
+    await eventually(() => [1, 2, 3].every(ended)); // served, inside a span since ended
+    const spanOf = (n: number) => {
+      const found = sdk.spans().filter((s) => idOf(s) === served(n)!.activeSpanId);
+      expect(found).toHaveLength(1); // the handler ran inside it, and it is ended
+      return found[0];
+    };
+    for (const n of [1, 2, 3]) {
+      const span = spanOf(n);
+      expect(span.name).toBe(`process ${foreignStream}`);
+      expect(span.kind).toBe(SpanKind.CONSUMER);
+      expect(span.attributes).toMatchObject({
+        'messaging.system': 'aws_kinesis',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': foreignStream,
+        'messaging.destination.partition.id': 'shardId-000000000000',
+        'kinesis.pattern': 'traced.foreign',
+      });
+    }
+    for (const n of [1, 3]) {
+      expect(spanOf(n).parentSpanContext).toBeUndefined();
+      expect(spanOf(n).links).toEqual([]);
+    }
+    expect(spanOf(2).parentSpanContext?.spanId).toBe(spanId);
+    expect(spanOf(2).links.map((l) => l.context.spanId)).toEqual([spanId]);
+    producer.end();
   });
 
   it('records the metrics: durations, records and bytes both ways, pending calls, lag per shard, retries, dead letters', async () => {

@@ -13,6 +13,7 @@ import {
 import { KinesisDeadLetterError } from './shared/dead-letters.js';
 import type { EventOutcome, EventRetrier, FailingEvent } from './shared/event-retries.js';
 import { KinesisContext } from './shared/kinesis.context.js';
+import { ProcessTrace } from './shared/message-telemetry.js';
 import { streamShardCounts, type ServerKinesisSettings } from './shared/options.js';
 import type { ShardState } from './shared/protocol.js';
 import type { ServerKinesisStats } from './shared/types.js';
@@ -96,15 +97,20 @@ export interface StreamIntakeOptions {
   /** One attempt of a handler (the server's attemptEvent). */
   attempt(handler: MessageHandler, data: unknown, context: BaseRpcContext): Promise<void>;
   reportError(error: unknown): void;
+  /** The server's `telemetry`: a `process <stream>` span per record. */
+  telemetry: boolean;
 }
 
 /** One StreamIntake per `streams` entry (checked: see consumedStreams). */
 export function streamIntakes(
   settings: ServerKinesisSettings,
-  server: Omit<StreamIntakeOptions, 'stream' | 'deadLetters'>,
+  server: Omit<StreamIntakeOptions, 'stream' | 'deadLetters' | 'telemetry'>,
 ): StreamIntake[] {
   const deadLetters = settings.eventRetries.deadLetterStream !== undefined;
-  return consumedStreams(settings).map((stream) => new StreamIntake({ ...server, stream, deadLetters }));
+  const { telemetry } = settings;
+  return consumedStreams(settings).map(
+    (stream) => new StreamIntake({ ...server, stream, deadLetters, telemetry }),
+  );
 }
 
 /**
@@ -151,10 +157,16 @@ export class StreamIntake {
       stopping: shard.stopping,
       attempt: () => this.attempt(raw, event, seen),
     };
+    const trace = ProcessTrace.forStreamRecord(this.o.telemetry, { ...event, stream: stream.name });
     try {
-      return await this.o.retrier.run(event);
+      const outcome = await trace.span.run(() => this.o.retrier.run(event));
+      trace.eventDone(outcome, event.pattern);
+      return outcome;
     } catch (error) {
+      trace.handled('error');
       this.o.reportError(error);
+    } finally {
+      trace.end();
     }
   }
 

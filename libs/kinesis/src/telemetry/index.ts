@@ -1,6 +1,6 @@
 /** Telemetry of the library (internal): OpenTelemetry spans and metrics, no-ops without `@opentelemetry/api`. */
 export { loadOtelApi, otelApi, otelReady, OTEL_API_PACKAGE } from './otel-api.js';
-export { extractContext, injectContext, MAX_TRACE_HEADER_LENGTH } from './propagation.js';
+export { extractContext, injectContext, MAX_TRACE_HEADER_LENGTH, propagationFields } from './propagation.js';
 export {
   cutForAttribute,
   MAX_ATTRIBUTE_CHARS,

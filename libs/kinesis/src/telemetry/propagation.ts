@@ -39,6 +39,15 @@ export function injectContext(api: OtelApi, context: Context): Carrier {
   return carrier;
 }
 
+/** The fields the registered propagator writes (W3C: traceparent, tracestate); [] when it cannot say. */
+export function propagationFields(api: OtelApi): string[] {
+  try {
+    return api.propagation.fields();
+  } catch {
+    return [];
+  }
+}
+
 /** The remote context carried by `carrier`, only when it holds a valid span context. */
 export function extractContext(api: OtelApi, carrier: Carrier | undefined): Context | undefined {
   if (!carrier) return undefined;

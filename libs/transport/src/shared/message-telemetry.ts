@@ -10,26 +10,38 @@
  * is application data that Seneca copies into every nested act (a stale parent for all of them).
  */
 import type { WritePacket } from '@nestjs/microservices';
+import type { KinesisRecord } from '../../../kinesis/src/index.js';
 import {
   cutForAttribute,
+  envelopeTraceCarrier,
   instruments,
   messagingAttributes,
   NO_SPAN,
+  otelApi,
+  propagationFields,
   secondsSince,
   startMessagingSpan,
   type MessagingSpan,
 } from '../../../kinesis/src/telemetry/index.js';
 import { RequestTimeoutError } from './errors.js';
+import type { EventOutcome } from './event-retries.js';
 import { metadataProblem } from './record-builder.js';
 
 type Metadata = Record<string, string>;
 
-/** `metadata` with the span's trace context added, when it still fits METADATA_LIMITS (else as it was). */
+/**
+ * `metadata` with the span's trace context, when it fits METADATA_LIMITS. The propagator's fields the metadata
+ * already had (passed on from another message: `ctx.getMetadata()` forwarded) are dropped either way: a stale
+ * `tracestate` beside the new `traceparent`, or a stale `traceparent` alone, would put the receiver in another trace.
+ */
 export function withTraceContext(span: MessagingSpan, metadata: Metadata | undefined): Metadata | undefined {
   const carrier = span.carrier();
-  if (Object.keys(carrier).length === 0) return metadata;
-  const merged = { ...metadata, ...carrier };
-  return metadataProblem(merged) === undefined ? merged : metadata;
+  const api = otelApi();
+  if (Object.keys(carrier).length === 0 || !api) return metadata;
+  const own = { ...metadata };
+  for (const field of propagationFields(api)) delete own[field];
+  const merged = { ...own, ...carrier };
+  return metadataProblem(merged) === undefined ? merged : own;
 }
 
 /** The `error.type` of a final reply packet: a fixed name, never the error's text. */
@@ -123,6 +135,31 @@ export class ProcessTrace {
         })
       : NO_SPAN;
     return new ProcessTrace(span, o.destination);
+  }
+
+  /**
+   * A record of a `streams` entry (another producer's stream), one span across its attempts. Its trace context
+   * is taken only from a record that is a transport envelope (ours: what a ClientKinesis writes), never sniffed
+   * from anything else.
+   */
+  static forStreamRecord(
+    enabled: boolean,
+    o: { stream: string; pattern: string; shardId: string; record: KinesisRecord },
+  ): ProcessTrace {
+    const { sequenceNumber, subSequenceNumber, data } = o.record;
+    return ProcessTrace.start(enabled, {
+      destination: o.stream,
+      id: `${o.shardId}/${sequenceNumber}/${subSequenceNumber}`, // as KinesisContext.getId()
+      shardId: o.shardId,
+      pattern: o.pattern,
+      metadata: enabled && otelApi() ? envelopeTraceCarrier(data) : undefined,
+    });
+  }
+
+  /** An event's attempts are over: its outcome (retried, dead-lettered, abandoned) and the pattern it decoded to. */
+  eventDone(outcome: EventOutcome, pattern: string): void {
+    this.span.setAttributes({ 'kinesis.pattern': cutForAttribute(pattern) });
+    this.handled(outcome ? outcome.replace('-', '_') : undefined);
   }
 
   /** A reply's producer span (child of this one) and its metadata carrying the span's context. */
