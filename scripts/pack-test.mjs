@@ -5,8 +5,10 @@
  *   - esm-nest12: an ES module Nest 12 application (all optional peers installed);
  *   - cjs-nest11: a CommonJS Nest 11 application as `nest new` makes it (module commonjs), also type-checked as a
  *     node16 CommonJS consumer; it require()s every entry;
- *   - transport-only: Nest and nothing optional: no pg, ioredis nor @aws-sdk/client-s3 gets installed, every entry
- *     without a driver type-checks, every entry loads, and a driver's absence is a MissingPeerDependencyError.
+ *   - transport-only: Nest and nothing optional: no pg, ioredis, @aws-sdk/client-s3 nor @opentelemetry/api gets
+ *     installed, every entry without a driver type-checks, every entry loads, and a driver's absence is a
+ *     MissingPeerDependencyError. Telemetry's peer (@opentelemetry/api) is absent from cjs-nest11 too: both builds
+ *     load and round-trip without it.
  * Each application also checks that an entry's runtime names are the API report's (scripts/api-report.mjs), and
  * runs a real round trip on a kinesalite this script starts (scripts/pack-app/round-trip.ts, compiled as the app
  * compiles: a microservice with ServerKinesis answers a @MessagePattern request and takes an @EventPattern event
@@ -301,15 +303,18 @@ try {
   ];
   const results = await Promise.all(apps.map((a) => app(join(dir, a.name), tarball, kinesis, a)));
   apps.forEach((a, i) => checkLoaded(a.name, results[i], api, a.peers.length ? 'found' : 'missing'));
-  const installed = ['pg', 'ioredis', '@aws-sdk/client-s3'].filter((p) =>
+  const installed = ['pg', 'ioredis', '@aws-sdk/client-s3', '@opentelemetry/api'].filter((p) =>
     existsSync(join(dir, 'transport-only', 'node_modules', p)),
   );
   check(
     'transport-only',
-    'installs none of pg, ioredis, @aws-sdk/client-s3',
+    'installs none of pg, ioredis, @aws-sdk/client-s3, @opentelemetry/api',
     installed.length === 0,
     installed.join(),
   );
+  // transport-only proved the ES module build loads and round-trips without the telemetry peer; this, the CommonJS.
+  const cjsOtel = existsSync(join(dir, 'cjs-nest11', 'node_modules', '@opentelemetry', 'api'));
+  check('cjs-nest11', 'has no @opentelemetry/api (the CommonJS build without it)', !cjsOtel);
 } catch (error) {
   failures.push(String(error?.message ?? error));
   console.error(error);
