@@ -1,7 +1,8 @@
 /**
  * Traces and metrics of a connector's writes (OpenTelemetry; no-ops without an SDK): an `emit <stream>` span per
  * batch written, linked to the producer contexts of its records when they are transport envelopes; the write's
- * duration; records emitted and failed (`kinesis.connector.records`) and dead-lettered (`kinesis.dead_letters`).
+ * duration; records emitted and failed (`kinesis.connector.records`: each record once, by its final outcome), items
+ * emitted again (`kinesis.retries`) and entries dead-lettered (`kinesis.dead_letters`).
  */
 import {
   envelopeTraceCarrier,
@@ -34,13 +35,16 @@ export class BatchWriteTrace {
     });
   }
 
-  /** Items that failed an emit attempt (retried, then dead-lettered). */
-  failed(count: number): void {
-    this.add('failed', count);
+  /** Items that failed an attempt and are emitted again. */
+  retrying(count: number): void {
+    if (count > 0) instruments()?.retries.add(count, messagingAttributes(this.streamName, 'emit'));
   }
 
-  /** The batch is stored (`emitted` records, `deadLettered` entries), or not (`errorType`). */
-  end(outcome: { emitted: number; deadLettered: number } | { errorType: string }): void {
+  /**
+   * The batch is stored (`emitted` records; `failed`: given up on after the last attempt; `deadLettered` entries,
+   * those and the batch's earlier ones), or not (`errorType`).
+   */
+  end(outcome: { emitted: number; failed: number; deadLettered: number } | { errorType: string }): void {
     const metrics = instruments();
     let errorType: string | undefined;
     if ('errorType' in outcome) {
@@ -48,6 +52,7 @@ export class BatchWriteTrace {
       this.span.fail(errorType);
     } else {
       this.add('emitted', outcome.emitted);
+      this.add('failed', outcome.failed);
       if (outcome.deadLettered > 0)
         metrics?.deadLetters.add(outcome.deadLettered, messagingAttributes(this.streamName, 'emit'));
     }

@@ -69,6 +69,7 @@ export class ShardWriter<T> {
   /** Emits a batch, dead-letters what failed, then checkpoints the last handled record. */
   async write(batch: DetachedBatch<T>, checkpointer: Checkpointer): Promise<void> {
     let emitted: number;
+    let failedCount: number;
     let dead: DeadLetterEntry[];
     const records = new Set(batch.items.map((item) => item.record));
     const trace = new BatchWriteTrace(this.o.streamName, this.shardId, records, batch.items.length);
@@ -83,6 +84,7 @@ export class ShardWriter<T> {
       ];
       if (dead.length > 0) await this.untilStored(() => this.o.deadLetter.write(dead), 'dead-letter sink');
       emitted = batch.items.length - failed.length;
+      failedCount = failed.length;
     } catch (error) {
       trace.end({ errorType: error instanceof ShutdownAbandonedError ? 'abandoned' : 'error' });
       if (error instanceof ShutdownAbandonedError) {
@@ -95,7 +97,11 @@ export class ShardWriter<T> {
       this.halt.set('a write failed before its records were stored', error);
       throw error;
     }
-    trace.end(this.halt.reason ? { errorType: 'halted' } : { emitted, deadLettered: dead.length });
+    trace.end(
+      this.halt.reason
+        ? { errorType: 'halted' }
+        : { emitted, failed: failedCount, deadLettered: dead.length },
+    );
     if (this.halt.reason) return;
     this.o.observer?.emitted?.(this.shardId, emitted);
     if (dead.length > 0) this.o.observer?.deadLettered?.(this.shardId, dead.length);
@@ -132,10 +138,12 @@ export class ShardWriter<T> {
       }, 'emitter');
       failed = ownFailures(pending, returned);
       if (failed.length === 0) return [];
-      trace.failed(failed.length);
       this.o.observer?.emitFailed?.(this.shardId, new Error(failed[0].error), attempt);
       pending = failed.map((f) => f.item);
-      if (attempt < attempts) await sleep(backoffDelay(attempt, this.backoff));
+      if (attempt < attempts) {
+        trace.retrying(failed.length);
+        await sleep(backoffDelay(attempt, this.backoff));
+      }
     }
     return failed;
   }

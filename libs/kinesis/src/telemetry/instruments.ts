@@ -38,13 +38,13 @@ export interface KinesisInstruments {
   consumedMessages: Counter;
   consumedBytes: Counter;
   throttles: Counter;
-  /** Retries: a PutRecords entry put again (`send`), an event handler run again (`process`). */
+  /** Retries: a PutRecords entry put again (`send`), an event handler run again (`process`), an item emitted again (`emit`). */
   retries: Counter;
   /** Messages written to a dead-letter stream or sink. */
   deadLetters: Counter;
   /** One connector batch written to its sink (with its retries), seconds. */
   emitDuration: Histogram;
-  /** Connector records by `kinesis.connector.outcome`: emitted, filtered, empty, dead_lettered. */
+  /** Connector records written, each once by `kinesis.connector.outcome`: emitted, failed (given up: dead-lettered). */
   connectorRecords: Counter;
 }
 
