@@ -77,6 +77,25 @@ describe('consume any stream: object patterns and hostile records on kinesalite'
     }
   });
 
+  it('dead-letters a failing record too large for one dead-letter record (900 KB: base64 past 1 MiB) in parts that join to its bytes', async () => {
+    const big = Buffer.from(JSON.stringify({ key: 'big', fail: true, pad: 'p'.repeat(900_000) }));
+    await put(clicks, 'big-one', big);
+    await put(clicks, 'small-one', { key: 'after-big' });
+    // Without parts, the dead-letter write was refused (over 1 MiB) on every retry: the shard waited for good.
+    await eventually(() => seen.some((s) => keyOf(s) === 'after-big'), { message: 'the record after it' });
+    const parts = (await deadLetters()).filter((d) => d.stream === clicks && d.partitionKey === 'big-one');
+    expect(parts.map((d) => [d.part, d.parts])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(Buffer.from(parts.map((d) => d.data).join(''), 'base64').equals(big)).toBe(true);
+    expect(parts[0]).toMatchObject({
+      origin: 'stream',
+      pattern: 'clickstream',
+      sequenceNumber: parts[1].sequenceNumber,
+    });
+  });
+
   it("hands a deserializer's object pattern to @EventPattern({ ... }) (any key order); one past 1024 characters is invalid", async () => {
     const invalidBefore = service!.server.stats.invalid;
     await put(cdc, 'o-1', { event: 'MODIFY', table: 'orders', id: 'o-1' });

@@ -121,6 +121,8 @@ function admit(
 ): EventDeadLetter | undefined {
   const entry = data && parseDeadLetter(data);
   if (!entry || entry.stream !== actStream || (entry.origin ?? 'act') !== 'act') return undefined;
+  // An entry in parts (an event past ~760 KiB) is not put back: each part holds only a slice of it.
+  if (entry.parts !== undefined) return undefined;
   // A key Kinesis refuses would fail the PutRecord, and with it the whole redrive.
   if ([...entry.partitionKey].length > MAX_PARTITION_KEY_LENGTH) return undefined;
   const original = Buffer.from(entry.data, 'base64');

@@ -1,6 +1,7 @@
 import {
   DEAD_LETTER_KIND,
   encodeDeadLetter,
+  encodeDeadLetterRecords,
   KinesisDeadLetterError,
   KinesisRetryableError,
   parseDeadLetter,
@@ -39,8 +40,30 @@ describe('dead-letter entries', () => {
     ['an unsafe id', encodeDeadLetter({ ...entry, id: 'a\nb' })],
     ['an overlong field', encodeDeadLetter({ ...entry, pattern: 'p'.repeat(5_000) })],
     ['an unknown origin', encodeDeadLetter({ ...entry, origin: 'elsewhere' as never })],
+    ['a part past its parts', encodeDeadLetter({ ...entry, part: 3, parts: 2 })],
+    ['part 0', encodeDeadLetter({ ...entry, part: 0, parts: 2 })],
+    ['more parts than a record needs', encodeDeadLetter({ ...entry, part: 1, parts: 5 })],
+    ['parts without a part', encodeDeadLetter({ ...entry, parts: 2 })],
   ])('refuses %s', (_, bytes) => {
     expect(parseDeadLetter(bytes)).toBeUndefined();
+  });
+});
+
+describe('dead-letter records', () => {
+  it('is one record when the entry fits, else parts within the room whose data join to the bytes', () => {
+    expect(encodeDeadLetterRecords(entry, 1024 * 1024)).toEqual([encodeDeadLetter(entry)]);
+    const bytes = Buffer.alloc(900_000, 7);
+    const records = encodeDeadLetterRecords({ ...entry, data: bytes.toString('base64') }, 1024 * 1024);
+    expect(records.length).toBe(2);
+    const parts = records.map((record) => {
+      expect(record.length).toBeLessThanOrEqual(1024 * 1024);
+      return parseDeadLetter(record)!;
+    });
+    expect(parts.map((p) => [p.part, p.parts])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(Buffer.from(parts.map((p) => p.data).join(''), 'base64').equals(bytes)).toBe(true);
   });
 });
 

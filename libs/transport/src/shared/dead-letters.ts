@@ -86,12 +86,37 @@ export interface EventDeadLetter {
   error: string;
   /** When it was dead-lettered (ISO 8601). */
   at: string;
-  /** The record's bytes as received, base64 (a signed envelope keeps its signature). */
+  /** The record's bytes as received, base64 (a signed envelope keeps its signature); with `parts`, a slice. */
   data: string;
+  /**
+   * An entry too large for one Kinesis record (its bytes past about 760 KiB: base64 grows them by a third) is
+   * written as `parts` records, `part` 1 to `parts`, in order under one partition key: join their `data`.
+   */
+  part?: number;
+  parts?: number;
 }
+
+/** Parts of one entry at the most: enough for any record Kinesis takes (1 MiB, base64 in parts of ~1 MiB). */
+const MAX_PARTS = 4;
 
 export function encodeDeadLetter(entry: Omit<EventDeadLetter, 'kind' | 'v'>): Buffer {
   return Buffer.from(JSON.stringify({ kind: DEAD_LETTER_KIND, v: DEAD_LETTER_VERSION, ...entry }));
+}
+
+/**
+ * The entry as dead-letter records of at most `room` bytes each: one, or its parts (see `parts`). A record too
+ * large for Kinesis would fail on every retry, and its shard would wait for good.
+ */
+export function encodeDeadLetterRecords(entry: Omit<EventDeadLetter, 'kind' | 'v'>, room: number): Buffer[] {
+  const whole = encodeDeadLetter(entry);
+  if (whole.length <= room) return [whole];
+  const header = encodeDeadLetter({ ...entry, data: '', part: MAX_PARTS, parts: MAX_PARTS }).length;
+  // Slices of whole base64 quanta (4 characters, 1 byte each in JSON): each one is base64 on its own.
+  const slice = Math.floor((room - header) / 4) * 4;
+  const parts = Math.ceil(entry.data.length / slice);
+  return Array.from({ length: parts }, (_, i) =>
+    encodeDeadLetter({ ...entry, part: i + 1, parts, data: entry.data.slice(i * slice, (i + 1) * slice) }),
+  );
 }
 
 const isShortString = (value: unknown): value is string =>
@@ -115,6 +140,17 @@ export function parseDeadLetter(bytes: Uint8Array): EventDeadLetter | undefined 
   if (entry.id !== undefined && !isSafeId(entry.id)) return undefined;
   if (entry.origin !== undefined && entry.origin !== 'act' && entry.origin !== 'stream') return undefined;
   if (!Number.isSafeInteger(entry.attempts) || (entry.attempts as number) < 1) return undefined;
+  if (entry.parts !== undefined || entry.part !== undefined) {
+    const { part, parts } = entry as { part: unknown; parts: unknown };
+    const counts = Number.isSafeInteger(part) && Number.isSafeInteger(parts);
+    if (
+      !counts ||
+      (part as number) < 1 ||
+      (part as number) > (parts as number) ||
+      (parts as number) > MAX_PARTS
+    )
+      return undefined;
+  }
   const { data } = entry;
   if (typeof data !== 'string' || data.length === 0 || data.length > MAX_DATA_BASE64_CHARS) return undefined;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return undefined;

@@ -7,13 +7,19 @@ import {
   errorForLog,
   forLog,
   MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_BYTES,
   sleep,
   type KinesisRecord,
   type Logger,
 } from '../../../kinesis/src/index.js';
 import { instruments, messagingAttributes } from '../../../kinesis/src/telemetry/index.js';
 import type { WarnThrottle } from '../../../kinesis/src/untrusted/warn-throttle.js';
-import { encodeDeadLetter, KinesisDeadLetterError, withVerdictScope } from './dead-letters.js';
+import {
+  encodeDeadLetterRecords,
+  KinesisDeadLetterError,
+  withVerdictScope,
+  type EventDeadLetter,
+} from './dead-letters.js';
 import type { ServerKinesisSettings } from './options.js';
 import type { ServerKinesisStats } from './types.js';
 
@@ -157,7 +163,7 @@ export class EventRetrier {
     const partitionKey = deadLetterPartitionKey(record.partitionKey);
     try {
       if (!client) throw new Error('server not listening');
-      const data = encodeDeadLetter({
+      const entry: Omit<EventDeadLetter, 'kind' | 'v'> = {
         stream: event.stream ?? this.o.settings.actStream,
         origin: event.stream === undefined ? 'act' : 'stream',
         shardId,
@@ -170,10 +176,13 @@ export class EventRetrier {
         error,
         at: new Date().toISOString(),
         data: Buffer.from(record.data).toString('base64'),
-      });
-      await client.send(
-        new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data }),
-      );
+      };
+      // One after the other under one key: the parts of a large entry land in order on one shard.
+      const room = MAX_RECORD_BYTES - Buffer.byteLength(partitionKey);
+      for (const data of encodeDeadLetterRecords(entry, room))
+        await client.send(
+          new PutRecordCommand({ StreamName: streamName, PartitionKey: partitionKey, Data: data }),
+        );
       this.o.stats.eventsDeadLettered++;
       this.count('deadLetters', event);
       this.o.warnings.warn('event dead-lettered', {
