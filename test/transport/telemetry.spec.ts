@@ -115,10 +115,9 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     const traceparentOf = (span: ReadableSpan) => `00-${traceOf(span)}-${idOf(span)}-01`;
     const [send] = spans(`send ${actStream}`, (s) => traceparentOf(s) === reply.metadata.traceparent);
     expect(reply.metadata).toEqual({ traceparent: traceparentOf(send), kept: 'yes' });
-    const [process] = spans(
-      `process ${actStream}`,
-      byMessage(send.attributes['messaging.message.id'] as string),
-    );
+    const id = send.attributes['messaging.message.id'] as string;
+    await eventually(() => spans(`process ${actStream}`, byMessage(id)).length === 1); // ends after the reply
+    const [process] = spans(`process ${actStream}`, byMessage(id));
     expect(process.spanContext().traceState).toBeUndefined();
   });
 
@@ -231,6 +230,7 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
     expect(total(m.get(n.retries))).toBeGreaterThan(0);
     expect(total(m.get(n.deadLetters))).toBe(1);
     expect(m.get(n.pendingCalls)?.dataPoints.map((p) => p.value)).toContain(0); // every call answered
+    expect(m.get(n.lag)?.descriptor.unit).toBe('s'); // a duration: seconds, not Kinesis's milliseconds
     const lag = m.get(n.lag)?.dataPoints ?? [];
     expect(lag.map((p) => p.attributes['messaging.destination.partition.id'])).toContain(
       'shardId-000000000000',

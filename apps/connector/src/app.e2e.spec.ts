@@ -122,7 +122,8 @@ describe('connector app end to end (S3 + Redis)', () => {
     expect(Number(metrics.match(otel('kinesis_client_consumed_bytes_total', ''))![1])).toBeGreaterThan(0);
     expect(metrics.match(otel('kinesis_connector_records_total', 'outcome="emitted"'))![1]).toBe('20');
     expect(metrics.match(otel('kinesis_connector_emit_duration_count', ''))![1]).toBe('2');
-    expect(metrics).toMatch(otel('kinesis_consumer_millis_behind_latest', `partition_id="${SHARD}"`));
+    expect(metrics).toMatch(otel('kinesis_consumer_lag', `partition_id="${SHARD}"`));
+    expect(metrics).toMatch(/^# UNIT kinesis_consumer_lag s$/m); // seconds, as every duration
 
     // The checkpoint follows the emitted objects: up to the 20th record, not past what is still buffered.
     const key = `${appName}:checkpoint:${stream}:${SHARD}`;

@@ -20,7 +20,7 @@ export const METRIC_NAMES = Object.freeze({
   sentBytes: 'kinesis.client.sent.bytes',
   consumedMessages: 'messaging.client.consumed.messages',
   consumedBytes: 'kinesis.client.consumed.bytes',
-  lag: 'kinesis.consumer.millis_behind_latest',
+  lag: 'kinesis.consumer.lag',
   throttles: 'kinesis.client.throttles',
   retries: 'kinesis.retries',
   deadLetters: 'kinesis.dead_letters',
@@ -60,16 +60,16 @@ export function observePendingCalls(source: GaugeSource): () => void {
   return () => pendingSources.delete(source);
 }
 
-/** Adds a source of the per-shard lag gauge; returns its removal. */
+/** Adds a source of the per-shard lag gauge (it observes millisBehindLatest, in ms); returns its removal. */
 export function observeLag(source: GaugeSource): () => void {
   lagSources.add(source);
   return () => lagSources.delete(source);
 }
 
-function observeAll(sources: Set<GaugeSource>, result: ObservableResult): void {
+function observeAll(sources: Set<GaugeSource>, result: ObservableResult, scale = 1): void {
   for (const source of sources) {
     try {
-      source((value, attributes) => result.observe(value, attributes));
+      source((value, attributes) => result.observe(value * scale, attributes));
     } catch {
       // one broken source does not hide the others
     }
@@ -91,8 +91,9 @@ function createInstruments(meter: Meter): KinesisInstruments {
     })
     .addCallback((result) => observeAll(pendingSources, result));
   meter
-    .createObservableGauge(n.lag, { description: 'millisBehindLatest per shard', unit: 'ms' })
-    .addCallback((result) => observeAll(lagSources, result));
+    // A duration, so in seconds (OpenTelemetry's unit for durations); sources observe Kinesis's milliseconds.
+    .createObservableGauge(n.lag, { description: 'How far a shard reader is behind the tip', unit: 's' })
+    .addCallback((result) => observeAll(lagSources, result, 1 / 1000));
   return {
     processDuration: seconds(n.processDuration, 'Duration of processing a message (its handler)'),
     callDuration: seconds(n.callDuration, 'Round trip of a call: sent until its final reply'),
