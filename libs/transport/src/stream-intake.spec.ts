@@ -37,6 +37,16 @@ describe('ServerKinesis streams option', () => {
       { leases: { dynamoClient, tableName: 'leases' }, streams: [{ name: 'clicks' }] },
       /leases.tableName/,
     ],
+    [
+      'a lease table name DynamoDB refuses (an appName too long beside the stream name)',
+      { leases: { dynamoClient, appName: 'a'.repeat(200) }, streams: [{ name: 'c'.repeat(100) }] },
+      /lease table of "c+", <appName>-c+, is no DynamoDB table name/,
+    ],
+    [
+      'a lease table name DynamoDB refuses (a character of the appName)',
+      { appName: 'my shop', leases: { dynamoClient }, streams: [{ name: 'clicks' }] },
+      /lease table of "clicks"/,
+    ],
   ])('refuses %s', (_, options, message) => {
     expect(make(options)).toThrow(message);
   });

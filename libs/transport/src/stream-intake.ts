@@ -1,6 +1,12 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { BaseRpcContext, MessageHandler } from '@nestjs/microservices';
-import { ensureStream, forLog, type KinesisRecord, type Logger } from '../../kinesis/src/index.js';
+import {
+  ensureStream,
+  forLog,
+  leaseTableName,
+  type KinesisRecord,
+  type Logger,
+} from '../../kinesis/src/index.js';
 import type { WarnThrottle } from '../../kinesis/src/untrusted/warn-throttle.js';
 import type { ConsumedStreamSettings } from './server-shard-processor.js';
 import {
@@ -27,6 +33,8 @@ export interface ConsumedStream extends ConsumedStreamSettings {
 }
 
 const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** DynamoDB's rule for a table name. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 const isPattern = (value: unknown): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= MAX_STREAM_PATTERN_LENGTH;
@@ -48,6 +56,7 @@ export function consumedStreams(settings: ServerKinesisSettings): ConsumedStream
     if (taken.has(name))
       throw new TypeError(`streams: "${name}" is listed twice, or is the act or the dead-letter stream`);
     taken.add(name);
+    checkLeaseTable(settings, name);
     if (entry.deserializer !== undefined && typeof entry.deserializer !== 'function')
       throw new TypeError(`streams: the deserializer of "${name}" must be a function`);
     if (entry.deserializer && entry.pattern !== undefined)
@@ -67,6 +76,18 @@ export function consumedStreams(settings: ServerKinesisSettings): ConsumedStream
       fanOut: entry.fanOut ?? settings.fanOut,
     };
   });
+}
+
+/**
+ * With `leases`, a stream's lease table is `<appName>-<stream>`: one DynamoDB refuses (an appName with other
+ * characters, or too long beside a long stream name) is refused here, not once the other consumers read.
+ */
+function checkLeaseTable(settings: ServerKinesisSettings, name: string): void {
+  if (!settings.leases) return;
+  if (TABLE_NAME.test(leaseTableName(settings.leases.appName ?? settings.appName, name))) return;
+  throw new TypeError(
+    `streams: the lease table of "${name}", <appName>-${name}, is no DynamoDB table name (3-255 characters of [A-Za-z0-9_.-])`,
+  );
 }
 
 /** With `createStreams`: the `streams` too (`createStreams.streams` shards each, the act stream's KMS key). */
