@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Redis } from 'ioredis';
 import {
   eventually,
@@ -172,6 +174,31 @@ describe('connector app end to end (S3 + Redis)', () => {
     expect((await fetch(`http://127.0.0.1:${all.port}/metrics`)).status).toBe(200);
     await app.close();
     app = undefined;
+  });
+
+  it('a bootstrap that fails leaves no OpenTelemetry meter provider registered (the next app would lose its own)', async () => {
+    const env = {
+      CONNECTOR_STREAM: uniqueName('connector-fails'),
+      CONNECTOR_CREATE_STREAM: '1',
+      KINESIS_ENDPOINT: kinesisEndpoint('kinesalite'),
+      S3_ENDPOINT: process.env.S3RVER_ENDPOINT,
+      S3_BUCKET: uniqueName('fails').toLowerCase(),
+      DEAD_LETTER_PATH: deadLetterPath,
+      HTTP_PORT: '0',
+      STATUS_INTERVAL_MS: '0',
+      LOG_LEVEL: 'silent',
+    };
+    const key = process.env.AWS_ACCESS_KEY_ID;
+    process.env.AWS_ACCESS_KEY_ID = 'not-s3rver'; // s3rver refuses it: creating the bucket fails the bootstrap
+    try {
+      await expect(createConnectorApp(env)).rejects.toThrow();
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = key;
+    }
+    const probe = new MeterProvider();
+    expect(metrics.setGlobalMeterProvider(probe)).toBe(true); // none left behind
+    metrics.disable();
+    await probe.shutdown();
   });
 
   it('refuses a bad config before starting anything, listing every problem', async () => {

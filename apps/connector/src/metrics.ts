@@ -12,6 +12,7 @@ import {
   Injectable,
   Module,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
@@ -74,13 +75,19 @@ export class ConnectorMetrics implements PipelineObserver {
  * The OpenTelemetry meter provider of the app, registered as the global one (the library's instruments read it),
  * read by a Prometheus exporter that starts no server of its own: MetricsController serves it. When the process
  * already registered a meter provider (an app embedding this one), the instruments report there instead.
+ * Registered at init, not when built: a bootstrap that fails while building the app's providers (Nest then calls no
+ * shutdown hook) would otherwise leave it the global one, and the next app in the process would lose its own.
  */
 @Injectable()
-export class OtelMetrics implements OnApplicationShutdown {
+export class OtelMetrics implements OnModuleInit, OnApplicationShutdown {
   private readonly exporter = new PrometheusExporter({ preventServerStart: true });
   private readonly provider = new MeterProvider({ readers: [this.exporter] });
   private readonly serializer = new PrometheusSerializer();
-  private readonly registered = metrics.setGlobalMeterProvider(this.provider);
+  private registered = false;
+
+  onModuleInit(): void {
+    this.registered = metrics.setGlobalMeterProvider(this.provider);
+  }
 
   /** The instruments in Prometheus text format ('' when another provider is the global one). */
   async scrape(): Promise<string> {
@@ -91,6 +98,7 @@ export class OtelMetrics implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.registered) metrics.disable(); // the next app in this process (tests) registers its own
+    this.registered = false;
     await this.provider.shutdown();
   }
 }
