@@ -38,10 +38,19 @@ export function startTestTelemetry(): TestTelemetry {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const reader = new PullReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  context.setGlobalContextManager(new AsyncHooksContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+  const contextManager = new AsyncHooksContextManager().enable();
+  const registered = [
+    context.setGlobalContextManager(contextManager),
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator()),
+    trace.setGlobalTracerProvider(tracerProvider),
+    metrics.setGlobalMeterProvider(meterProvider),
+  ];
+  // The API keeps the first registration: a left-over one (a suite that did not stop() it) would silently get
+  // every span and metric, and this suite's assertions would fail far from the cause.
+  if (registered.includes(false)) {
+    contextManager.disable();
+    throw new Error('an OpenTelemetry registration is left from before: stop() the previous SDK first');
+  }
   return {
     spans: () => exporter.getFinishedSpans(),
     async metrics() {

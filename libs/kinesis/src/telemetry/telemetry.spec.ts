@@ -78,6 +78,17 @@ describe('trace context from records (hostile input)', () => {
   });
 });
 
+describe('the test SDK (test/support/telemetry-sdk.ts)', () => {
+  it('refuses to start over a registration left from before (it would get none of the spans and metrics)', async () => {
+    const sdk = startTestTelemetry();
+    try {
+      expect(() => startTestTelemetry()).toThrow('left from before');
+    } finally {
+      await sdk.stop();
+    }
+  });
+});
+
 describe('a reply hop: the reply context counts only inside the call trace', () => {
   it('takes a remote parent of the same trace, and ignores (neither parent nor link) one of another trace', async () => {
     await otelReady();
