@@ -40,7 +40,7 @@ export function serve(
   streams: StreamPair,
   ...filters: ExceptionFilter[]
 ): Promise<RunningService> {
-  const server = new ServerKinesis({ ...streams, pollIntervalMs: 20, logger: silentLogger });
+  const server = new ServerKinesis({ ...streams, pollIntervalMs: 50, logger: silentLogger });
   return startMicroservice(module, server, ...filters);
 }
 

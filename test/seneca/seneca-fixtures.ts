@@ -145,7 +145,7 @@ function serviceModule(o: SenecaServiceOptions): DynamicModule {
     protocol: 'seneca',
     seneca: { instanceId },
     timeoutMs: 10_000,
-    pollIntervalMs: 20,
+    pollIntervalMs: 50,
     logger: silentLogger,
   });
   @Module({})
@@ -171,7 +171,7 @@ export async function startSenecaService(
   const { instanceId, innerInstanceId: _inner, ...serverOptions } = o;
   // Nested calls go to the same topic, so the same shard: a handler waiting on one needs a second slot.
   const server = new ServerKinesis({
-    pollIntervalMs: 20,
+    pollIntervalMs: 50,
     concurrency: 8,
     logger,
     ...serverOptions,

@@ -121,7 +121,7 @@ export async function startMicroservice(
 export function startService(options: ServerKinesisOptions): Promise<RunningService> {
   return startMicroservice(
     ServiceModule,
-    new ServerKinesis({ pollIntervalMs: 20, logger: silentLogger, ...options }),
+    new ServerKinesis({ pollIntervalMs: 50, logger: silentLogger, ...options }),
   );
 }
 
@@ -139,7 +139,7 @@ export async function startClient(
   options: ClientKinesisOptions,
 ): Promise<{ app: INestApplicationContext; client: ClientKinesis }> {
   @Module({
-    imports: [kinesisClientsModule({ [CLIENT]: { pollIntervalMs: 20, logger: silentLogger, ...options } })],
+    imports: [kinesisClientsModule({ [CLIENT]: { pollIntervalMs: 50, logger: silentLogger, ...options } })],
   })
   class CallerModule {}
   const app = await NestFactory.createApplicationContext(CallerModule, { logger: false });

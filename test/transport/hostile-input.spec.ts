@@ -76,10 +76,10 @@ describe('hostile act-stream records on kinesalite', () => {
     expect(logs.bytes()).toBeLessThan(1_024);
   }, 120_000);
 
-  it('200 events with 1 MB ids keep no id longer than 128 characters', async () => {
+  it('40 events with 1 MB ids keep no id longer than 128 characters', async () => {
     const { actStream, service } = await serve();
     const heapBefore = heapUsedMb();
-    const count = 200;
+    const count = 40;
     for (let i = 0; i < count; i++) {
       const id = `${i}-`.padEnd(1_000_000, 'i');
       await putRaw(admin, actStream, Buffer.from(JSON.stringify({ v: 1, id, pattern: 'evt', data: i })));
@@ -89,7 +89,7 @@ describe('hostile act-stream records on kinesalite', () => {
       message: 'all read',
     });
     const held = { ...heldByServer(service.server), heapDeltaMb: heapUsedMb() - heapBefore };
-    report('200 events with 1 MB ids', {
+    report('40 events with 1 MB ids', {
       events: stat(service, 'events'),
       invalid: stat(service, 'invalid'),
       ...held,

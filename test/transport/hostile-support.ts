@@ -74,7 +74,7 @@ export async function startLoggedService(
   options: ServerKinesisOptions,
   logs: CapturedLogs,
 ): Promise<RunningService> {
-  const server = new ServerKinesis({ pollIntervalMs: 20, logger: logs.core, ...options });
+  const server = new ServerKinesis({ pollIntervalMs: 50, logger: logs.core, ...options });
   const app = await NestFactory.createMicroservice(ServiceModule, { strategy: server, logger: logs.nest });
   await app.listen();
   return { app, server, close: () => app.close() };
