@@ -210,7 +210,12 @@ async function app(dir, tarball, kinesis, { name, type, nest, peers, typed }) {
 /** The installed command line, as an operator runs it: creates a stream, then describes it as JSON. */
 async function runBin(dir, env, endpoint, stream) {
   const bin = (...args) =>
-    run('npx', ['--no', '--', 'nestjs-kinesis-transport', '--endpoint', endpoint, '--json', ...args], dir, env);
+    run(
+      'npx',
+      ['--no', '--', 'nestjs-kinesis-transport', '--endpoint', endpoint, '--json', ...args],
+      dir,
+      env,
+    );
   try {
     await bin('streams', 'create', stream, '--shards', '2', '--wait');
     const described = JSON.parse(await bin('streams', 'describe', stream));
