@@ -12,6 +12,7 @@ import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
 import { METRIC_NAMES } from '../../libs/kinesis/src/telemetry/index.js';
 import { ClientKinesis, KinesisMessage, ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
+import { injectFaults, serviceError } from '../support/faults.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { startTestTelemetry, total, type TestTelemetry } from '../support/telemetry-sdk.js';
 import { startClient, startMicroservice, type RunningService } from './fixtures.js';
@@ -240,6 +241,36 @@ describe('OpenTelemetry traces and metrics of the transporter on kinesalite', ()
       [...m.values()].flatMap((metric) => metric.dataPoints.flatMap((p) => Object.keys(p.attributes))),
     );
     expect([...keys].sort()).toEqual(expect.not.arrayContaining(['kinesis.pattern', 'messaging.message.id']));
+  });
+
+  it('counts each throttled reply read once (kinesis.client.throttles)', async () => {
+    const throttledRes = uniqueName('res-throttled');
+    await ensureStream(admin, throttledRes, { shardCount: 1 });
+    const awsClient = kinesisClient('kinesalite'); // its own: the faults are injected into it
+    let throttled = 0;
+    let throttling = true;
+    injectFaults(awsClient, {
+      GetRecords: async ({ send }) => {
+        if (!throttling) return send();
+        throttled++;
+        throw serviceError('ProvisionedThroughputExceededException');
+      },
+    });
+    const started = await startClient({ ...base, resStream: throttledRes, awsClient });
+    // The reply reader reads while a call waits (this one is never answered: the server refuses its replyTo).
+    const waiting = started.client.send('traced.call', { n: 5 }).subscribe({ error: () => undefined });
+    await eventually(() => throttled >= 3, { message: 'three throttled reply reads' });
+    throttling = false;
+    await eventually(() => started.client.health().replyReaders[0]?.throttleStreak === 0, {
+      message: 'a successful read',
+    });
+    waiting.unsubscribe();
+    await started.app.close();
+    awsClient.destroy();
+    const points = ((await sdk.metrics()).get(METRIC_NAMES.throttles)?.dataPoints ?? []).filter(
+      (p) => p.attributes['messaging.destination.name'] === throttledRes,
+    );
+    expect(points.reduce((sum, p) => sum + (p.value as number), 0)).toBe(throttled);
   });
 
   it('Seneca acts get a send span and a process span, in two traces (an act carries no trace context)', async () => {

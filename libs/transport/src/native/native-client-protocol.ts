@@ -11,7 +11,6 @@ import {
   type Producer,
 } from '../../../kinesis/src/index.js';
 import {
-  instruments,
   messagingAttributes,
   NO_SPAN,
   observePendingCalls,
@@ -92,10 +91,8 @@ export class NativeClientProtocol implements ClientProtocol {
       hashKey: BigInt(hashKey),
       logger: this.ctx.logger,
       onRecords: (records: KinesisRecord[]) => this.onReplies(records),
-      onThrottled: () => {
-        if (o.telemetry) instruments()?.throttles.add(1, messagingAttributes(o.resStream, 'receive'));
-        this.ctx.onThrottled();
-      },
+      // The shard reader counts each throttle in kinesis.client.throttles itself.
+      onThrottled: () => this.ctx.onThrottled(),
       onError: (error: unknown) => this.ctx.reportError(error),
     };
     this.reader = o.fanOut
