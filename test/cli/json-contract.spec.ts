@@ -12,7 +12,7 @@ import { cli, ndjson } from './cli-harness.js';
 /** The fields the README's `--json` table names for `command` (every backticked word of its row). */
 function documented(command: string): Set<string> {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const row = readme.split('\n').find((line) => line.startsWith(`| \`${command}\` |`));
+  const row = readme.split('\n').find((line) => new RegExp(`^\\| \`${command}\` +\\|`).test(line)); // prettier pads
   if (!row) throw new Error(`README documents no --json fields for ${command}`);
   return new Set([...row.split('|')[2].matchAll(/`([A-Za-z]+)(?:\[\])?`/g)].map((m) => m[1]));
 }

@@ -52,12 +52,20 @@ describe('cli: lag with a checkpoint inside an aggregate', () => {
   });
 
   it('counts from the trim horizon, as the consumer reads, when Kinesis refuses the checkpoint', async () => {
-    // A sequence number of another stream: refused as one past retention is (InvalidArgumentException).
+    // A sequence number of another shard (the second of another stream): refused as one past retention is
+    // (InvalidArgumentException). One of another stream's first shard is accepted when both streams were created
+    // within the same second (kinesalite compares the shard's creation time).
     const other = uniqueName('cli-lag-other');
-    await ensureStream(kinesis, other, { shardCount: 1 });
+    await ensureStream(kinesis, other, { shardCount: 2 });
+    const lastHashKey = (2n ** 128n - 1n).toString();
     const foreign = (
       await kinesis.send(
-        new PutRecordCommand({ StreamName: other, PartitionKey: 'k', Data: Buffer.from('x') }),
+        new PutRecordCommand({
+          StreamName: other,
+          PartitionKey: 'k',
+          ExplicitHashKey: lastHashKey,
+          Data: Buffer.from('x'),
+        }),
       )
     ).SequenceNumber!;
     await store.set(stream, shardId, { sequenceNumber: foreign, subSequenceNumber: 0 });
