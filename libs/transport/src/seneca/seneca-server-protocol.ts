@@ -100,7 +100,7 @@ export class SenecaServerProtocol implements ServerProtocol, SenecaServerInfo {
   }
 
   /** One Seneca record. Rejects only when its reply cannot be stored (the server reports that). */
-  async handle({ raw, record, shardId, handlerDone, replies }: ActRecord): Promise<void> {
+  async handle({ raw, record, shardId, handlerDone, shard, replies }: ActRecord): Promise<void> {
     const { stats, logger } = this.ctx;
     const topic = topicOfActKey(record.partitionKey);
     if (topic === undefined || !(this.topics.has(topic) || this.shared.has(topic))) {
@@ -130,8 +130,12 @@ export class SenecaServerProtocol implements ServerProtocol, SenecaServerInfo {
       return logger.debug('duplicate Seneca act skipped', { id: act.id, shardId });
     }
     const listenRecv = Date.now();
-    const reply = (outcome: Outcome) =>
-      act.sync ? this.writeReply(replies, act, topic, outcome, listenRecv) : Promise.resolve();
+    const reply = async (outcome: Outcome) => {
+      if (!act.sync) return;
+      // Past its shard's final checkpoint: the act is read again after a restart, and answered then.
+      if (shard.closed) return this.ctx.lateReply(act.id);
+      await this.writeReply(replies, act, topic, outcome, listenRecv);
+    };
     if (act.track.includes(this.instanceId)) {
       stats.loops++;
       this.ctx.warnings.warn('Seneca act looping back to this server rejected', { id: act.id, shardId });
