@@ -1,9 +1,10 @@
 /**
  * `/health` (terminus): up while the connector runs, its consumer reads at least one shard, and nothing is wrong:
  * no shard with records waiting unwritten longer than HEALTH_STALL_MS, lag above HEALTH_MAX_LAG_MS or a lost
- * lease (the connector's own checks), none throttled more reads in a row than allowed, and, with leases, this
- * worker not below its share of them past the grace period (the core's checks of Consumer.health(), with
- * CONSUMER_HEALTH_DEFAULTS; lag is not checked twice); else 503 with the details, per shard.
+ * lease (the connector's own checks), none without a read for longer than allowed or throttled more reads in a
+ * row than allowed, and, with leases, this worker not below its share of them past the grace period (the core's
+ * checks of Consumer.health(), with CONSUMER_HEALTH_DEFAULTS; lag is not checked twice); else 503 with the
+ * details, per shard.
  */
 import { Controller, Get, Inject, Injectable } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';

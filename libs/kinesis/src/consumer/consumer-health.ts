@@ -17,6 +17,11 @@ export interface ShardReadState {
   lastReadAt?: number;
   /** Throttled reads in a row; a successful read resets it. */
   throttleStreak: number;
+  /**
+   * Since when (epoch ms) the next read is awaited: the reader's start, its last read, or its wake-up from
+   * idle; undefined while it rests idle. The stall check's origin: a stuck reader keeps its last lag.
+   */
+  awaitingReadSince?: number;
 }
 
 export interface ConsumerHealth {
@@ -35,6 +40,11 @@ export interface ConsumerHealthLimits {
   maxLagMs: number;
   /** A shard (or reply reader) with more throttled reads in a row than this; 0: not checked. */
   maxThrottleStreak: number;
+  /**
+   * A shard (or reply reader) with no read returned for longer than this, ms (a processRecords that does not
+   * return, reads failing or hanging: its millisBehindLatest is as old as its last read); 0: not checked.
+   */
+  maxReadGapMs: number;
   /** A worker below its lease share (`LeaseShare.belowShareSince`) for longer than this, ms. */
   leaseShareGraceMs: number;
 }
@@ -42,15 +52,18 @@ export interface ConsumerHealthLimits {
 /**
  * The defaults, in one place. Lag: 30 s, the client's default request timeout (a request read later than that
  * is answered after its caller gave up). Throttling: 10 reads in a row, backoff included, is seconds without a
- * record. Lease share: 60 s, several take intervals at the default failover time (10 s): enough for a handoff.
+ * record. Read gap: 60 s, many polls (200 ms by default) or fan-out events (sent while caught up too: they
+ * carry the continuation), and twice the lag limit. Lease share: 60 s, several take intervals at the default failover time (10 s):
+ * enough for a handoff.
  */
 export const CONSUMER_HEALTH_DEFAULTS: Readonly<ConsumerHealthLimits> = Object.freeze({
   maxLagMs: 30_000,
   maxThrottleStreak: 10,
+  maxReadGapMs: 60_000,
   leaseShareGraceMs: 60_000,
 });
 
-export type HealthProblemKind = 'lagging' | 'throttled' | 'below lease share';
+export type HealthProblemKind = 'lagging' | 'stalled' | 'throttled' | 'below lease share';
 
 export interface HealthProblem {
   /** The shard, for a shard's problem. */
@@ -70,14 +83,24 @@ export function lagProblem(
   return { shardId, problem: 'lagging', detail: `millisBehindLatest ${millisBehindLatest} > ${maxLagMs}` };
 }
 
-/** A shard read lagging above the limit, or throttled more times in a row than allowed. */
+/** A shard read lagging above the limit, awaited longer than allowed, or throttled too many times in a row. */
 export function shardReadProblems(
   state: ShardReadState,
-  limits: Pick<ConsumerHealthLimits, 'maxLagMs' | 'maxThrottleStreak'>,
+  limits: Pick<ConsumerHealthLimits, 'maxLagMs' | 'maxThrottleStreak' | 'maxReadGapMs'>,
+  now = Date.now(),
 ): HealthProblem[] {
   const problems: HealthProblem[] = [];
   const lag = lagProblem(state.shardId, state.millisBehindLatest, limits.maxLagMs);
   if (lag) problems.push(lag);
+  const awaited = state.awaitingReadSince === undefined ? 0 : now - state.awaitingReadSince;
+  if (limits.maxReadGapMs > 0 && awaited > limits.maxReadGapMs) {
+    const last = state.lastReadAt === undefined ? 'none yet' : `the last ${now - state.lastReadAt} ms ago`;
+    problems.push({
+      shardId: state.shardId,
+      problem: 'stalled',
+      detail: `no read returned for ${awaited} ms > ${limits.maxReadGapMs} (${last})`,
+    });
+  }
   if (limits.maxThrottleStreak > 0 && state.throttleStreak > limits.maxThrottleStreak) {
     problems.push({
       shardId: state.shardId,
@@ -94,7 +117,7 @@ export function consumerHealthProblems(
   limits: ConsumerHealthLimits,
   now = Date.now(),
 ): HealthProblem[] {
-  const problems = health.shards.flatMap((s) => shardReadProblems(s, limits));
+  const problems = health.shards.flatMap((s) => shardReadProblems(s, limits, now));
   const share = health.leases;
   if (share?.belowShareSince !== undefined && now - share.belowShareSince >= limits.leaseShareGraceMs) {
     const unleased = share.unleasedShards > 0 ? `, ${share.unleasedShards} open shards unleased` : '';
@@ -113,6 +136,7 @@ export class ShardReadTracker {
   private millisBehindLatest: number | undefined;
   private lastReadAt: number | undefined;
   private throttleStreak = 0;
+  private awaitingReadSince: number | undefined = Date.now();
 
   constructor(private readonly shardId: string) {}
 
@@ -120,7 +144,17 @@ export class ShardReadTracker {
   read(millisBehindLatest: number | undefined): void {
     this.millisBehindLatest = millisBehindLatest;
     this.lastReadAt = Date.now();
+    this.awaitingReadSince = this.lastReadAt;
     this.throttleStreak = 0;
+  }
+
+  /** Reading rests (idle, on purpose): no read is awaited until `resumed`. */
+  paused(): void {
+    this.awaitingReadSince = undefined;
+  }
+
+  resumed(): void {
+    this.awaitingReadSince ??= Date.now();
   }
 
   throttled(): void {
@@ -133,6 +167,7 @@ export class ShardReadTracker {
       ...(this.millisBehindLatest === undefined ? {} : { millisBehindLatest: this.millisBehindLatest }),
       ...(this.lastReadAt === undefined ? {} : { lastReadAt: this.lastReadAt }),
       throttleStreak: this.throttleStreak,
+      ...(this.awaitingReadSince === undefined ? {} : { awaitingReadSince: this.awaitingReadSince }),
     };
   }
 }

@@ -102,6 +102,7 @@ class IdleAwareShardReader extends ShardReader {
     const idle = this.idle;
     while (idle?.() && !this.stopping) {
       this.holdingBack = true;
+      this.reads.paused(); // no read is due while it rests: not a stall
       await new Promise<void>((resolve) => {
         const done = () => {
           this.abort.signal.removeEventListener('abort', done);
@@ -114,6 +115,7 @@ class IdleAwareShardReader extends ShardReader {
       });
     }
     this.holdingBack = false;
+    this.reads.resumed();
   }
 
   protected override resumePosition(checkpoint: Checkpoint | undefined): StartingPosition {

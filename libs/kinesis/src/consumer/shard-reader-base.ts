@@ -43,8 +43,8 @@ export abstract class ShardReaderBase<O extends ShardReaderOptions = ShardReader
   protected readonly checkpointer: ShardCheckpointer;
   /** Failed calls in a row: each backoff waits longer. Reset by the subclass when a call succeeds. */
   protected failures = 0;
-  /** Lag, last read and throttling streak, for health checks. */
-  private readonly reads: ShardReadTracker;
+  /** Lag, last read and throttling streak, for health checks (a subclass that rests idle says so to it). */
+  protected readonly reads: ShardReadTracker;
   /** Sub-records of this sequence number up to this sub-sequence were processed before a restart. */
   private skipThrough: Checkpoint | undefined;
 

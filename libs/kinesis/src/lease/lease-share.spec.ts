@@ -46,6 +46,16 @@ describe('LeaseShareTracker', () => {
     expect(tracker.share(2)).toEqual(share(2, 4, 2));
   });
 
+  it('is below its share from when it lost leases between scans (no scan completes while the table is down)', () => {
+    const tracker = new LeaseShareTracker(MAX);
+    tracker.scanned(plan(4, 2, 0), 2, 0, 1_000);
+    expect(tracker.share(2, 2_000)).toEqual(share(2, 4, 2));
+    expect(tracker.share(0, 3_000)).toEqual({ ...share(0, 4, 2), belowShareSince: 3_000 });
+    expect(tracker.share(0, 4_000)).toEqual({ ...share(0, 4, 2), belowShareSince: 3_000 });
+    tracker.scanned(plan(4, 2, 0), 2, 0, 5_000); // its leases back
+    expect(tracker.share(2, 6_000)).toEqual(share(2, 4, 2));
+  });
+
   it('does not count as unleased the free leases the scan took', () => {
     const tracker = new LeaseShareTracker(MAX);
     tracker.scanned(plan(1, 1, 1), 1, 1, 1_000);

@@ -48,9 +48,14 @@ export class LeaseShareTracker {
     this.belowSince = below ? (this.belowSince ?? now) : undefined;
   }
 
-  /** Undefined before the first scan. */
-  share(leasesHeld: number): LeaseShare | undefined {
+  /**
+   * Undefined before the first scan. Judged again with the leases held now: leases lost between scans (renewals
+   * failing, the table unreachable so no scan completes) put the worker below its share from now on.
+   */
+  share(leasesHeld: number, now = Date.now()): LeaseShare | undefined {
     if (!this.last) return undefined;
+    if (this.belowSince === undefined && isBelowShare({ ...this.last, leasesHeld }, this.maxLeasesForWorker))
+      this.belowSince = now;
     return {
       leasesHeld,
       ...this.last,

@@ -15,12 +15,16 @@ import {
 
 /**
  * What a check reports beside its status: the snapshot (its `status` as `transportStatus`: Terminus keeps
- * `status` for up/down) and the problems. Counts, ids, durations only.
+ * `status` for up/down) and the problems. Counts, ids, durations only; at most MAX_LISTED problems and
+ * shards per consumer (a server may read hundreds of shards): `unlisted` counts the rest.
  */
 export type KinesisHealthDetails = DistributiveOmit<KinesisHealth, 'status'> & {
   transportStatus: KinesisHealth['status'];
   problems: KinesisHealthProblem[];
+  unlisted?: { problems: number; shards: number };
 };
+
+const MAX_LISTED = 50;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -53,14 +57,29 @@ export class KinesisHealthIndicator {
     this.service ??= new terminus.HealthIndicatorService();
     const health = target.health();
     const problems = kinesisHealthProblems(health, thresholds);
-    const { status: transportStatus, ...snapshot } = health;
-    const details: Record<string, unknown> = {
-      ...snapshot,
-      transportStatus,
-      problems,
-    } satisfies KinesisHealthDetails;
     const session = this.service.check(key);
+    const details: Record<string, unknown> = boundedDetails(health, problems);
     const result = problems.length === 0 ? session.up(details) : session.down(details);
     return result as KinesisHealthResult<Key>;
   }
+}
+
+function boundedDetails(health: KinesisHealth, problems: KinesisHealthProblem[]): KinesisHealthDetails {
+  const { status: transportStatus, ...snapshot } = health;
+  let unlistedShards = 0;
+  if (snapshot.kind === 'server') {
+    snapshot.consumers = snapshot.consumers.map((consumer) => {
+      unlistedShards += Math.max(0, consumer.shards.length - MAX_LISTED);
+      return { ...consumer, shards: consumer.shards.slice(0, MAX_LISTED) };
+    });
+  }
+  const unlistedProblems = Math.max(0, problems.length - MAX_LISTED);
+  return {
+    ...snapshot,
+    transportStatus,
+    problems: problems.slice(0, MAX_LISTED),
+    ...(unlistedProblems + unlistedShards > 0
+      ? { unlisted: { problems: unlistedProblems, shards: unlistedShards } }
+      : {}),
+  };
 }

@@ -133,6 +133,33 @@ describe('KinesisHealthIndicator', () => {
     });
   }, 60_000);
 
+  it('is down while a shard is stalled (a handler holds its reader), up once it reads again', async () => {
+    const base = await streams('kinesalite');
+    // The first event's handler holds the second (concurrency 1), so the batch's delivery does not return.
+    await putRaw(base.awsClient, base.actStream, [event(0), event(1)]);
+    const { server } = await serve({ ...base, concurrency: 1, startPosition: { type: 'TRIM_HORIZON' } });
+    const shard = () => server.health().consumers[0]?.shards[0];
+    await eventually(() => shard()?.lastReadAt !== undefined, { message: 'the first read' });
+    // The lag it read stays (0 here): only the time without a read shows the stall.
+    await eventually(async () => (await check(server, { maxReadGapMs: 300 })).status === 'down', {
+      message: 'down once no read returned for 300 ms',
+    });
+    expect(await check(server, { maxReadGapMs: 300 })).toMatchObject({
+      problems: [
+        {
+          stream: base.actStream,
+          shardId: 'shardId-000000000000',
+          problem: 'stalled',
+          detail: expect.stringMatching(/^no read returned for \d+ ms > 300 \(the last \d+ ms ago\)$/),
+        },
+      ],
+    });
+    gate.release();
+    await eventually(async () => (await check(server, { maxReadGapMs: 300 })).status === 'up', {
+      message: 'up once it reads again',
+    });
+  }, 60_000);
+
   it('is down while the server is not listening or closed, up while it listens', async () => {
     const base = await streams('kinesalite');
     const server = new ServerKinesis({ ...base, logger: silentLogger });
@@ -213,7 +240,8 @@ describe('KinesisHealthIndicator', () => {
       shardId: 'shardId-000000000000',
       throttleStreak: 0,
     });
-    expect(await check(client)).toMatchObject({ status: 'up', problems: [] });
+    // An idle reader awaits no read: not stalled, however long it rests.
+    expect(await check(client, { maxReadGapMs: 1 })).toMatchObject({ status: 'up', problems: [] });
 
     const reply = firstValueFrom(client.send('health.wait', {}));
     await eventually(() => reader().state === 'reading' && client.health().pendingCalls === 1, {
@@ -224,7 +252,8 @@ describe('KinesisHealthIndicator', () => {
 
     // A reader that ended (here stopped behind the client's back) reads no reply: down, though connected.
     await (client as unknown as { protocol: { reader: { stop(): Promise<void> } } }).protocol.reader.stop();
-    expect(await check(client)).toMatchObject({
+    await new Promise((r) => setTimeout(r, 5)); // past maxReadGapMs: a stopped reader is not also stalled
+    expect(await check(client, { maxReadGapMs: 1 })).toMatchObject({
       status: 'down',
       problems: [
         { problem: 'reply reader stopped', stream: base.resStream, shardId: 'shardId-000000000000' },

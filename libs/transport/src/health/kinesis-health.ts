@@ -42,7 +42,10 @@ export type KinesisHealth = ServerKinesisHealth | ClientKinesisHealth;
 /** Limits of KinesisHealthIndicator; each defaults to KINESIS_HEALTH_DEFAULTS. */
 export type KinesisHealthThresholds = Partial<ConsumerHealthLimits>;
 
-/** The indicator's defaults: the core's (lag 30 s, 10 throttled reads in a row, 60 s below the lease share). */
+/**
+ * The indicator's defaults: the core's (lag 30 s, 10 throttled reads in a row, no read for 60 s, 60 s below
+ * the lease share).
+ */
 export const KINESIS_HEALTH_DEFAULTS: Readonly<ConsumerHealthLimits> = CONSUMER_HEALTH_DEFAULTS;
 
 export interface KinesisHealthProblem {
@@ -100,7 +103,10 @@ export function kinesisHealthProblems(
     const { stream, shardId = 'none' } = reader;
     if (reader.state === 'stopped')
       problems.push({ problem: 'reply reader stopped', stream, shardId, detail: 'no reply is read' });
-    problems.push(...shardReadProblems({ ...reader, shardId }, limits).map((p) => ({ stream, ...p })));
+    // A stopped reader awaits no read: its stop is the problem, not a stall.
+    const readerLimits = reader.state === 'stopped' ? { ...limits, maxReadGapMs: 0 } : limits;
+    const readProblems = shardReadProblems({ ...reader, shardId }, readerLimits, now);
+    problems.push(...readProblems.map((p) => ({ stream, ...p })));
   }
   return problems;
 }
