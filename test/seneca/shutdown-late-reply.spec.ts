@@ -6,12 +6,7 @@
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  ensureStream,
-  MemoryCheckpointStore,
-  silentLogger,
-  type Checkpoint,
-} from '../../libs/kinesis/src/index.js';
+import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
 import {
   actPartitionKey,
   decodeSenecaReply,
@@ -22,21 +17,14 @@ import {
 } from '../../libs/seneca/src/wire/index.js';
 import { ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
+import { Gates, HookedStore } from '../support/held-work.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { readStream } from '../support/stream-reader.js';
 import { startMicroservice, type RunningService } from '../transport/fixtures.js';
 
-/** The handler of each act id waits until that id's gate opens. */
-const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+const gates = new Gates();
+const gate = (tag: string) => gates.gate(tag);
 const calls: string[] = [];
-function gate(id: string) {
-  if (!gates.has(id)) {
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    gates.set(id, { opened, open });
-  }
-  return gates.get(id)!;
-}
 
 @Controller()
 class HeldActController {
@@ -51,23 +39,12 @@ class HeldActController {
 @Module({ controllers: [HeldActController] })
 class HeldActModule {}
 
-/** Runs `beforeSet` (once armed) before a checkpoint is stored: the moment the final checkpoint is taken. */
-class HookedStore extends MemoryCheckpointStore {
-  beforeSet: (() => Promise<void>) | undefined;
-  override async set(streamName: string, shardId: string, checkpoint: Checkpoint): Promise<void> {
-    const hook = this.beforeSet;
-    this.beforeSet = undefined;
-    await hook?.();
-    return super.set(streamName, shardId, checkpoint);
-  }
-}
-
 describe('ServerKinesis.close(), protocol seneca: replies past the final checkpoint (kinesalite)', () => {
   let admin: KinesisClient;
   const services: RunningService[] = [];
   beforeAll(() => (admin = kinesisClient('kinesalite')));
   afterAll(async () => {
-    for (const { open } of gates.values()) open();
+    gates.openAll();
     await Promise.all(services.map((s) => s.close()));
     admin.destroy();
   });

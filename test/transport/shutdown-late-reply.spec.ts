@@ -6,30 +6,17 @@
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import {
-  ensureStream,
-  MemoryCheckpointStore,
-  silentLogger,
-  type Checkpoint,
-} from '../../libs/kinesis/src/index.js';
+import { ensureStream, silentLogger } from '../../libs/kinesis/src/index.js';
 import { decodeReply, encodeEnvelope, ServerKinesis } from '../../libs/transport/src/index.js';
 import { eventually, kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
+import { Gates, HookedStore } from '../support/held-work.js';
 import { putRaw } from '../support/kinesis-helpers.js';
 import { readStream } from '../support/stream-reader.js';
 import { startMicroservice, type RunningService } from './fixtures.js';
 
-/** Each call waits for the gate of its tag. */
-const gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+const gates = new Gates();
+const gate = (tag: string) => gates.gate(tag);
 const calls: string[] = [];
-function gate(tag: string) {
-  let entry = gates.get(tag);
-  if (!entry) {
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    gates.set(tag, (entry = { opened, open }));
-  }
-  return entry;
-}
 
 @Controller()
 class HeldController {
@@ -44,23 +31,12 @@ class HeldController {
 @Module({ controllers: [HeldController] })
 class HeldModule {}
 
-/** Runs `beforeSet` (once armed) before a checkpoint is stored. */
-class HookedStore extends MemoryCheckpointStore {
-  beforeSet: (() => Promise<void>) | undefined;
-  override async set(streamName: string, shardId: string, checkpoint: Checkpoint): Promise<void> {
-    const hook = this.beforeSet;
-    this.beforeSet = undefined;
-    await hook?.();
-    return super.set(streamName, shardId, checkpoint);
-  }
-}
-
 describe('ServerKinesis.close(): replies past the final checkpoint (kinesalite)', () => {
   let admin: KinesisClient;
   const services: RunningService[] = [];
   beforeAll(() => (admin = kinesisClient('kinesalite')));
   afterAll(async () => {
-    for (const { open } of gates.values()) open();
+    gates.openAll();
     await Promise.all(services.map((s) => s.close()));
     admin.destroy();
   });
