@@ -17,6 +17,7 @@ export {
   PutRecordError,
   RecordTooLargeError,
   StreamConsumerNotActiveError,
+  StreamDistributionError,
   StreamEncryptionError,
   StreamNotActiveError,
   type FailedRecord,

@@ -134,13 +134,10 @@ describe('transporter against streams that do not exist', () => {
     const admin = kinesisClient('kinesalite');
     await ensureStream(admin, existingRes, { shardCount: 1 });
     admin.destroy();
-    const { app, client } = await startClient({
-      ...base(),
-      actStream: uniqueName('missing-act'),
-      resStream: existingRes,
-    });
-    const error = await firstValueFrom(client.send('sum', [1])).catch((e) => e);
-    await app.close();
-    expect(error).toMatchObject({ name: 'PutRecordError', errorCode: 'ResourceNotFoundException' });
+    // Connect reads both streams' facts (stream-checks.ts): a missing act stream fails there, not at the first put.
+    const act = uniqueName('missing-act');
+    const error = await startClient({ ...base(), actStream: act, resStream: existingRes }).catch((e) => e);
+    expect(error).toBeInstanceOf(StreamNotFoundError);
+    expect(error).toMatchObject({ role: 'act', streamName: act });
   });
 });

@@ -10,6 +10,7 @@ export { errorForLog, forLog, isSafeId, MAX_ID_LENGTH, MAX_LOGGED_CHARS } from '
 export { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 export * from './client.js';
 export * from './stream-admin.js';
+export { readStreamFacts, StreamDistributionError, type StreamFacts } from './stream-facts.js';
 export * from './aggregation/index.js';
 export { MemoryCheckpointStore } from './checkpoint/memory-store.js';
 export { DynamoDBCheckpointStore, type DynamoDBCheckpointStoreOptions } from './checkpoint/dynamodb-store.js';

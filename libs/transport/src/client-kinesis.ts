@@ -3,7 +3,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger as NestLogger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { createKinesisClient, Producer, type Logger } from '../../kinesis/src/index.js';
+import { createKinesisClient, Producer, producerLimits, type Logger } from '../../kinesis/src/index.js';
 import { clientHealth, type ClientKinesisHealth } from './health/kinesis-health.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { clientProtocol, type SenecaClientInfo } from './protocols.js';
@@ -19,6 +19,7 @@ import {
   unwrapMessage,
   type KinesisMessageOptions,
 } from './shared/record-builder.js';
+import { clientStreamFacts } from './shared/stream-checks.js';
 import { newClientStats, type ClientKinesisStats, type KinesisStatus } from './shared/types.js';
 
 export type { ClientKinesisStats } from './shared/types.js';
@@ -110,9 +111,11 @@ export class ClientKinesis extends ClientProxy {
     const o = this.settings;
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
     await createStreamsIfAsked(client, o);
+    const facts = await clientStreamFacts(client, o);
     this.producer = new Producer({
       client,
       streamName: o.actStream,
+      ...producerLimits(facts.act),
       lingerMs: o.lingerMs,
       aggregation: o.aggregation,
       logger: this.coreLogger,

@@ -32,7 +32,7 @@ import {
   type ServerKinesisSettings,
 } from './shared/options.js';
 import type { ServerProtocolContext } from './shared/protocol.js';
-import { allowedReplyStreams, ReplyWriter } from './shared/reply-writer.js';
+import { allowedReplyStreams, checkServerResStream, ReplyWriter } from './shared/reply-writer.js';
 import {
   newServerStats,
   type KinesisStatus,
@@ -215,6 +215,7 @@ export class ServerKinesis
     for (const intake of this.streamIntakes) intake.checkHandlers();
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
     await createStreamsIfAsked(client, o);
+    await checkServerResStream(client, o.resStream);
     await createConsumedStreams(
       client,
       o,

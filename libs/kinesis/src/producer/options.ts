@@ -1,11 +1,17 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Logger } from '../logger.js';
 import { defaultLogger } from '../logger.js';
+import {
+  CLASSIC_MAX_REQUEST_BYTES,
+  LARGE_RECORDS_MAX_REQUEST_BYTES,
+  LARGEST_MAX_RECORD_BYTES,
+  type StreamFacts,
+} from '../stream-facts.js';
 import { MAX_RECORD_BYTES } from './validate.js';
 
-/** PutRecords limits (AWS documentation). */
+/** PutRecords limits (AWS documentation; the request bytes of a large-records stream: stream-facts.ts). */
 export const MAX_BATCH_RECORDS = 500;
-export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
+export const MAX_BATCH_BYTES = CLASSIC_MAX_REQUEST_BYTES;
 /** The KPL's default aggregate size. */
 export const DEFAULT_AGGREGATE_BYTES = 51_200;
 /** Room for an aggregate's own partition key (256 characters of up to 4 UTF-8 bytes). */
@@ -18,8 +24,16 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Entries per PutRecords call, at most 500 (the default). */
   maxBatchRecords?: number;
-  /** Bytes (data + partition keys) per PutRecords call, at most 5 MiB (the default). */
+  /**
+   * Bytes (data + partition keys) per PutRecords call, at most 5 MiB (the default), or 10 MiB when
+   * `maxRecordBytes` is above 1 MiB. A larger record still goes, alone in its call.
+   */
   maxBatchBytes?: number;
+  /**
+   * The stream's record limit, data + partition key (default 1 MiB, at most 10 MiB): its MaxRecordSizeInKiB.
+   * `producerLimits(await readStreamFacts(client, stream))` gives this and `maxBatchBytes` for a stream.
+   */
+  maxRecordBytes?: number;
   /** PutRecords calls in flight at once (default 4). */
   maxInFlight?: number;
   /** How long a record may keep failing with retryable errors before its put rejects, ms (default 30 s). */
@@ -38,6 +52,7 @@ export const PRODUCER_DEFAULTS = {
   lingerMs: 10,
   maxBatchRecords: MAX_BATCH_RECORDS,
   maxBatchBytes: MAX_BATCH_BYTES,
+  maxRecordBytes: MAX_RECORD_BYTES,
   maxInFlight: 4,
   retryTimeoutMs: 30_000,
   backoff: { baseMs: 100, maxMs: 5_000 },
@@ -51,6 +66,7 @@ export interface ResolvedProducerOptions {
   lingerMs: number;
   maxBatchRecords: number;
   maxBatchBytes: number;
+  maxRecordBytes: number;
   maxInFlight: number;
   retryTimeoutMs: number;
   backoff: { baseMs: number; maxMs: number };
@@ -76,6 +92,12 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     throw new TypeError('producer option streamName is required');
   }
   const aggregation = options.aggregation;
+  const maxRecordBytes = check(
+    'maxRecordBytes',
+    options.maxRecordBytes ?? PRODUCER_DEFAULTS.maxRecordBytes,
+    1,
+    LARGEST_MAX_RECORD_BYTES,
+  );
   const baseMs = check('backoff.baseMs', options.backoff?.baseMs ?? PRODUCER_DEFAULTS.backoff.baseMs, 1);
   return {
     client: options.client,
@@ -91,8 +113,9 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       'maxBatchBytes',
       options.maxBatchBytes ?? PRODUCER_DEFAULTS.maxBatchBytes,
       1,
-      MAX_BATCH_BYTES,
+      maxRecordBytes > MAX_RECORD_BYTES ? LARGE_RECORDS_MAX_REQUEST_BYTES : MAX_BATCH_BYTES,
     ),
+    maxRecordBytes,
     maxInFlight: check('maxInFlight', options.maxInFlight ?? PRODUCER_DEFAULTS.maxInFlight, 1),
     retryTimeoutMs: check('retryTimeoutMs', options.retryTimeoutMs ?? PRODUCER_DEFAULTS.retryTimeoutMs, 0),
     backoff: {
@@ -111,4 +134,11 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
       : undefined,
     logger: options.logger ?? defaultLogger,
   };
+}
+
+/** The producer options a stream's facts decide: its record limit and the PutRecords request bytes that fit it. */
+export function producerLimits(
+  facts: StreamFacts,
+): Pick<ProducerOptions, 'maxRecordBytes' | 'maxBatchBytes'> {
+  return { maxRecordBytes: facts.maxRecordBytes, maxBatchBytes: facts.maxRequestBytes };
 }

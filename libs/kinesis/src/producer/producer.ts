@@ -70,7 +70,7 @@ export class Producer {
     if (this.closed) return Promise.reject(new ProducerClosedError());
     let user: UserRecord;
     try {
-      user = validateRecord(record);
+      user = validateRecord(record, this.options.maxRecordBytes);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -5,9 +5,10 @@ import {
   InvalidRecordDataError,
   RecordTooLargeError,
 } from '../errors.js';
+import { CLASSIC_MAX_RECORD_BYTES } from '../stream-facts.js';
 
-/** Kinesis' per-record limit: data plus partition key (UTF-8 bytes). */
-export const MAX_RECORD_BYTES = 1_048_576;
+/** Kinesis' classic per-record limit: data plus partition key (UTF-8 bytes); a stream's own is in its facts. */
+export const MAX_RECORD_BYTES = CLASSIC_MAX_RECORD_BYTES;
 /** Partition keys are 1 to 256 Unicode characters (code points, not UTF-16 units). */
 export const MAX_PARTITION_KEY_LENGTH = 256;
 
@@ -46,7 +47,7 @@ function codePointLength(value: string, stopAfter: number): number {
  * Checks a record against Kinesis' rules before anything is sent, so a bad record fails alone with a
  * typed error instead of failing (or poisoning) a whole PutRecords call. Throws; never calls Kinesis.
  */
-export function validateRecord(input: ProducerRecord): UserRecord {
+export function validateRecord(input: ProducerRecord, maxRecordBytes = MAX_RECORD_BYTES): UserRecord {
   if (typeof input !== 'object' || input === null) {
     throw new InvalidRecordDataError(
       `the record must be an object, got ${input === null ? 'null' : typeof input}`,
@@ -67,7 +68,7 @@ export function validateRecord(input: ProducerRecord): UserRecord {
     }
   }
   const size = data.length + Buffer.byteLength(partitionKey, 'utf8');
-  if (size > MAX_RECORD_BYTES) throw new RecordTooLargeError(size, MAX_RECORD_BYTES);
+  if (size > maxRecordBytes) throw new RecordTooLargeError(size, maxRecordBytes);
   return explicitHashKey === undefined
     ? { data, partitionKey, size }
     : { data, partitionKey, explicitHashKey, size };

@@ -1,7 +1,10 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { Producer, type Logger } from '../../../kinesis/src/index.js';
+import { Producer, producerLimits, readStreamFacts, type Logger } from '../../../kinesis/src/index.js';
 import { ForbiddenReplyStreamError } from './errors.js';
 import { SERVER_DEFAULTS, type ServerKinesisOptions } from './options.js';
+import { refuseUnroutableReplies } from './stream-checks.js';
+
+export { checkServerResStream } from './stream-checks.js';
 
 /** A reply record, encoded by its protocol. */
 export interface ReplyRecord {
@@ -43,7 +46,8 @@ export interface ReplyWriterOptions {
  * (one per allowed stream, created on first use; two for a stream that gets both aggregated and plain replies).
  */
 export class ReplyWriter implements Replies {
-  private readonly producers = new Map<string, Producer>();
+  /** Created once the stream's facts are read (its record limits; an AUTO stream is refused). */
+  private readonly producers = new Map<string, Promise<Producer>>();
   /** Set by refuseWrites(): replies asked for from then on are handed here instead of written. */
   private refused: ((key: string) => void) | undefined;
 
@@ -55,7 +59,8 @@ export class ReplyWriter implements Replies {
 
   async put(stream: string, record: ReplyRecord, how: ReplyPut): Promise<void> {
     if (this.refused) return this.refused(how.key);
-    await this.producer(stream, how.plain ? false : this.o.aggregation).put(record);
+    const producer = await this.producer(stream, how.plain ? false : this.o.aggregation);
+    await producer.put(record);
   }
 
   /**
@@ -67,23 +72,30 @@ export class ReplyWriter implements Replies {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.producers.values()].map((p) => p.close()));
+    const producers = await Promise.allSettled(this.producers.values());
+    await Promise.all(producers.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
     this.producers.clear();
   }
 
-  private producer(stream: string, aggregation: boolean): Producer {
+  private producer(stream: string, aggregation: boolean): Promise<Producer> {
     if (!this.o.allowed.has(stream)) throw new ForbiddenReplyStreamError(stream);
     const key = `${aggregation ? 'kpl' : 'plain'}:${stream}`;
     let producer = this.producers.get(key);
     if (!producer) {
-      producer = new Producer({
-        client: this.o.client,
-        streamName: stream,
-        lingerMs: this.o.lingerMs,
-        aggregation,
-        logger: this.o.logger,
-        retryTimeoutMs: 10_000,
-      });
+      producer = readStreamFacts(this.o.client, stream).then(
+        (facts) =>
+          new Producer({
+            client: this.o.client,
+            streamName: stream,
+            ...producerLimits(refuseUnroutableReplies(facts)),
+            lingerMs: this.o.lingerMs,
+            aggregation,
+            logger: this.o.logger,
+            retryTimeoutMs: 10_000,
+          }),
+      );
+      // A refused or unreadable stream is tried again at the next reply (the facts' read is not cached either).
+      producer.catch(() => this.producers.delete(key));
       this.producers.set(key, producer);
     }
     return producer;
