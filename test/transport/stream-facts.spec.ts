@@ -8,13 +8,15 @@ import { CreateStreamCommand, type KinesisClient } from '@aws-sdk/client-kinesis
 import type { INestApplicationContext } from '@nestjs/common';
 import { firstValueFrom } from 'rxjs';
 import { ensureStream, silentLogger, StreamDistributionError } from '../../libs/kinesis/src/index.js';
-import { ClientKinesis, ServerKinesis } from '../../libs/transport/src/index.js';
+import { ClientKinesis, KinesisMessageBuilder, ServerKinesis } from '../../libs/transport/src/index.js';
 import { ReplyWriter } from '../../libs/transport/src/shared/reply-writer.js';
 import { injectFaults } from '../support/faults.js';
 import { kinesisClient, kinesisEndpoint, uniqueName } from '../support/harness.js';
 import { startClient, startService, type RunningService } from './fixtures.js';
 
 const MiB = 1_048_576;
+/** Over the classic 1 MiB, and small enough not to slow the kinesis-local every suite of the run shares. */
+const LARGE = MiB + 256 * 1024;
 
 /** Streams on kinesis-local; `auto` ones are reported with RecordDistributionStrategy AUTO to `client`. */
 function reportAuto(client: KinesisClient, auto: string[]) {
@@ -89,7 +91,7 @@ describe('stream facts in the transport (kinesis-local)', () => {
       await server.close();
     });
 
-    it('a client refuses partitionBy pattern or a function on an AUTO act stream, not spread', async () => {
+    it('a client refuses partitionBy pattern or a function on an AUTO act stream, and spread messages with a key of their own', async () => {
       for (const partitionBy of ['pattern', () => 'k'] as const) {
         const c = client({ actStream: autoAct, partitionBy });
         const error = await c.connect().catch((e) => e);
@@ -97,8 +99,17 @@ describe('stream facts in the transport (kinesis-local)', () => {
         expect(error.message).toMatch(/orders requests per partition key.*Use partitionBy 'spread'/);
         await c.close();
       }
-      const spread = client({ actStream: autoAct });
+      const spread = client({ actStream: autoAct, timeoutMs: 1_000 });
       await spread.connect();
+      // A message's own partition key or hash key asks for what AUTO ignores: refused before anything is sent.
+      const keyed = new KinesisMessageBuilder({}).setPartitionKey('tenant-1').build();
+      const sent = await firstValueFrom(spread.send('sum', keyed)).catch((e) => e);
+      expect(sent).toBeInstanceOf(StreamDistributionError);
+      expect(sent.message).toMatch(/the message's partitionKey .*Send it without them/);
+      const hashed = new KinesisMessageBuilder({}).setExplicitHashKey(1n).build();
+      await expect(firstValueFrom(spread.emit('evt', hashed))).rejects.toBeInstanceOf(
+        StreamDistributionError,
+      );
       await spread.close();
     });
 
@@ -150,16 +161,16 @@ describe('stream facts in the transport (kinesis-local)', () => {
       await service?.close();
     });
 
-    it("the server's reply writer takes a 2 MiB reply", async () => {
+    it("the server's reply writer takes a reply over 1 MiB", async () => {
       const { app, client } = await startClient({ ...base(), timeoutMs: 30_000 });
       apps.push(app);
-      expect(await firstValueFrom(client.send('big', { bytes: 2 * MiB }))).toHaveLength(2 * MiB);
+      expect(await firstValueFrom(client.send('big', { bytes: LARGE }))).toHaveLength(LARGE);
     });
 
-    it("the client's producer takes a 2 MiB event", async () => {
+    it("the client's producer takes an event over 1 MiB", async () => {
       const { app, client } = await startClient(base());
       apps.push(app);
-      await expect(firstValueFrom(client.emit('evt', { pad: 'p'.repeat(2 * MiB) }))).resolves.toBeUndefined();
+      await expect(firstValueFrom(client.emit('evt', { pad: 'p'.repeat(LARGE) }))).resolves.toBeUndefined();
     });
   });
 });

@@ -39,10 +39,7 @@ export interface StreamFacts {
 }
 
 /** The facts of a summary; missing fields are the classic defaults. */
-export function streamFactsOf(
-  streamName: string,
-  summary: StreamDescriptionSummary | undefined,
-): StreamFacts {
+function streamFactsOf(streamName: string, summary: StreamDescriptionSummary | undefined): StreamFacts {
   const kib = summary?.MaxRecordSizeInKiB;
   const reported = typeof kib === 'number' && Number.isInteger(kib) && kib > 0;
   return {

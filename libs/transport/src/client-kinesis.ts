@@ -3,7 +3,13 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger as NestLogger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
-import { createKinesisClient, Producer, producerLimits, type Logger } from '../../kinesis/src/index.js';
+import {
+  createKinesisClient,
+  Producer,
+  producerLimits,
+  type Logger,
+  type StreamFacts,
+} from '../../kinesis/src/index.js';
 import { clientHealth, type ClientKinesisHealth } from './health/kinesis-health.js';
 import { coreLoggerFrom } from './nest-logger.js';
 import { clientProtocol, type SenecaClientInfo } from './protocols.js';
@@ -19,7 +25,7 @@ import {
   unwrapMessage,
   type KinesisMessageOptions,
 } from './shared/record-builder.js';
-import { clientStreamFacts } from './shared/stream-checks.js';
+import { clientStreamFacts, refuseMessagePlacement } from './shared/stream-checks.js';
 import { newClientStats, type ClientKinesisStats, type KinesisStatus } from './shared/types.js';
 
 export type { ClientKinesisStats } from './shared/types.js';
@@ -42,6 +48,8 @@ export class ClientKinesis extends ClientProxy {
   private connection: Promise<void> | undefined;
   private awsClient: KinesisClient | undefined;
   private producer: Producer | undefined;
+  /** The act stream's facts, read at connect (a message's own placement is refused on an AUTO stream). */
+  private actFacts: StreamFacts | undefined;
 
   constructor(private readonly options: ClientKinesisOptions = {}) {
     super();
@@ -112,6 +120,7 @@ export class ClientKinesis extends ClientProxy {
     const client = (this.awsClient = o.awsClient ?? createKinesisClient(o));
     await createStreamsIfAsked(client, o);
     const facts = await clientStreamFacts(client, o);
+    this.actFacts = facts.act;
     this.producer = new Producer({
       client,
       streamName: o.actStream,
@@ -127,12 +136,14 @@ export class ClientKinesis extends ClientProxy {
   /** A throw here (a KinesisMessage's bad option) fails the call's Observable: nothing was sent. */
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const message = this.message(packet);
+    refuseMessagePlacement(this.actFacts, message.options); // connected: Nest connects before publishing
     return this.protocol.publish(message.packet, callback, message.options);
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const message = this.message(packet);
     await this.connect();
+    refuseMessagePlacement(this.actFacts, message.options);
     await this.protocol.emit(message.packet, message.options);
     return undefined as T;
   }

@@ -2,6 +2,7 @@ import { ResourceNotFoundException, type KinesisClient } from '@aws-sdk/client-k
 import { readStreamFacts, StreamDistributionError, type StreamFacts } from '../../../kinesis/src/index.js';
 import { rethrowMissingStream } from './errors.js';
 import type { ClientKinesisSettings } from './options.js';
+import type { KinesisMessageOptions } from './record-builder.js';
 
 const KEYED_STREAM =
   'a provisioned stream, or an on-demand stream with RecordDistributionStrategy USER_PARTITION_KEY ' +
@@ -30,6 +31,18 @@ export function refuseUnorderedAct(
       `partitionBy ${typeof partitionBy === 'function' ? '(a function)' : `'${partitionBy}'`} orders requests ` +
         'per partition key, and this stream keeps no such order',
       `Use partitionBy 'spread' (the default), or ${KEYED_STREAM} as the act stream.`,
+    );
+}
+
+/** A message's own partition key or hash key on an AUTO act stream: the place and order it asks for are ignored. */
+export function refuseMessagePlacement(facts: StreamFacts | undefined, options: KinesisMessageOptions): void {
+  if (facts?.distribution !== 'AUTO') return;
+  const asked = (['partitionKey', 'explicitHashKey'] as const).filter((name) => options[name] !== undefined);
+  if (asked.length > 0)
+    throw new StreamDistributionError(
+      facts.streamName,
+      `the message's ${asked.join(' and ')} would place and order it, and this stream does neither`,
+      `Send it without them, or use ${KEYED_STREAM} as the act stream.`,
     );
 }
 
